@@ -1,0 +1,81 @@
+// The plasticity plug-in point. A rule sees hooks and a narrow synapse handle;
+// it never touches the scheduler or the config. Every write goes through the
+// handle, which applies the projection's bounds (one place for delays), keeps
+// the event queue consistent under both in-flight policies and reports the change
+// to the recorder (/plasticity/<projection>/events).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/param.hpp"
+#include "sim/projection.hpp"
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+class Simulation;
+}
+
+namespace delaysim::plasticity {
+
+using sim::Index;
+using sim::Time;
+
+class Rule;
+
+class SynapseHandle {
+public:
+    SynapseHandle(sim::Simulation& sim, std::uint32_t projection, Index synapse, std::size_t slot,
+                  const Rule& rule)
+        : sim_(sim), projection_(projection), synapse_(synapse), slot_(slot), rule_(rule) {}
+
+    Index index() const { return synapse_; }  // within its projection
+    std::size_t slot() const { return slot_; }  // which of the rule's projections
+    Index source() const;
+    Index target() const;
+    double weight() const;
+    Time delay() const;
+    const sim::DelayBounds& bounds() const;
+    Time now() const;
+
+    void set_weight(double w);
+    // Bounds applied per the projection's policy; under Retime the synapse's
+    // spikes in flight move to emission + new delay.
+    void set_delay(Time d);
+
+private:
+    sim::Simulation& sim_;
+    std::uint32_t projection_;
+    Index synapse_;
+    std::size_t slot_;
+    const Rule& rule_;
+};
+
+// Which hooks a rule wants; the engine calls only those (no cost otherwise).
+enum Hook : unsigned {
+    kPreSpike = 1u << 0,   // the synapse's source node spiked (after its spike entered the queue)
+    kDelivered = 1u << 1,  // a spike arrived through the synapse (after the target received it)
+    kPostSpike = 1u << 2,  // the synapse's target node spiked
+    kInhibited = 1u << 3,  // the target received a spike on an Inhibit port (any projection)
+};
+
+class Rule {
+public:
+    explicit Rule(std::string name) : name_(std::move(name)) {}
+    virtual ~Rule() = default;
+    const std::string& name() const { return name_; }
+    virtual unsigned hooks() const = 0;
+
+    // Called once per projection the rule is attached to (slot 0, 1, ...), before
+    // the run: allocate per-synapse or per-neuron state here.
+    virtual void attach(std::size_t /*slot*/, const sim::Projection& /*p*/) {}
+
+    virtual void on_pre_spike(SynapseHandle& /*s*/, Time /*t*/) {}
+    virtual void on_delivered(SynapseHandle& /*s*/, Time /*t*/) {}
+    virtual void on_post_spike(SynapseHandle& /*s*/, Time /*t*/) {}
+    virtual void on_inhibited(SynapseHandle& /*s*/, Time /*t*/) {}
+
+private:
+    std::string name_;
+};
+
+}  // namespace delaysim::plasticity

@@ -1,0 +1,28 @@
+// What the run loop reports to the outside (recording, progress). Observers see
+// the Simulation read-only; they never change the run.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+
+enum class SynapseVariable { Delay, Weight };
+inline const char* to_string(SynapseVariable v) { return v == SynapseVariable::Delay ? "delay" : "weight"; }
+
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void on_spike(std::uint32_t /*population*/, Index /*node*/, Time /*t*/) {}
+    // A rule (or the API) changed a synapse; called once per effective change.
+    virtual void on_synapse_change(std::uint32_t /*projection*/, Index /*synapse*/, SynapseVariable,
+                                   double /*old_value*/, double /*new_value*/, const std::string& /*by*/,
+                                   Time /*t*/) {}
+    // Every sample_interval ms (t = k * interval < t_stop): the state at t before events at t.
+    virtual void on_sample(Time /*t*/) {}
+    // Every few thousand events: lets a progress display or a flush run.
+    virtual void on_progress(Time /*t*/) {}
+};
+
+}  // namespace delaysim::sim

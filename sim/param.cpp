@@ -1,0 +1,97 @@
+#include "sim/param.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace delaysim::sim {
+namespace {
+
+std::string num(double x) {
+    if (x >= 1e299) return "inf";
+    if (x <= -1e299) return "-inf";
+    std::ostringstream os;
+    os << x;
+    return os.str();
+}
+
+void check_value(const ParamInfo& info, double x, const std::string& owner, const SourceLocation& at) {
+    const std::string who = owner + ": parameter '" + info.name + "'";
+    if (!std::isfinite(x)) throw UserError(who + " must be a finite number, got " + num(x), at);
+    const bool below = info.min_exclusive ? x <= info.min : x < info.min;
+    if (below || x > info.max)
+        throw UserError(who + " = " + num(x) + " (" + info.unit + ") is outside its allowed range " +
+                            format_range(info),
+                        at);
+    if (info.kind == ParamKind::Integer && x != std::floor(x))
+        throw UserError(who + " must be an integer, got " + num(x), at);
+}
+
+}  // namespace
+
+std::string format_range(const ParamInfo& p) {
+    return std::string(p.min_exclusive ? "(" : "[") + num(p.min) + ", " + num(p.max) +
+           (p.max >= 1e299 ? ")" : "]");
+}
+
+Params::Params(const std::vector<ParamInfo>& infos, const ParamValues& given, const std::string& owner)
+    : where_(given.where), owner_(owner) {
+    auto known = [&](const std::string& name) -> const ParamInfo* {
+        for (const auto& i : infos)
+            if (i.name == name) return &i;
+        return nullptr;
+    };
+    auto unknown = [&](const std::string& name) {
+        std::string valid;
+        for (const auto& i : infos) valid += (valid.empty() ? "" : ", ") + i.name;
+        auto it = given.where.find(name);
+        throw UserError(owner + ": unknown parameter '" + name + "' (valid: " +
+                            (valid.empty() ? "none" : valid) + ")",
+                        it == given.where.end() ? SourceLocation{} : it->second);
+    };
+    for (const auto& [name, value] : given.real) {
+        const ParamInfo* info = known(name);
+        if (!info) unknown(name);
+        if (info->kind == ParamKind::RealList)
+            throw UserError(owner + ": parameter '" + name + "' must be a list of numbers", where(name));
+        check_value(*info, value, owner, where(name));
+        real_[name] = value;
+    }
+    for (const auto& [name, values] : given.lists) {
+        const ParamInfo* info = known(name);
+        if (!info) unknown(name);
+        if (info->kind != ParamKind::RealList)
+            throw UserError(owner + ": parameter '" + name + "' must be a single number, not a list",
+                            where(name));
+        for (double x : values) check_value(*info, x, owner, where(name));
+        lists_[name] = values;
+    }
+    for (const auto& info : infos) {
+        const bool present = real_.count(info.name) || lists_.count(info.name);
+        if (present) continue;
+        if (info.required)
+            throw UserError(owner + ": required parameter '" + info.name + "' (" + info.unit + ") is missing");
+        if (info.kind == ParamKind::RealList)
+            lists_[info.name] = {};
+        else
+            real_[info.name] = info.default_value;
+    }
+}
+
+double Params::get(const std::string& name) const {
+    auto it = real_.find(name);
+    DS_ASSERT(it != real_.end());
+    return it->second;
+}
+
+const std::vector<double>& Params::list(const std::string& name) const {
+    auto it = lists_.find(name);
+    DS_ASSERT(it != lists_.end());
+    return it->second;
+}
+
+SourceLocation Params::where(const std::string& name) const {
+    auto it = where_.find(name);
+    return it == where_.end() ? SourceLocation{} : it->second;
+}
+
+}  // namespace delaysim::sim

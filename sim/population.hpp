@@ -1,0 +1,68 @@
+// A population is a homogeneous group of nodes (neurons or spike sources) of one
+// model. The engine talks to models only through this interface; every model
+// integrates in closed form between events, so the engine can ask for the state
+// at any time and for the exact time of the next spike.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+
+enum class PortKind {
+    Input,    // adds the synaptic weight to a state variable
+    Inhibit,  // resets the node (the seed's rival inhibition); triggers the on_inhibited hook
+};
+
+struct PortInfo {
+    std::string name;
+    PortKind kind = PortKind::Input;
+    std::string doc;
+};
+
+struct VariableInfo {
+    std::string name;
+    std::string unit;
+    std::string doc;
+};
+
+class Population {
+public:
+    Population(std::string name, Index size) : name_(std::move(name)), size_(size) {}
+    virtual ~Population() = default;
+    Population(const Population&) = delete;
+    Population& operator=(const Population&) = delete;
+
+    const std::string& name() const { return name_; }
+    Index size() const { return size_; }
+    virtual const std::string& model() const = 0;
+    virtual bool is_source() const = 0;
+    virtual const std::vector<PortInfo>& ports() const = 0;          // empty for sources
+    virtual const std::vector<VariableInfo>& variables() const = 0;  // recordable state
+
+    // Bring node i forward to time t (t >= its last update) in closed form.
+    virtual void advance(Index i, Time t) = 0;
+    // Apply a spike of weight w arriving on `port` at time t (node already at t).
+    virtual void receive(Index i, std::size_t port, double w, Time t) = 0;
+    // Earliest time >= t at which node i spikes if nothing else reaches it, or
+    // kNever if it does not spike before `horizon`. Node i is at time t.
+    virtual Time next_spike(Index i, Time t, Time horizon) = 0;
+    // Node i spikes at t (node already at t): reset, refractoriness, next emission.
+    virtual void fire(Index i, Time t) = 0;
+    // Value of variable `var` of node i at time t >= last update, assuming no
+    // event in between; does not change the state (used for exact sampling).
+    virtual double value(Index i, std::size_t var, Time t) const = 0;
+    // Set a state variable before the run (initial state, per node).
+    virtual void set_value(Index i, std::size_t var, double x) = 0;
+
+    // Index of a port or variable by name, or -1.
+    long port_index(const std::string& port) const;
+    long variable_index(const std::string& var) const;
+
+private:
+    std::string name_;
+    Index size_;
+};
+
+}  // namespace delaysim::sim

@@ -1,0 +1,112 @@
+#include "sim/projection.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+namespace delaysim::sim {
+namespace {
+std::string ms(double x) {
+    std::ostringstream os;
+    os << x << " ms";
+    return os.str();
+}
+}  // namespace
+
+Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t target_pop,
+                       std::size_t port, SynapseList synapses, DelayBounds bounds,
+                       InflightPolicy inflight, Index n_source, Index n_target)
+    : name_(std::move(name)), source_pop_(source_pop), target_pop_(target_pop), port_(port),
+      bounds_(bounds), inflight_(inflight) {
+    const std::size_t n = synapses.weight.size();
+    DS_ASSERT(synapses.source.size() == n && synapses.target.size() == n && synapses.delay.size() == n);
+    const std::string who = "projection '" + name_ + "'";
+    if (!(bounds_.min >= 0.0) || !std::isfinite(bounds_.min))
+        throw UserError(who + ": delay_min_ms must be a finite number >= 0, got " + ms(bounds_.min));
+    if (!(bounds_.max >= bounds_.min))
+        throw UserError(who + ": delay_max_ms (" + ms(bounds_.max) + ") must be >= delay_min_ms (" +
+                        ms(bounds_.min) + ")");
+    if (bounds_.policy == BoundPolicy::Wrap && !(std::isfinite(bounds_.max) && bounds_.max > bounds_.min))
+        throw UserError(who + ": bounds = \"wrap\" needs a finite delay_max_ms > delay_min_ms");
+    for (std::size_t s = 0; s < n; ++s) {
+        if (synapses.source[s] >= n_source || synapses.target[s] >= n_target)
+            throw UserError(who + ": synapse " + std::to_string(s) + " connects node " +
+                            std::to_string(synapses.source[s]) + " -> " + std::to_string(synapses.target[s]) +
+                            ", outside the populations (sizes " + std::to_string(n_source) + ", " +
+                            std::to_string(n_target) + ")");
+        if (!std::isfinite(synapses.weight[s]))
+            throw UserError(who + ": weight of synapse " + std::to_string(s) + " is not a finite number");
+        synapses.delay[s] = apply_delay_bounds(synapses.delay[s], true);
+    }
+    // Sort by (source, target, input order): a stable order that makes a node's
+    // outgoing synapses contiguous.
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (synapses.source[a] != synapses.source[b]) return synapses.source[a] < synapses.source[b];
+        return synapses.target[a] < synapses.target[b];
+    });
+    syn_.source.resize(n);
+    syn_.target.resize(n);
+    syn_.weight.resize(n);
+    syn_.delay.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        syn_.source[k] = synapses.source[order[k]];
+        syn_.target[k] = synapses.target[order[k]];
+        syn_.weight[k] = synapses.weight[order[k]];
+        syn_.delay[k] = synapses.delay[order[k]];
+    }
+    out_offset_.assign(n_source + 1, 0);
+    for (auto src : syn_.source) ++out_offset_[src + 1];
+    for (Index i = 0; i < n_source; ++i) out_offset_[i + 1] += out_offset_[i];
+    if (inflight_ == InflightPolicy::Retime) {
+        version.assign(n, 0);
+        last_delivered.assign(n, -kNever);
+    }
+    in_cache_.clear();
+    n_target_ = n_target;
+}
+
+Time Projection::min_delay() const {
+    Time m = kNever;
+    for (Time d : syn_.delay) m = std::min(m, d);
+    return m;
+}
+
+const std::vector<Index>& Projection::incoming(Index j) {
+    if (in_cache_.empty()) {
+        in_cache_.resize(n_target_);
+        for (Index s = 0; s < size(); ++s) in_cache_[syn_.target[s]].push_back(s);
+    }
+    return in_cache_[j];
+}
+
+Time Projection::apply_delay_bounds(Time d, bool initial) const {
+    const std::string who = "projection '" + name_ + "'";
+    if (!std::isfinite(d)) throw UserError(who + ": delay must be a finite number of ms, got " + ms(d));
+    if (d >= bounds_.min && d <= bounds_.max) {
+        if (bounds_.policy == BoundPolicy::Wrap && d == bounds_.max && !initial) return bounds_.min;
+        return d;
+    }
+    if (initial)
+        throw UserError(who + ": delay " + ms(d) + " is outside its bounds [" + ms(bounds_.min) + ", " +
+                        ms(bounds_.max) + "]");
+    switch (bounds_.policy) {
+    case BoundPolicy::Clamp:
+        return std::clamp(d, bounds_.min, bounds_.max);
+    case BoundPolicy::Wrap: {
+        const Time span = bounds_.max - bounds_.min;
+        Time r = std::fmod(d - bounds_.min, span);
+        if (r < 0) r += span;
+        if (r >= span) r = 0;  // fmod rounding at the upper edge
+        return bounds_.min + r;
+    }
+    case BoundPolicy::Error:
+        break;
+    }
+    throw UserError(who + ": a plasticity rule set delay " + ms(d) + ", outside the bounds [" +
+                    ms(bounds_.min) + ", " + ms(bounds_.max) + "] (bounds = \"error\")");
+}
+
+}  // namespace delaysim::sim

@@ -1,0 +1,86 @@
+// Synapse store of one projection (source population -> target population, one
+// target port). Structure of arrays, sorted by source node so that the synapses
+// of a spiking node are one contiguous range (CSR). Delays and weights can change
+// during a run; every delay write goes through apply_delay_bounds() (the one
+// place for delays, after NEST's DelayChecker).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/error.hpp"
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+
+enum class BoundPolicy { Clamp, Wrap, Error };
+// Which delay applies to a spike: the one in force at emission (Keep), or the
+// current one even for spikes already in flight (Retime).
+enum class InflightPolicy { Keep, Retime };
+
+struct DelayBounds {
+    Time min = 0.0;    // ms, >= 0
+    Time max = 1e300;  // ms, > min for Wrap
+    BoundPolicy policy = BoundPolicy::Clamp;
+};
+
+struct SynapseList {
+    std::vector<std::uint32_t> source;  // node index in the source population
+    std::vector<std::uint32_t> target;  // node index in the target population
+    std::vector<double> weight;
+    std::vector<double> delay;  // ms
+};
+
+class Projection {
+public:
+    // Synapses may come in any order; they are sorted by (source, target, input
+    // order). Initial delays outside the bounds are a UserError naming the projection.
+    Projection(std::string name, std::uint32_t source_pop, std::uint32_t target_pop, std::size_t port,
+               SynapseList synapses, DelayBounds bounds, InflightPolicy inflight, Index n_source,
+               Index n_target);
+
+    const std::string& name() const { return name_; }
+    std::uint32_t source_population() const { return source_pop_; }
+    std::uint32_t target_population() const { return target_pop_; }
+    std::size_t port() const { return port_; }
+    Index size() const { return syn_.weight.size(); }
+    const DelayBounds& bounds() const { return bounds_; }
+    InflightPolicy inflight() const { return inflight_; }
+
+    Index source(Index s) const { return syn_.source[s]; }
+    Index target(Index s) const { return syn_.target[s]; }
+    double weight(Index s) const { return syn_.weight[s]; }
+    Time delay(Index s) const { return syn_.delay[s]; }
+    Time min_delay() const;  // smallest delay currently in the store (lookahead)
+
+    // Outgoing synapses of source node i: [out_begin(i), out_end(i)).
+    Index out_begin(Index i) const { return out_offset_[i]; }
+    Index out_end(Index i) const { return out_offset_[i + 1]; }
+    // Incoming synapses of target node j, built on first use (rules need it).
+    const std::vector<Index>& incoming(Index j);
+
+    // The one function every delay write passes: returns the delay the bounds
+    // allow for the requested value d. `initial` values must lie inside the
+    // bounds; plastic changes follow the policy (Error throws UserError).
+    Time apply_delay_bounds(Time d, bool initial) const;
+    // Raw setters used by Simulation (which keeps the queue consistent).
+    void store_delay(Index s, Time d) { syn_.delay[s] = d; }
+    void store_weight(Index s, double w) { syn_.weight[s] = w; }
+
+    // Retime bookkeeping (allocated only for InflightPolicy::Retime).
+    std::vector<std::uint32_t> version;
+    std::vector<Time> last_delivered;  // emission time of the last spike delivered
+
+private:
+    std::string name_;
+    std::uint32_t source_pop_, target_pop_;
+    std::size_t port_;
+    SynapseList syn_;
+    DelayBounds bounds_;
+    InflightPolicy inflight_;
+    std::vector<Index> out_offset_;
+    std::vector<std::vector<Index>> in_cache_;
+    Index n_target_ = 0;
+};
+
+}  // namespace delaysim::sim

@@ -1,0 +1,250 @@
+#include "sim/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace delaysim::sim {
+
+Simulation::Simulation(Network network) : net_(std::move(network)) {
+    const std::size_t np = net_.populations.size();
+    version_.resize(np);
+    out_projections_.resize(np);
+    history_.resize(np);
+    history_span_.assign(np, 0.0);
+    for (std::size_t p = 0; p < np; ++p) version_[p].assign(net_.populations[p]->size(), 0);
+    for (std::uint32_t q = 0; q < net_.projections.size(); ++q) {
+        const Projection& proj = net_.projections[q];
+        DS_ASSERT(proj.source_population() < np && proj.target_population() < np);
+        out_projections_[proj.source_population()].push_back(q);
+        if (proj.inflight() == InflightPolicy::Retime) {
+            const auto src = proj.source_population();
+            if (!std::isfinite(proj.bounds().max))
+                throw UserError("projection '" + proj.name() +
+                                "': inflight = \"retime\" needs a finite delay_max_ms");
+            history_[src].resize(net_.populations[src]->size());
+            history_span_[src] = std::max(history_span_[src], proj.bounds().max);
+        }
+    }
+}
+
+void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<std::uint32_t> projections) {
+    for (std::size_t slot = 0; slot < projections.size(); ++slot) {
+        DS_ASSERT(projections[slot] < net_.projections.size());
+        rule->attach(slot, net_.projections[projections[slot]]);
+        attachments_.push_back({rule.get(), projections[slot], slot});
+    }
+    rules_.push_back(std::move(rule));
+}
+
+template <class F>
+void Simulation::for_rules(unsigned hook, F&& f) {
+    for (const Attachment& a : attachments_)
+        if (a.rule->hooks() & hook) f(a);
+}
+
+// A node's state changed at t: its pending prediction is stale. Ask the model
+// for the next spike; "now" means a later round of this instant.
+void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now) {
+    const std::uint64_t stamp = ++version_[pop][node];
+    const Time ts = net_.populations[pop]->next_spike(node, t, horizon_);
+    if (!(ts < horizon_)) return;
+    DS_ASSERT(ts >= t);
+    Event e;
+    e.t = ts;
+    e.level = ts == t ? level_if_now : 0;
+    e.kind = EventKind::Fire;
+    e.group = pop;
+    e.item = node;
+    e.stamp = stamp;
+    queue_.push(e);
+}
+
+// Run-loop order (the one place it is written down):
+//  1. Events are processed in (t, level, seq) order. Within one instant t, round r
+//     first fires every node whose threshold crossing is at t (level 2r), then
+//     applies every delivery due at t (level 2r+1). A delivery that pushes a node
+//     over threshold makes it fire at t in round r+1; zero-delay deliveries of a
+//     round-r spike belong to round r (level 2r+1). So rivals that cross at the
+//     same instant both fire and both are inhibited, as in Brian2.
+//  2. Before the first event at time t, observers sample the state at every
+//     sample time <= t (exact closed-form values; samples see the state before
+//     the events at their own time).
+//  3. A fire: the model resets the node, the spike is reported, one delivery per
+//     outgoing synapse is queued at t + delay (delay in force at emission), then
+//     pre/post-spike hooks run, then the node's next spike is predicted.
+//  4. A delivery: the target advances to t and receives the weight, delivered
+//     hooks run, inhibit ports trigger inhibited hooks, the target is re-predicted.
+//  5. Stale events (older version stamps) are dropped when popped.
+//  6. The stop flag is polled once per event; the run ends at the first event
+//     with t >= t_stop (the run covers [start, t_stop)).
+bool Simulation::run(Time t_stop) {
+    if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
+    horizon_ = t_stop;
+    // Predictions depend on the horizon: make every node predict afresh.
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p)
+        for (Index i = 0; i < net_.populations[p]->size(); ++i) {
+            net_.populations[p]->advance(i, now_);
+            predict(p, i, now_, 0);
+        }
+    auto sample_until = [&](Time t) {
+        if (sample_interval_ <= 0) return;
+        for (;;) {
+            const Time ts = static_cast<double>(next_sample_) * sample_interval_;
+            if (ts > t || ts >= t_stop) break;
+            for (Observer* o : observers_) o->on_sample(ts);
+            ++next_sample_;
+        }
+    };
+    while (!queue_.empty()) {
+        if (stop_flag_ && *stop_flag_) return false;
+        if (queue_.top().t >= t_stop) break;
+        const Event e = queue_.pop();
+        sample_until(e.t);
+        now_ = e.t;
+        level_ = e.level;
+        if (e.kind == EventKind::Fire)
+            handle_fire(e);
+        else
+            handle_delivery(e);
+        if ((++n_events_ & 4095) == 0)
+            for (Observer* o : observers_) o->on_progress(now_);
+    }
+    if (stop_flag_ && *stop_flag_) return false;
+    sample_until(std::nextafter(t_stop, -kNever));
+    now_ = t_stop;
+    for (Observer* o : observers_) o->on_progress(now_);
+    return true;
+}
+
+void Simulation::remember_emission(std::uint32_t pop, Index node, Time t) {
+    auto& h = history_[pop][node];
+    h.push_back(t);
+    while (!h.empty() && h.front() < t - history_span_[pop]) h.pop_front();
+}
+
+void Simulation::handle_fire(const Event& e) {
+    const std::uint32_t pop = e.group;
+    const Index node = e.item;
+    if (e.stamp != version_[pop][node]) return;
+    Population& P = *net_.populations[pop];
+    P.advance(node, e.t);
+    P.fire(node, e.t);
+    for (Observer* o : observers_) o->on_spike(pop, node, e.t);
+    if (!history_[pop].empty()) remember_emission(pop, node, e.t);
+    for (std::uint32_t q : out_projections_[pop]) {
+        const Projection& proj = net_.projections[q];
+        const bool retime = proj.inflight() == InflightPolicy::Retime;
+        for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
+            Event d;
+            d.t = e.t + proj.delay(s);
+            d.level = d.t == e.t ? e.level + 1 : 1;
+            d.kind = EventKind::Deliver;
+            d.group = q;
+            d.item = s;
+            d.stamp = retime ? proj.version[s] : 0;
+            d.emitted = e.t;
+            queue_.push(d);
+        }
+    }
+    if (!attachments_.empty()) {
+        for_rules(plasticity::kPreSpike, [&](const Attachment& a) {
+            Projection& proj = net_.projections[a.projection];
+            if (proj.source_population() != pop) return;
+            for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
+                plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
+                a.rule->on_pre_spike(h, e.t);
+            }
+        });
+        for_rules(plasticity::kPostSpike, [&](const Attachment& a) {
+            Projection& proj = net_.projections[a.projection];
+            if (proj.target_population() != pop) return;
+            for (Index s : proj.incoming(node)) {
+                plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
+                a.rule->on_post_spike(h, e.t);
+            }
+        });
+    }
+    predict(pop, node, e.t, e.level + 2);
+}
+
+void Simulation::handle_delivery(const Event& e) {
+    Projection& proj = net_.projections[e.group];
+    const Index s = e.item;
+    if (proj.inflight() == InflightPolicy::Retime) {
+        if (e.stamp != proj.version[s]) return;
+        proj.last_delivered[s] = e.emitted;
+    }
+    ++n_deliveries_;
+    const std::uint32_t pop = proj.target_population();
+    const Index node = proj.target(s);
+    Population& P = *net_.populations[pop];
+    P.advance(node, e.t);
+    P.receive(node, proj.port(), proj.weight(s), e.t);
+    if (!attachments_.empty()) {
+        for_rules(plasticity::kDelivered, [&](const Attachment& a) {
+            if (a.projection != e.group) return;
+            plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
+            a.rule->on_delivered(h, e.t);
+        });
+        if (P.ports()[proj.port()].kind == PortKind::Inhibit)
+            for_rules(plasticity::kInhibited, [&](const Attachment& a) {
+                Projection& plastic = net_.projections[a.projection];
+                if (plastic.target_population() != pop) return;
+                for (Index k : plastic.incoming(node)) {
+                    plasticity::SynapseHandle h(*this, a.projection, k, a.slot, *a.rule);
+                    a.rule->on_inhibited(h, e.t);
+                }
+            });
+    }
+    predict(pop, node, e.t, e.level + 1);
+}
+
+void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& by) {
+    Projection& proj = net_.projections[q];
+    const Time old = proj.delay(s);
+    const Time applied = proj.apply_delay_bounds(d, false);
+    if (applied == old) return;
+    proj.store_delay(s, applied);
+    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now_);
+    if (proj.inflight() != InflightPolicy::Retime) return;
+    // Retime: every spike of this synapse still in flight (emitted after the last
+    // one delivered) now arrives at emission + new delay, or at once if that is past.
+    const std::uint32_t stamp = ++proj.version[s];
+    for (Time te : history_[proj.source_population()][proj.source(s)]) {
+        if (te <= proj.last_delivered[s] || te > now_) continue;
+        Event ev;
+        ev.t = std::max(te + applied, now_);
+        ev.level = ev.t == now_ ? level_ + 1 : 1;
+        ev.kind = EventKind::Deliver;
+        ev.group = q;
+        ev.item = s;
+        ev.stamp = stamp;
+        ev.emitted = te;
+        queue_.push(ev);
+    }
+}
+
+void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::string& by) {
+    Projection& proj = net_.projections[q];
+    if (!std::isfinite(w))
+        throw UserError("projection '" + proj.name() + "': " + by + " set a weight that is not a finite number");
+    const double old = proj.weight(s);
+    if (w == old) return;
+    proj.store_weight(s, w);
+    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now_);
+}
+
+}  // namespace delaysim::sim
+
+namespace delaysim::plasticity {
+
+Index SynapseHandle::source() const { return sim_.projection(projection_).source(synapse_); }
+Index SynapseHandle::target() const { return sim_.projection(projection_).target(synapse_); }
+double SynapseHandle::weight() const { return sim_.projection(projection_).weight(synapse_); }
+Time SynapseHandle::delay() const { return sim_.projection(projection_).delay(synapse_); }
+const sim::DelayBounds& SynapseHandle::bounds() const { return sim_.projection(projection_).bounds(); }
+Time SynapseHandle::now() const { return sim_.now(); }
+void SynapseHandle::set_weight(double w) { sim_.set_weight(projection_, synapse_, w, rule_.name()); }
+void SynapseHandle::set_delay(Time d) { sim_.set_delay(projection_, synapse_, d, rule_.name()); }
+
+}  // namespace delaysim::plasticity

@@ -1,0 +1,79 @@
+// One Simulation owns the network, the event queue, the rules and the observers
+// (no globals: two simulations can run side by side). The run-loop order is
+// written down once, at the top of Simulation::run in simulation.cpp.
+#pragma once
+#include <csignal>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "plasticity/rule.hpp"
+#include "sim/event_queue.hpp"
+#include "sim/network.hpp"
+#include "sim/observer.hpp"
+
+namespace delaysim::sim {
+
+class Simulation {
+public:
+    explicit Simulation(Network network);
+
+    // Attach a rule to projections (by index). Call before run().
+    void add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<std::uint32_t> projections);
+    void add_observer(Observer* observer) { observers_.push_back(observer); }
+    void set_sample_interval(Time interval) { sample_interval_ = interval; }
+    // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
+    void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
+
+    // Process all events with t < t_stop. Returns false if stopped early by the
+    // stop flag (state is consistent at the last processed event).
+    bool run(Time t_stop);
+
+    Time now() const { return now_; }
+    std::uint64_t events_processed() const { return n_events_; }
+    std::uint64_t deliveries_processed() const { return n_deliveries_; }
+    const Network& network() const { return net_; }
+    Population& population(std::size_t i) { return *net_.populations[i]; }
+    const Population& population(std::size_t i) const { return *net_.populations[i]; }
+    Projection& projection(std::size_t i) { return net_.projections[i]; }
+    const Projection& projection(std::size_t i) const { return net_.projections[i]; }
+
+    // Plastic writes (rules reach these through SynapseHandle). `by` names the
+    // writer in /plasticity events.
+    void set_delay(std::uint32_t projection, Index synapse, Time d, const std::string& by);
+    void set_weight(std::uint32_t projection, Index synapse, double w, const std::string& by);
+
+private:
+    struct Attachment {
+        plasticity::Rule* rule;
+        std::uint32_t projection;
+        std::size_t slot;
+    };
+    void predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now);
+    void handle_fire(const Event& e);
+    void handle_delivery(const Event& e);
+    template <class F>
+    void for_rules(unsigned hook, F&& f);
+    void remember_emission(std::uint32_t pop, Index node, Time t);
+
+    Network net_;
+    EventQueue queue_;
+    std::vector<std::unique_ptr<plasticity::Rule>> rules_;
+    std::vector<Attachment> attachments_;
+    std::vector<Observer*> observers_;
+    std::vector<std::vector<std::uint64_t>> version_;           // per population, per node
+    std::vector<std::vector<std::uint32_t>> out_projections_;  // per population
+    // Retime: recent emission times per source node (only populations that feed
+    // a Retime projection), kept for the projection's largest delay bound.
+    std::vector<std::vector<std::deque<Time>>> history_;
+    std::vector<Time> history_span_;
+    Time now_ = 0.0;
+    Time horizon_ = 0.0;
+    std::uint32_t level_ = 0;
+    Time sample_interval_ = 0.0;
+    std::uint64_t next_sample_ = 0;
+    std::uint64_t n_events_ = 0, n_deliveries_ = 0;
+    const volatile std::sig_atomic_t* stop_flag_ = nullptr;
+};
+
+}  // namespace delaysim::sim

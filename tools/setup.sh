@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages delaysim needs (only those missing), then configure
+# and build. Idempotent: a second call with everything present only rebuilds.
+#   tools/setup.sh [--sanitize]      build dir: build/ (or build-sanitize/)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages=(g++ cmake make pkg-config libboost-dev libeigen3-dev libtomlplusplus-dev
+          catch2 libhdf5-dev python3-h5py python3-numpy python3-matplotlib
+          python3-pandas python3-pytest python3-brian python3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+build="$root/build"; extra=()
+if [ "${1:-}" = "--sanitize" ]; then build="$root/build-sanitize"; extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELAYSIM_SANITIZE=ON); fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${extra[@]}" >/dev/null
+cmake --build "$build" -j2
