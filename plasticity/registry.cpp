@@ -1,0 +1,23 @@
+#include "plasticity/registry.hpp"
+
+namespace delaysim::plasticity {
+
+const std::vector<RuleInfo>& rule_registry() {
+    // One line per rule; keep alphabetical.
+    static const std::vector<RuleInfo> rules = {};
+    return rules;
+}
+
+const RuleInfo* find_rule(const std::string& name) {
+    for (const auto& r : rule_registry())
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
+std::string rule_names() {
+    std::string out;
+    for (const auto& r : rule_registry()) out += (out.empty() ? "" : ", ") + r.name;
+    return out.empty() ? "none" : out;
+}
+
+}  // namespace delaysim::plasticity
