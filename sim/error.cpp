@@ -1,14 +1,15 @@
 #include "sim/error.hpp"
 
+#include <sstream>
+
 namespace delaysim::sim {
 
 std::string UserError::formatted() const {
-    std::string out = where_.file.empty() ? std::string("delaysim") : where_.file;
-    if (where_.line > 0) {
-        out += ":" + std::to_string(where_.line);
-        out += ":" + std::to_string(where_.column > 0 ? where_.column : 1);
-    }
-    return out + ": error: " + what();
+    std::ostringstream out;
+    out << (where_.file.empty() ? std::string("delaysim") : where_.file);
+    if (where_.line > 0) out << ':' << where_.line << ':' << (where_.column > 0 ? where_.column : 1);
+    out << ": error: " << what();
+    return out.str();
 }
 
 void internal_failure(const char* expr, const char* file, int line) {

@@ -1,0 +1,109 @@
+#include "models/exp_sum.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace delaysim::models {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Sort by rate, merge equal rates, drop zero coefficients.
+std::vector<ExpTerm> normalise(std::vector<ExpTerm> t) {
+    std::sort(t.begin(), t.end(), [](const ExpTerm& a, const ExpTerm& b) { return a.r < b.r; });
+    std::vector<ExpTerm> out;
+    for (const ExpTerm& x : t) {
+        if (!out.empty() && out.back().r == x.r)
+            out.back().c += x.c;
+        else
+            out.push_back(x);
+    }
+    out.erase(std::remove_if(out.begin(), out.end(), [](const ExpTerm& x) { return x.c == 0.0; }), out.end());
+    return out;
+}
+
+// g(x) = f(x) * exp(r_0 x): same sign as f, without underflow for large x.
+double scaled(const std::vector<ExpTerm>& t, double x) {
+    double s = 0.0;
+    for (const ExpTerm& k : t) s += k.c * std::exp(-(k.r - t.front().r) * x);
+    return s;
+}
+
+// Bisection (with secant acceleration) for g(lo) < 0 <= g(hi) or the mirror case;
+// returns the end of the final bracket where g has the sign of g(hi).
+double refine(const std::vector<ExpTerm>& t, double lo, double hi, double g_lo, double g_hi) {
+    for (int it = 0; it < 200; ++it) {
+        const double width = hi - lo;
+        if (width <= 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300) break;
+        double mid = lo - g_lo * width / (g_hi - g_lo);  // secant
+        // Fall back to bisection when the secant point hugs an end of the bracket.
+        if (!(mid > lo + 0.05 * width && mid < hi - 0.05 * width) || (it % 3) == 2) mid = lo + 0.5 * width;
+        if (mid <= lo || mid >= hi) break;
+        const double g = scaled(t, mid);
+        if ((g >= 0.0) == (g_hi >= 0.0)) {
+            hi = mid;
+            g_hi = g;
+        } else {
+            lo = mid;
+            g_lo = g;
+        }
+    }
+    return hi;
+}
+
+// All points in (lo, hi) where f changes sign, ascending.
+std::vector<double> sign_changes(const std::vector<ExpTerm>& t, double lo, double hi) {
+    if (t.size() < 2) return {};
+    // Derivative of g: the slowest term is constant in g and disappears.
+    std::vector<ExpTerm> d;
+    for (std::size_t k = 1; k < t.size(); ++k) {
+        const double rk = t[k].r - t.front().r;
+        d.push_back({-rk * t[k].c, rk});
+    }
+    std::vector<double> pts{lo};
+    for (double x : sign_changes(normalise(d), lo, hi)) pts.push_back(x);
+    pts.push_back(hi);
+    std::vector<double> roots;
+    for (std::size_t k = 0; k + 1 < pts.size(); ++k) {
+        const double a = pts[k], b = pts[k + 1];
+        const double ga = scaled(t, a), gb = scaled(t, b);
+        if ((ga < 0.0 && gb >= 0.0) || (ga >= 0.0 && gb < 0.0)) roots.push_back(refine(t, a, b, ga, gb));
+    }
+    return roots;
+}
+
+}  // namespace
+
+double exp_sum(const std::vector<ExpTerm>& terms, double x) {
+    double s = 0.0;
+    for (const ExpTerm& k : terms) s += k.c * std::exp(-k.r * x);
+    return s;
+}
+
+double first_crossing(std::vector<ExpTerm> terms, double x_max) {
+    const std::vector<ExpTerm> t = normalise(std::move(terms));
+    if (t.empty()) return 0.0;  // f == 0 >= 0
+    if (scaled(t, 0.0) >= 0.0) return 0.0;
+    if (!(x_max > 0.0)) return kInf;
+    if (t.size() == 1) return kInf;
+    // g is monotone between consecutive zeros of g'; the first piece whose end is
+    // >= 0 holds the crossing.
+    std::vector<ExpTerm> d;
+    for (std::size_t k = 1; k < t.size(); ++k) {
+        const double rk = t[k].r - t.front().r;
+        d.push_back({-rk * t[k].c, rk});
+    }
+    std::vector<double> pts{0.0};
+    for (double x : sign_changes(normalise(d), 0.0, x_max)) pts.push_back(x);
+    pts.push_back(x_max);
+    double g_prev = scaled(t, 0.0);
+    for (std::size_t k = 1; k < pts.size(); ++k) {
+        const double g = scaled(t, pts[k]);
+        if (g >= 0.0) return refine(t, pts[k - 1], pts[k], g_prev, g);
+        g_prev = g;
+    }
+    return kInf;
+}
+
+}  // namespace delaysim::models

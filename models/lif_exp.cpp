@@ -1,0 +1,131 @@
+#include "models/lif_exp.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/exp_sum.hpp"
+
+namespace delaysim::models {
+
+using sim::ParamKind;
+
+ModelInfo LifExp::info() {
+    ModelInfo m;
+    m.name = "lif_exp";
+    m.doc = "leaky integrate-and-fire, exponential current synapses, exact integration, precise spike times";
+    const double inf = 1e300;
+    m.params = {
+        {"C_m_pF", "pF", ParamKind::Real, 250.0, 0.0, inf, true, false, "membrane capacitance"},
+        {"tau_m_ms", "ms", ParamKind::Real, 10.0, 0.0, inf, true, false, "membrane time constant"},
+        {"E_L_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "resting potential"},
+        {"V_th_mV", "mV", ParamKind::Real, -50.0, -inf, inf, false, false, "spike threshold"},
+        {"V_reset_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "reset potential (< V_th)"},
+        {"t_ref_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, false, false, "refractory period"},
+        {"I_e_pA", "pA", ParamKind::Real, 0.0, -inf, inf, false, false, "constant external current"},
+        {"tau_syn_ex_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, true, false, "decay of I_ex (port ex)"},
+        {"tau_syn_in_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, true, false, "decay of I_in (port in)"},
+    };
+    m.ports = {{"ex", sim::PortKind::Input, "I_ex += w (pA)"}, {"in", sim::PortKind::Input, "I_in += w (pA)"}};
+    m.variables = {{"V_m", "mV", "membrane potential"},
+                   {"I_ex", "pA", "excitatory synaptic current"},
+                   {"I_in", "pA", "inhibitory synaptic current"}};
+    m.make = [](const std::string& name, sim::Index size, const sim::Params& p, std::uint64_t) {
+        return std::make_unique<LifExp>(name, size, p);
+    };
+    return m;
+}
+
+LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
+    : Population(name, size), c_m_(p.get("C_m_pF")), tau_m_(p.get("tau_m_ms")), e_l_(p.get("E_L_mV")),
+      v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
+      tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_) {
+    if (!(v_reset_ < v_th_))
+        throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'", p.where("V_reset_mV"));
+    for (const char* key : {"tau_syn_ex_ms", "tau_syn_in_ms"})
+        if (std::abs(p.get(key) - tau_m_) <= 1e-9 * tau_m_)
+            throw sim::UserError(p.owner() + ": parameter '" + key +
+                                     "' must differ from 'tau_m_ms' (the exact propagator needs distinct rates)",
+                                 p.where(key));
+    State s;
+    s.v = e_l_;
+    state_.assign(size, s);
+}
+
+const std::string& LifExp::model() const {
+    static const std::string name = "lif_exp";
+    return name;
+}
+const std::vector<sim::PortInfo>& LifExp::ports() const {
+    static const auto ports = info().ports;
+    return ports;
+}
+const std::vector<sim::VariableInfo>& LifExp::variables() const {
+    static const auto vars = info().variables;
+    return vars;
+}
+
+// Sub-threshold evolution without refractoriness.
+LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
+    const double x = t - s.t;
+    State out = s;
+    out.t = t;
+    if (x == 0.0) return out;
+    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
+    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
+    const double e_ex = std::exp(-x / tau_ex_), e_in = std::exp(-x / tau_in_);
+    out.v = v_inf_ + (s.v - v_inf_ - k_ex - k_in) * std::exp(-x / tau_m_) + k_ex * e_ex + k_in * e_in;
+    out.i_ex = s.i_ex * e_ex;
+    out.i_in = s.i_in * e_in;
+    return out;
+}
+
+LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
+    if (t <= s.ref_end) {  // still refractory at t: V clamped, currents decay
+        State out = s;
+        out.i_ex = s.i_ex * std::exp(-(t - s.t) / tau_ex_);
+        out.i_in = s.i_in * std::exp(-(t - s.t) / tau_in_);
+        out.v = v_reset_;
+        out.t = t;
+        return out;
+    }
+    if (s.t < s.ref_end) {  // refractoriness ends inside the interval
+        State mid = evolved(s, s.ref_end);
+        return free_evolution(mid, t);
+    }
+    return free_evolution(s, t);
+}
+
+void LifExp::advance(sim::Index i, sim::Time t) { state_[i] = evolved(state_[i], t); }
+
+void LifExp::receive(sim::Index i, std::size_t port, double w, sim::Time) {
+    (port == kPortEx ? state_[i].i_ex : state_[i].i_in) += w;
+}
+
+sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
+    const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
+    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
+    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
+    const double x = first_crossing({{s.v - v_inf_ - k_ex - k_in, 1.0 / tau_m_},
+                                     {k_ex, 1.0 / tau_ex_},
+                                     {k_in, 1.0 / tau_in_},
+                                     {v_inf_ - v_th_, 0.0}},
+                                    horizon - s.t);
+    return s.t + x;
+}
+
+void LifExp::fire(sim::Index i, sim::Time t) {
+    state_[i].v = v_reset_;
+    state_[i].ref_end = t + t_ref_;
+}
+
+double LifExp::value(sim::Index i, std::size_t var, sim::Time t) const {
+    const State s = evolved(state_[i], t);
+    return var == kV ? s.v : var == kIex ? s.i_ex : s.i_in;
+}
+
+void LifExp::set_value(sim::Index i, std::size_t var, double x) {
+    State& s = state_[i];
+    (var == kV ? s.v : var == kIex ? s.i_ex : s.i_in) = x;
+}
+
+}  // namespace delaysim::models

@@ -1,0 +1,55 @@
+// lif_exp — leaky integrate-and-fire neuron with exponentially decaying synaptic
+// currents, integrated exactly (Rotter & Diesmann 1999) with precise spike times
+// (no grid; cf. Morrison et al. 2007 and NEST's iaf_psc_exp_ps). Units: mV, pA, pF, ms.
+//
+//   dV/dt    = -(V - E_L)/tau_m + (I_ex + I_in + I_e)/C_m
+//   dI_ex/dt = -I_ex/tau_syn_ex        port ex: I_ex += w   (w in pA)
+//   dI_in/dt = -I_in/tau_syn_in        port in: I_in += w   (w in pA, negative inhibits)
+//   spike when V >= V_th; then V = V_reset, clamped for t_ref ms (currents keep decaying
+//   and accumulating input). Initial: V = E_L, I_ex = I_in = 0.
+//
+// With V_inf = E_L + I_e*tau_m/C_m and K_x = (I_x/C_m)/(1/tau_m - 1/tau_syn_x),
+//   V(t0+s) = V_inf + (V0 - V_inf - K_ex - K_in) e^{-s/tau_m} + K_ex e^{-s/tau_syn_ex} + K_in e^{-s/tau_syn_in},
+// so V - V_th is a sum of exponentials (one with rate 0) whose first zero is found
+// exactly (models/exp_sum.hpp). Requires tau_syn_* != tau_m.
+#pragma once
+#include <vector>
+
+#include "models/registry.hpp"
+#include "sim/population.hpp"
+
+namespace delaysim::models {
+
+class LifExp : public sim::Population {
+public:
+    enum Port : std::size_t { kPortEx, kPortIn };
+    enum Var : std::size_t { kV, kIex, kIin };
+
+    LifExp(const std::string& name, sim::Index size, const sim::Params& p);
+    static ModelInfo info();
+
+    const std::string& model() const override;
+    bool is_source() const override { return false; }
+    const std::vector<sim::PortInfo>& ports() const override;
+    const std::vector<sim::VariableInfo>& variables() const override;
+    void advance(sim::Index i, sim::Time t) override;
+    void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
+    sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    void fire(sim::Index i, sim::Time t) override;
+    double value(sim::Index i, std::size_t var, sim::Time t) const override;
+    void set_value(sim::Index i, std::size_t var, double x) override;
+
+private:
+    struct State {
+        double v = 0, i_ex = 0, i_in = 0;
+        sim::Time t = 0;
+        sim::Time ref_end = -1e300;  // end of the refractory period
+    };
+    State evolved(const State& s, sim::Time t) const;
+    State free_evolution(const State& s, sim::Time t) const;
+
+    double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
+    std::vector<State> state_;
+};
+
+}  // namespace delaysim::models

@@ -1,0 +1,312 @@
+#include "sim/recorder.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "sim/error.hpp"
+#include "sim/h5_writer.hpp"
+#include "sim/simulation.hpp"
+
+namespace delaysim::sim {
+namespace {
+
+using h5::AppendDataset;
+
+// Flush every 64th progress call (about 260k events): a crash loses little,
+// and flushing on an event count rather than the clock keeps files identical.
+constexpr unsigned kProgressFlushEvery = 64;
+
+// Why creating `path` failed, in the words of the OS where possible (HDF5's
+// own message is only "unable to create file").
+std::string create_failure_reason(const std::string& path, const H5::Exception& e) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path p(path);
+    const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+    if (fs::is_directory(p, ec)) return "it is a directory";
+    if (!fs::exists(dir, ec)) return "directory '" + dir.string() + "' does not exist";
+    if (!fs::is_directory(dir, ec)) return "'" + dir.string() + "' is not a directory";
+    const bool exists = fs::exists(p, ec);
+    if (::access(exists ? p.c_str() : dir.c_str(), W_OK) != 0) return std::strerror(errno);
+    return e.getDetailMsg();
+}
+
+void write_ids(const H5::Group& g, const std::string& name, const std::vector<std::uint64_t>& ids) {
+    AppendDataset<std::uint64_t> ds(g, name, ids.size());
+    for (std::uint64_t id : ids) ds.append(id);
+    ds.flush();
+}
+
+}  // namespace
+
+struct Recorder::Impl {
+    struct Spikes {
+        AppendDataset<double> time;
+        AppendDataset<std::uint64_t> node;
+    };
+    struct Trace {
+        std::uint32_t population;
+        std::size_t variable;
+        std::vector<Index> nodes;
+        AppendDataset<double> time, data;
+    };
+    struct SynapseSamples {
+        std::uint32_t projection;
+        SynapseVariable variable;
+        std::vector<Index> synapses;
+        AppendDataset<double> time, data;
+    };
+    struct Events {
+        AppendDataset<double> time;
+        AppendDataset<std::uint64_t> synapse;
+        AppendDataset<std::string> variable;
+        AppendDataset<double> old_value, new_value;
+        AppendDataset<std::string> rule;
+    };
+
+    Impl(const Simulation& s, const RecordSpec& spec);
+    void flush();
+    Events& events(std::uint32_t projection);
+
+    const Simulation& sim;
+    std::string path;
+    std::unique_ptr<H5::H5File> file;  // pointer: HDF5 objects are not meant to be reassigned
+    std::vector<std::optional<Spikes>> spikes;  // per population; empty: not recorded
+    std::vector<Trace> traces;
+    std::vector<SynapseSamples> synapse_samples;
+    std::vector<std::unique_ptr<Events>> events_;  // per projection, created on demand
+    std::vector<double> row;                       // scratch for one sample row
+    unsigned progress_calls = 0;
+};
+
+Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path(spec.path) {
+    const Network& net = sim.network();
+    // Merge monitors per (population, variable) and per projection: one HDF5 group each.
+    std::map<std::pair<std::uint32_t, std::size_t>, std::set<Index>> trace_nodes;
+    for (const TraceMonitor& m : spec.traces) {
+        DS_ASSERT(m.population < net.populations.size());
+        const Population& P = *net.populations[m.population];
+        for (std::size_t v : m.variables) {
+            DS_ASSERT(v < P.variables().size());
+            for (Index i : m.nodes) {
+                DS_ASSERT(i < P.size());
+                trace_nodes[{m.population, v}].insert(i);
+            }
+            trace_nodes[{m.population, v}];  // a monitor without nodes still makes its group
+        }
+    }
+    std::map<std::uint32_t, std::pair<std::set<SynapseVariable>, std::set<Index>>> syn;
+    for (const SynapseMonitor& m : spec.synapses) {
+        DS_ASSERT(m.projection < net.projections.size());
+        auto& [vars, ids] = syn[m.projection];
+        vars.insert(m.variables.begin(), m.variables.end());
+        for (Index k : m.synapses) {
+            DS_ASSERT(k < net.projections[m.projection].size());
+            ids.insert(k);
+        }
+    }
+    for (std::uint32_t p : spec.spike_populations) DS_ASSERT(p < net.populations.size());
+
+    try {
+        file = std::make_unique<H5::H5File>(path, H5F_ACC_TRUNC);
+    } catch (const H5::Exception& e) {
+        throw UserError("cannot create output file '" + path + "': " + create_failure_reason(path, e));
+    }
+    h5::write_attr(*file, "delaysim_version", std::string(DELAYSIM_VERSION));
+    h5::write_attr(*file, "config_toml", spec.config_toml);
+    h5::write_attr(*file, "seed", std::uint64_t{spec.seed});
+    h5::write_attr(*file, "t_stop_ms", double{spec.t_stop});
+    h5::write_bool_attr(*file, "completed", false);
+    const H5::Group spike_root = h5::create_group(*file, "spikes");
+    const H5::Group trace_root = h5::create_group(*file, "traces");
+    const H5::Group synapse_root = h5::create_group(*file, "synapses");
+    h5::create_group(*file, "plasticity");
+
+    spikes.resize(net.populations.size());
+    for (std::uint32_t p : spec.spike_populations) {
+        if (spikes[p]) continue;
+        const H5::Group g = h5::create_group(spike_root, net.populations[p]->name());
+        h5::write_attr(g, "sorting", std::string("by_time"));  // the engine reports spikes in time order
+        spikes[p].emplace(Spikes{AppendDataset<double>(g, "timestamps"), AppendDataset<std::uint64_t>(g, "node_ids")});
+        spikes[p]->time.set_attr("units", "ms");
+    }
+    for (const auto& [key, nodes] : trace_nodes) {
+        const Population& P = *net.populations[key.first];
+        const VariableInfo& info = P.variables()[key.second];
+        const H5::Group g = h5::create_group(h5::open_or_create_group(trace_root, P.name()), info.name);
+        const std::vector<Index> ids(nodes.begin(), nodes.end());
+        write_ids(g, "node_ids", ids);
+        Trace tr{key.first, key.second, ids, AppendDataset<double>(g, "time"),
+                 AppendDataset<double>::matrix(g, "data", ids.size())};
+        tr.time.set_attr("units", "ms");
+        tr.data.set_attr("units", info.unit);
+        traces.push_back(std::move(tr));
+    }
+    for (const auto& [q, vars_ids] : syn) {
+        const Projection& proj = net.projections[q];
+        const H5::Group g = h5::create_group(synapse_root, proj.name());
+        const std::vector<Index> ids(vars_ids.second.begin(), vars_ids.second.end());
+        std::vector<std::uint64_t> src, tgt;
+        for (Index k : ids) {
+            src.push_back(proj.source(k));
+            tgt.push_back(proj.target(k));
+        }
+        write_ids(g, "synapse_ids", ids);
+        write_ids(g, "source_node_id", src);
+        write_ids(g, "target_node_id", tgt);
+        for (SynapseVariable v : vars_ids.first) {
+            const H5::Group vg = h5::create_group(g, to_string(v));
+            SynapseSamples ss{q, v, ids, AppendDataset<double>(vg, "time"),
+                              AppendDataset<double>::matrix(vg, "data", ids.size())};
+            ss.time.set_attr("units", "ms");
+            if (v == SynapseVariable::Delay) ss.data.set_attr("units", "ms");
+            synapse_samples.push_back(std::move(ss));
+        }
+    }
+    events_.resize(net.projections.size());
+    for (const auto& [q, unused] : syn) events(q);  // present even if no rule changes anything
+    file->flush(H5F_SCOPE_LOCAL);
+}
+
+Recorder::Impl::Events& Recorder::Impl::events(std::uint32_t q) {
+    if (!events_[q]) {
+        const H5::Group g = h5::create_group(
+            h5::open_or_create_group(file->openGroup("plasticity"), sim.network().projections[q].name()), "events");
+        events_[q] = std::make_unique<Events>(Events{
+            AppendDataset<double>(g, "time"), AppendDataset<std::uint64_t>(g, "synapse_id"),
+            AppendDataset<std::string>(g, "variable"), AppendDataset<double>(g, "old"),
+            AppendDataset<double>(g, "new"), AppendDataset<std::string>(g, "rule")});
+        events_[q]->time.set_attr("units", "ms");
+    }
+    return *events_[q];
+}
+
+void Recorder::Impl::flush() {
+    for (auto& s : spikes)
+        if (s) {
+            s->time.flush();
+            s->node.flush();
+        }
+    for (auto& tr : traces) {
+        tr.time.flush();
+        tr.data.flush();
+    }
+    for (auto& ss : synapse_samples) {
+        ss.time.flush();
+        ss.data.flush();
+    }
+    for (auto& e : events_)
+        if (e) {
+            e->time.flush();
+            e->synapse.flush();
+            e->variable.flush();
+            e->old_value.flush();
+            e->new_value.flush();
+            e->rule.flush();
+        }
+    file->flush(H5F_SCOPE_LOCAL);
+}
+
+Recorder::Recorder(const Simulation& sim, const RecordSpec& spec) {
+    H5::Exception::dontPrint();  // errors are reported as UserError, not dumped to stderr
+    try {
+        impl_ = std::make_unique<Impl>(sim, spec);
+    } catch (const H5::Exception& e) {
+        throw UserError("cannot create output file '" + spec.path + "': " + e.getDetailMsg());
+    }
+}
+
+Recorder::~Recorder() {
+    try {
+        close(false);
+    } catch (...) {  // a destructor must not throw; the file keeps what was written
+    }
+}
+
+// Every buffered write goes through here or close(): turn HDF5 failures (disk
+// full, file removed) into a UserError instead of a foreign exception type.
+#define DS_H5_WRITE(body)                                                                          \
+    do {                                                                                           \
+        try {                                                                                      \
+            body;                                                                                  \
+        } catch (const H5::Exception& e) {                                                         \
+            const std::string p = impl_->path;                                                     \
+            impl_.reset();                                                                         \
+            throw UserError("cannot write output file '" + p + "': " + e.getDetailMsg());          \
+        }                                                                                          \
+    } while (0)
+
+void Recorder::close(bool completed) {
+    if (!impl_) return;
+    DS_H5_WRITE({
+        impl_->flush();
+        h5::write_bool_attr(*impl_->file, "completed", completed);
+        impl_->file->close();
+    });
+    impl_.reset();
+}
+
+void Recorder::flush() {
+    if (impl_) DS_H5_WRITE(impl_->flush());
+}
+
+void Recorder::on_spike(std::uint32_t population, Index node, Time t) {
+    if (!impl_) return;
+    auto& s = impl_->spikes[population];
+    if (!s) return;
+    DS_H5_WRITE({
+        s->time.append(t);
+        s->node.append(node);
+    });
+}
+
+void Recorder::on_synapse_change(std::uint32_t projection, Index synapse, SynapseVariable var,
+                                 double old_value, double new_value, const std::string& by, Time t) {
+    if (!impl_) return;
+    DS_H5_WRITE({
+        Impl::Events& e = impl_->events(projection);
+        e.time.append(t);
+        e.synapse.append(synapse);
+        e.variable.append(to_string(var));
+        e.old_value.append(old_value);
+        e.new_value.append(new_value);
+        e.rule.append(by);
+    });
+}
+
+void Recorder::on_sample(Time t) {
+    if (!impl_) return;
+    Impl& m = *impl_;
+    DS_H5_WRITE({
+        for (auto& tr : m.traces) {
+            const Population& P = m.sim.population(tr.population);
+            m.row.resize(tr.nodes.size());
+            for (std::size_t j = 0; j < tr.nodes.size(); ++j) m.row[j] = P.value(tr.nodes[j], tr.variable, t);
+            tr.time.append(t);
+            tr.data.append_row(m.row.data());
+        }
+        for (auto& ss : m.synapse_samples) {
+            const Projection& proj = m.sim.projection(ss.projection);
+            m.row.resize(ss.synapses.size());
+            for (std::size_t j = 0; j < ss.synapses.size(); ++j)
+                m.row[j] = ss.variable == SynapseVariable::Delay ? proj.delay(ss.synapses[j])
+                                                                  : proj.weight(ss.synapses[j]);
+            ss.time.append(t);
+            ss.data.append_row(m.row.data());
+        }
+    });
+}
+
+void Recorder::on_progress(Time /*t*/) {
+    if (impl_ && ++impl_->progress_calls % kProgressFlushEvery == 0) flush();
+}
+
+#undef DS_H5_WRITE
+
+}  // namespace delaysim::sim

@@ -1,0 +1,54 @@
+// Writes a run to HDF5 in the fixed layout of DESIGN.md:
+//   /                      attrs delaysim_version, config_toml, seed (uint64),
+//                          t_stop_ms (float64), completed (bool: false until close(true))
+//   /spikes/<pop>/         timestamps (float64, units="ms"), node_ids (uint64);
+//                          group attr sorting="by_time"
+//   /traces/<pop>/<var>/   time [n] (ms), node_ids, data [n, n_nodes] (attr units)
+//   /synapses/<proj>/      synapse_ids, source_node_id, target_node_id (uint64)
+//   /synapses/<proj>/<delay|weight>/   time [n] (ms), data [n, n_synapses] (attr units)
+//   /plasticity/<proj>/events/         time, synapse_id, variable, old, new, rule
+// The four top-level groups always exist. Every dataset is chunked with an
+// unlimited first dimension and filled from bounded in-memory blocks. Types and
+// string/bool conventions: sim/h5_writer.hpp.
+//
+// Usage: Recorder rec(sim, spec); sim.add_observer(&rec);
+//        sim.set_sample_interval(spec.interval); sim.run(t); rec.close(done);
+// A Recorder not closed explicitly closes with completed=false on destruction.
+#pragma once
+#include <memory>
+
+#include "sim/observer.hpp"
+#include "sim/record_spec.hpp"
+
+namespace delaysim::sim {
+
+class Simulation;
+
+class Recorder : public Observer {
+public:
+    // Creates (truncates) spec.path; UserError "cannot create output file ..."
+    // if that fails. The spec's indices must be valid for sim (DS_ASSERT).
+    Recorder(const Simulation& sim, const RecordSpec& spec);
+    ~Recorder() override;  // close(false) if still open; never throws
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+
+    // Flush every buffer, set `completed`, close the file. Later calls and
+    // later observer callbacks do nothing. Write errors become UserError.
+    void close(bool completed);
+    // Write the buffered rows and flush the file to disk.
+    void flush();
+    bool is_open() const { return impl_ != nullptr; }
+
+    void on_spike(std::uint32_t population, Index node, Time t) override;
+    void on_synapse_change(std::uint32_t projection, Index synapse, SynapseVariable var, double old_value,
+                           double new_value, const std::string& by, Time t) override;
+    void on_sample(Time t) override;
+    void on_progress(Time t) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace delaysim::sim
