@@ -20,7 +20,7 @@ enum class InflightPolicy { Keep, Retime };
 
 struct DelayBounds {
     Time min = 0.0;    // ms, >= 0
-    Time max = 1e300;  // ms, > min for Wrap
+    Time max = kNever;  // ms, finite and > min for Wrap and Retime
     BoundPolicy policy = BoundPolicy::Clamp;
 };
 

@@ -23,7 +23,7 @@ inline sim::SynapseList one_synapse(double w, double d) { return {{0}, {0}, {w},
 
 struct SeedNetworkOptions {
     double d1 = 2.0, d2 = 4.0;  // ms, SG2 -> N1 and SG2 -> N2
-    sim::DelayBounds plastic_bounds{0.0, 1e300, sim::BoundPolicy::Clamp};
+    sim::DelayBounds plastic_bounds{0.0, sim::kNever, sim::BoundPolicy::Clamp};
     sim::InflightPolicy inflight = sim::InflightPolicy::Keep;
 };
 

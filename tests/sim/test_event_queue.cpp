@@ -1,0 +1,59 @@
+#include <catch2/catch.hpp>
+
+#include "sim/event_queue.hpp"
+
+using delaysim::sim::Event;
+using delaysim::sim::EventQueue;
+
+namespace {
+Event at(double t, std::uint32_t level, delaysim::sim::Index item) {
+    Event e;
+    e.t = t;
+    e.level = level;
+    e.item = item;
+    return e;
+}
+}  // namespace
+
+TEST_CASE("events come out in time order", "[sim][queue]") {
+    EventQueue q;
+    for (double t : {5.0, 1.0, 3.0, 0.5, 4.0, 2.0}) q.push(at(t, 0, 0));
+    std::vector<double> out;
+    while (!q.empty()) out.push_back(q.pop().t);
+    CHECK(out == std::vector<double>{0.5, 1.0, 2.0, 3.0, 4.0, 5.0});
+}
+
+TEST_CASE("equal times order by level, then by push order", "[sim][queue]") {
+    EventQueue q;
+    q.push(at(1.0, 1, 10));
+    q.push(at(1.0, 0, 20));
+    q.push(at(1.0, 1, 11));
+    q.push(at(1.0, 0, 21));
+    q.push(at(1.0, 2, 30));
+    q.push(at(0.999999999999, 5, 0));
+    std::vector<delaysim::sim::Index> items;
+    while (!q.empty()) items.push_back(q.pop().item);
+    CHECK(items == std::vector<delaysim::sim::Index>{0, 20, 21, 10, 11, 30});
+}
+
+TEST_CASE("many ties keep FIFO order whatever the heap does", "[sim][queue]") {
+    EventQueue q;
+    for (delaysim::sim::Index i = 0; i < 1000; ++i) q.push(at(static_cast<double>(i % 7), 0, i));
+    double last_t = -1;
+    delaysim::sim::Index last_item = 0;
+    while (!q.empty()) {
+        const Event e = q.pop();
+        if (e.t == last_t) CHECK(e.item > last_item);
+        CHECK(e.t >= last_t);
+        last_t = e.t;
+        last_item = e.item;
+    }
+}
+
+TEST_CASE("times are continuous: no rounding to a grid", "[sim][queue]") {
+    EventQueue q;
+    q.push(at(1.0 + 1e-12, 0, 1));
+    q.push(at(1.0, 0, 0));
+    CHECK(q.pop().item == 0);
+    CHECK(q.pop().t == 1.0 + 1e-12);
+}
