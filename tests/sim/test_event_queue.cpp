@@ -57,3 +57,37 @@ TEST_CASE("times are continuous: no rounding to a grid", "[sim][queue]") {
     CHECK(q.pop().item == 0);
     CHECK(q.pop().t == 1.0 + 1e-12);
 }
+
+TEST_CASE("bucketed tiers give exactly the order of one priority queue", "[sim][queue]") {
+    // Random interleaving of pushes and pops, times continuous and with many
+    // exact ties, some in the past of the current bucket, some beyond the ring.
+    delaysim::sim::EventQueue q(0.1, 16);
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>> ref;
+    std::uint64_t seq = 0;
+    std::uint64_t x = 12345;
+    auto rnd = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<double>(x % 1000000) / 1000000.0;
+    };
+    double now = 0.0;
+    for (int step = 0; step < 200000; ++step) {
+        if (rnd() < 0.52 || ref.empty()) {
+            double d = rnd() < 0.1 ? 0.0 : rnd() < 0.05 ? 5.0 * rnd() : 0.5 * rnd();
+            if (rnd() < 0.2) d = std::round(d * 10.0) / 10.0;  // ties on bucket edges
+            Event e = at(now + d, d == 0.0 ? 3u : 1u, 0);
+            q.push(e);
+            e.seq = seq++;
+            ref.push(e);
+        } else {
+            const Event a = q.pop();
+            const Event b = ref.top();
+            ref.pop();
+            REQUIRE(a.t == b.t);
+            REQUIRE(a.seq == b.seq);
+            now = a.t;
+        }
+        REQUIRE(q.size() == ref.size());
+    }
+}

@@ -1,0 +1,67 @@
+#include "sim/event_queue.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace delaysim::sim {
+
+EventQueue::EventQueue(Time bucket_width, std::size_t n_buckets)
+    : ring_(n_buckets), inv_width_(1.0 / bucket_width) {
+    DS_ASSERT(bucket_width > 0 && n_buckets >= 2);
+}
+
+// Monotone in t: a < b implies bucket_of(a) <= bucket_of(b). The merge below
+// compares bucket indices only, so rounding at bucket edges cannot reorder events.
+std::int64_t EventQueue::bucket_of(Time t) const {
+    const double x = std::floor(t * inv_width_);
+    return x < 4e18 ? static_cast<std::int64_t>(x) : INT64_MAX;
+}
+
+void EventQueue::push(Event e) {
+    e.seq = next_seq_++;
+    const std::int64_t b = bucket_of(e.t);
+    if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size())) {
+        heap_.push(e);
+        return;
+    }
+    ring_[static_cast<std::size_t>(b) % ring_.size()].push_back(e);
+    ++in_ring_;
+}
+
+void EventQueue::settle() {
+    while (cursor_ == active_.size() && in_ring_ > 0) {
+        const std::int64_t next = current_ + 1;
+        // Every heap event before bucket `next` precedes everything in the ring.
+        if (!heap_.empty() && bucket_of(heap_.top().t) < next) return;
+        current_ = next;
+        auto& bucket = ring_[static_cast<std::size_t>(next) % ring_.size()];
+        active_.clear();
+        std::swap(active_, bucket);
+        cursor_ = 0;
+        in_ring_ -= active_.size();
+        std::sort(active_.begin(), active_.end(), [](const Event& a, const Event& b) { return EventLater{}(b, a); });
+    }
+}
+
+bool EventQueue::from_active() {
+    settle();
+    if (cursor_ == active_.size()) return false;
+    return heap_.empty() || !EventLater{}(active_[cursor_], heap_.top());
+}
+
+const Event& EventQueue::top() {
+    DS_ASSERT(!empty());
+    return from_active() ? active_[cursor_] : heap_.top();
+}
+
+Event EventQueue::pop() {
+    DS_ASSERT(!empty());
+    if (from_active()) return active_[cursor_++];
+    Event e = heap_.top();
+    heap_.pop();
+    return e;
+}
+
+}  // namespace delaysim::sim
