@@ -1,18 +1,22 @@
 #include "models/exp_sum.hpp"
 
 #include <algorithm>
+#include <boost/container/static_vector.hpp>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace delaysim::models {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+using Terms = boost::container::static_vector<ExpTerm, kMaxExpTerms>;
+using Points = boost::container::static_vector<double, kMaxExpTerms + 1>;
 
 // Sort by rate, merge equal rates, drop zero coefficients.
-std::vector<ExpTerm> normalise(std::vector<ExpTerm> t) {
+Terms normalise(Terms t) {
     std::sort(t.begin(), t.end(), [](const ExpTerm& a, const ExpTerm& b) { return a.r < b.r; });
-    std::vector<ExpTerm> out;
+    Terms out;
     for (const ExpTerm& x : t) {
         if (!out.empty() && out.back().r == x.r)
             out.back().c += x.c;
@@ -24,7 +28,7 @@ std::vector<ExpTerm> normalise(std::vector<ExpTerm> t) {
 }
 
 // g(x) = f(x) * exp(r_0 x): same sign as f, without underflow for large x.
-double scaled(const std::vector<ExpTerm>& t, double x) {
+double scaled(const Terms& t, double x) {
     double s = 0.0;
     for (const ExpTerm& k : t) s += k.c * std::exp(-(k.r - t.front().r) * x);
     return s;
@@ -32,7 +36,7 @@ double scaled(const std::vector<ExpTerm>& t, double x) {
 
 // Bisection (with secant acceleration) for g(lo) < 0 <= g(hi) or the mirror case;
 // returns the end of the final bracket where g has the sign of g(hi).
-double refine(const std::vector<ExpTerm>& t, double lo, double hi, double g_lo, double g_hi) {
+double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
     for (int it = 0; it < 200; ++it) {
         const double width = hi - lo;
         if (width <= 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300) break;
@@ -53,18 +57,22 @@ double refine(const std::vector<ExpTerm>& t, double lo, double hi, double g_lo, 
 }
 
 // All points in (lo, hi) where f changes sign, ascending.
-std::vector<double> sign_changes(const std::vector<ExpTerm>& t, double lo, double hi) {
-    if (t.size() < 2) return {};
-    // Derivative of g: the slowest term is constant in g and disappears.
-    std::vector<ExpTerm> d;
+Terms derivative(const Terms& t) {
+    Terms d;
     for (std::size_t k = 1; k < t.size(); ++k) {
         const double rk = t[k].r - t.front().r;
         d.push_back({-rk * t[k].c, rk});
     }
-    std::vector<double> pts{lo};
-    for (double x : sign_changes(normalise(d), lo, hi)) pts.push_back(x);
+    return normalise(d);
+}
+
+Points sign_changes(const Terms& t, double lo, double hi) {
+    if (t.size() < 2) return {};
+    // Derivative of g: the slowest term is constant in g and disappears.
+    Points pts{lo};
+    for (double x : sign_changes(derivative(t), lo, hi)) pts.push_back(x);
     pts.push_back(hi);
-    std::vector<double> roots;
+    Points roots;
     for (std::size_t k = 0; k + 1 < pts.size(); ++k) {
         const double a = pts[k], b = pts[k + 1];
         const double ga = scaled(t, a), gb = scaled(t, b);
@@ -81,21 +89,17 @@ double exp_sum(const std::vector<ExpTerm>& terms, double x) {
     return s;
 }
 
-double first_crossing(std::vector<ExpTerm> terms, double x_max) {
-    const std::vector<ExpTerm> t = normalise(std::move(terms));
+double first_crossing(const ExpTerm* terms, std::size_t n, double x_max) {
+    if (n > kMaxExpTerms) throw std::length_error("first_crossing: too many exponential terms");
+    const Terms t = normalise(Terms(terms, terms + n));
     if (t.empty()) return 0.0;  // f == 0 >= 0
     if (scaled(t, 0.0) >= 0.0) return 0.0;
     if (!(x_max > 0.0)) return kInf;
     if (t.size() == 1) return kInf;
     // g is monotone between consecutive zeros of g'; the first piece whose end is
     // >= 0 holds the crossing.
-    std::vector<ExpTerm> d;
-    for (std::size_t k = 1; k < t.size(); ++k) {
-        const double rk = t[k].r - t.front().r;
-        d.push_back({-rk * t[k].c, rk});
-    }
-    std::vector<double> pts{0.0};
-    for (double x : sign_changes(normalise(d), 0.0, x_max)) pts.push_back(x);
+    Points pts{0.0};
+    for (double x : sign_changes(derivative(t), 0.0, x_max)) pts.push_back(x);
     pts.push_back(x_max);
     double g_prev = scaled(t, 0.0);
     for (std::size_t k = 1; k < pts.size(); ++k) {

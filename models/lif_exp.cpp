@@ -105,7 +105,12 @@ sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
     const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
     const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
-    const double x = first_crossing({{s.v - v_inf_ - k_ex - k_in, 1.0 / tau_m_},
+    const double a = s.v - v_inf_ - k_ex - k_in;
+    // Each term only decays, so the sum of the positive ones bounds V - V_inf from
+    // above: if even that stays below threshold, no crossing is possible (cheap
+    // exit for the common sub-threshold case in large networks).
+    if (v_inf_ - v_th_ + std::max(a, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0) < 0.0) return sim::kNever;
+    const double x = first_crossing({{a, 1.0 / tau_m_},
                                      {k_ex, 1.0 / tau_ex_},
                                      {k_in, 1.0 / tau_in_},
                                      {v_inf_ - v_th_, 0.0}},
