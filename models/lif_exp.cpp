@@ -118,6 +118,23 @@ sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     return s.t + x;
 }
 
+sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
+    const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
+    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
+    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
+    const double a = s.v - v_inf_ - k_ex - k_in;
+    exact = true;
+    if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
+    if (v_inf_ - v_th_ + std::max(a, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0) < 0.0) return sim::kNever;
+    const double slope =
+        std::max(-a / tau_m_, 0.0) + std::max(-k_ex / tau_ex_, 0.0) + std::max(-k_in / tau_in_, 0.0);
+    if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
+    const sim::Time bound = s.t + (v_th_ - s.v) / slope;
+    if (!(bound < horizon)) return sim::kNever;
+    exact = false;
+    return bound;
+}
+
 void LifExp::fire(sim::Index i, sim::Time t) {
     state_[i].v = v_reset_;
     state_[i].ref_end = t + t_ref_;

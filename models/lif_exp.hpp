@@ -12,6 +12,10 @@
 //   V(t0+s) = V_inf + (V0 - V_inf - K_ex - K_in) e^{-s/tau_m} + K_ex e^{-s/tau_syn_ex} + K_in e^{-s/tau_syn_in},
 // so V - V_th is a sum of exponentials (one with rate 0) whose first zero is found
 // exactly (models/exp_sum.hpp). Requires tau_syn_* != tau_m.
+// spike_bound: V'(s) <= S = sum of the positive parts of the terms' slopes at s = 0
+// (each term's slope only shrinks in magnitude), so V cannot reach V_th before
+// (V_th - V0)/S: a check time that needs no exponential. In large networks the
+// exact search then runs only for neurons that got no input until near threshold.
 #pragma once
 #include <vector>
 
@@ -35,6 +39,7 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;

@@ -2,7 +2,8 @@
 // (ns-3 EventKey{ts, uid}):
 //  - t: continuous time in ms, never rounded;
 //  - level: the round within one instant (see Simulation::run): threshold
-//    crossings of round r have level 2r, deliveries of round r level 2r+1;
+//    crossings of round r have level 2r, deliveries of round r level 2r+1
+//    (threshold crossings live in Simulation's prediction heap, same key);
 //  - seq: a counter the queue assigns on push, so ties never depend on the
 //    containers and the same inputs give the same order on every run.
 //
@@ -24,20 +25,18 @@
 
 namespace delaysim::sim {
 
-enum class EventKind : std::uint8_t {
-    Fire,     // a node's predicted spike (neuron threshold crossing or source emission)
-    Deliver,  // a spike arriving through one synapse
-};
-
+// A spike arriving through one synapse. (Spikes themselves are predictions kept
+// per node by Simulation, in a mutable heap of their own.)
 struct Event {
     Time t = 0.0;
     std::uint64_t seq = 0;
     std::uint32_t level = 0;
-    std::uint32_t group = 0;  // population (Fire) or projection (Deliver)
-    Index item = 0;           // node (Fire) or synapse (Deliver)
-    std::uint64_t stamp = 0;  // version the event was made for; stale events are dropped
-    Time emitted = 0.0;       // Deliver: emission time of the spike
-    EventKind kind = EventKind::Fire;
+    std::uint32_t group = 0;   // projection
+    std::uint32_t item = 0;    // synapse within the projection
+    std::uint32_t target = 0;  // target node, copied at emission: delivery touches no synapse array
+    double weight = 0.0;       // weight at emission (used unless the projection's weights are plastic)
+    Time emitted = 0.0;        // emission time of the spike
+    std::uint32_t stamp = 0;   // Retime: synapse version the event was made for; stale ones are dropped
 };
 
 struct EventLater {

@@ -48,6 +48,14 @@ public:
     // Earliest time >= t at which node i spikes if nothing else reaches it, or
     // kNever if it does not spike before `horizon`. Node i is at time t.
     virtual Time next_spike(Index i, Time t, Time horizon) = 0;
+    // A cheap time <= the next spike, for models whose exact search is costly:
+    // the engine schedules a check there and asks next_spike() only if no input
+    // came first. `exact` says whether the answer is the spike time itself.
+    // kNever means no spike before `horizon`. Default: the exact answer.
+    virtual Time spike_bound(Index i, Time t, Time horizon, bool& exact) {
+        exact = true;
+        return next_spike(i, t, horizon);
+    }
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.
     virtual void fire(Index i, Time t) = 0;
     // Value of variable `var` of node i at time t >= last update, assuming no
@@ -55,6 +63,15 @@ public:
     virtual double value(Index i, std::size_t var, Time t) const = 0;
     // Set a state variable before the run (initial state, per node).
     virtual void set_value(Index i, std::size_t var, double x) = 0;
+
+    // Lag ports: distributed delays realised inside the model (Wilson's chain,
+    // models/lag_chain.hpp). A projection onto a lag port has no axonal delay; its
+    // synapse delay is the port's mean delay D, which Simulation passes here at
+    // construction and on every plastic change (bounds already applied; node i is
+    // at the current time). D > 0, ms. Shared by all synapses onto (i, port).
+    virtual bool has_lag(std::size_t /*port*/) const { return false; }
+    virtual void set_lag(Index /*i*/, std::size_t /*port*/, Time /*d*/) {}
+    virtual Time lag(Index /*i*/, std::size_t /*port*/) const { return 0.0; }
 
     // Index of a port or variable by name, or -1.
     long port_index(const std::string& port) const;

@@ -20,6 +20,8 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     : name_(std::move(name)), source_pop_(source_pop), target_pop_(target_pop), port_(port),
       bounds_(bounds), inflight_(inflight) {
     const std::size_t n = synapses.weight.size();
+    if (n >= (std::size_t{1} << 32) || n_target >= (Index{1} << 32) || n_source >= (Index{1} << 32))
+        throw UserError("projection '" + name_ + "': more than 2^32 - 1 synapses or nodes is not supported");
     DS_ASSERT(synapses.source.size() == n && synapses.target.size() == n && synapses.delay.size() == n);
     const std::string who = "projection '" + name_ + "'";
     if (!(bounds_.min >= 0.0) || !std::isfinite(bounds_.min))
@@ -71,6 +73,12 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
 Time Projection::min_delay() const {
     Time m = kNever;
     for (Time d : syn_.delay) m = std::min(m, d);
+    return m;
+}
+
+Time Projection::max_delay() const {
+    Time m = 0.0;
+    for (Time d : syn_.delay) m = std::max(m, d);
     return m;
 }
 

@@ -52,6 +52,7 @@ public:
     double weight(Index s) const { return syn_.weight[s]; }
     Time delay(Index s) const { return syn_.delay[s]; }
     Time min_delay() const;  // smallest delay currently in the store (lookahead)
+    Time max_delay() const;  // largest delay currently in the store
 
     // Outgoing synapses of source node i: [out_begin(i), out_end(i)).
     Index out_begin(Index i) const { return out_offset_[i]; }

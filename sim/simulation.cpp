@@ -7,11 +7,23 @@ namespace delaysim::sim {
 
 Simulation::Simulation(Network network) : net_(std::move(network)) {
     const std::size_t np = net_.populations.size();
-    version_.resize(np);
     out_projections_.resize(np);
     history_.resize(np);
     history_span_.assign(np, 0.0);
-    for (std::size_t p = 0; p < np; ++p) version_[p].assign(net_.populations[p]->size(), 0);
+    weight_live_.assign(net_.projections.size(), 0);
+    node_offset_.assign(np + 1, 0);
+    for (std::size_t p = 0; p < np; ++p) node_offset_[p + 1] = node_offset_[p] + net_.populations[p]->size();
+    handle_.resize(node_offset_[np]);
+    scheduled_.assign(node_offset_[np], 0);
+    exact_.assign(node_offset_[np], 0);
+    // Size the queue's bucket ring to cover the largest delay (twice, for plastic
+    // growth); later events simply wait in its heap.
+    Time max_delay = 0.0;
+    for (const Projection& proj : net_.projections) max_delay = std::max(max_delay, proj.max_delay());
+    const double width = 0.02;
+    std::size_t n_buckets = 16;
+    while (n_buckets < 65536 && static_cast<double>(n_buckets) * width < 2.0 * max_delay + width) n_buckets *= 2;
+    queue_ = EventQueue(width, n_buckets);
     for (std::uint32_t q = 0; q < net_.projections.size(); ++q) {
         const Projection& proj = net_.projections[q];
         DS_ASSERT(proj.source_population() < np && proj.target_population() < np);
@@ -31,6 +43,7 @@ void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<st
     for (std::size_t slot = 0; slot < projections.size(); ++slot) {
         DS_ASSERT(projections[slot] < net_.projections.size());
         rule->attach(slot, net_.projections[projections[slot]]);
+        weight_live_[projections[slot]] = 1;
         attachments_.push_back({rule.get(), projections[slot], slot});
     }
     rules_.push_back(std::move(rule));
@@ -43,20 +56,34 @@ void Simulation::for_rules(unsigned hook, F&& f) {
 }
 
 // A node's state changed at t: its pending prediction is stale. Ask the model
-// for the next spike; "now" means a later round of this instant.
+// for the next spike, or for a cheap time before it; "now" means a later round
+// of this instant.
 void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now) {
-    const std::uint64_t stamp = ++version_[pop][node];
-    const Time ts = net_.populations[pop]->next_spike(node, t, horizon_);
-    if (!(ts < horizon_)) return;
-    DS_ASSERT(ts >= t);
-    Event e;
-    e.t = ts;
-    e.level = ts == t ? level_if_now : 0;
-    e.kind = EventKind::Fire;
-    e.group = pop;
-    e.item = node;
-    e.stamp = stamp;
-    queue_.push(e);
+    bool exact = true;
+    const Time ts = net_.populations[pop]->spike_bound(node, t, horizon_, exact);
+    DS_ASSERT(!(ts < t));
+    // A pending check no later than a new lower bound is still a valid check:
+    // keep it and save the heap update (the common case: input far from threshold).
+    const Index g = node_offset_[pop] + node;
+    if (!exact && scheduled_[g] && !exact_[g] && (*handle_[g]).t <= ts) return;
+    schedule(pop, node, ts, ts == t ? level_if_now : 0, exact);
+}
+
+void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool exact) {
+    const Index g = node_offset_[pop] + node;
+    if (!(t < horizon_)) {
+        if (scheduled_[g]) predictions_.erase(handle_[g]);
+        scheduled_[g] = 0;
+        return;
+    }
+    exact_[g] = exact;
+    const Prediction p{t, level, prediction_seq_++, pop, node};
+    if (scheduled_[g]) {
+        predictions_.update(handle_[g], p);
+    } else {
+        handle_[g] = predictions_.push(p);
+        scheduled_[g] = 1;
+    }
 }
 
 // Run-loop order (the one place it is written down):
@@ -74,7 +101,10 @@ void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t le
 //     pre/post-spike hooks run, then the node's next spike is predicted.
 //  4. A delivery: the target advances to t and receives the weight, delivered
 //     hooks run, inhibit ports trigger inhibited hooks, the target is re-predicted.
-//  5. Stale events (older version stamps) are dropped when popped.
+//  5. Each node has at most one pending prediction, updated in place whenever
+//     its state changes; a prediction may be a cheap check time before the spike
+//     (Population::spike_bound), where the exact time is then computed. Stale
+//     deliveries of retimed synapses (older version stamps) are dropped.
 //  6. The stop flag is polled once per event; the run ends at the first event
 //     with t >= t_stop (the run covers [start, t_stop)).
 bool Simulation::run(Time t_stop) {
@@ -95,17 +125,32 @@ bool Simulation::run(Time t_stop) {
             ++next_sample_;
         }
     };
-    while (!queue_.empty()) {
+    for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
-        if (queue_.top().t >= t_stop) break;
-        const Event e = queue_.pop();
-        sample_until(e.t);
-        now_ = e.t;
-        level_ = e.level;
-        if (e.kind == EventKind::Fire)
-            handle_fire(e);
-        else
+        // Predictions have even levels and deliveries odd ones: never a tie.
+        const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
+        if (!have_event && !have_prediction) break;
+        bool take_prediction = have_prediction;
+        if (have_event && have_prediction) {
+            const Event& e = queue_.top();
+            const Prediction& p = predictions_.top();
+            take_prediction = p.t < e.t || (p.t == e.t && p.level < e.level);
+        }
+        const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
+        if (t >= t_stop) break;
+        sample_until(t);
+        now_ = t;
+        if (take_prediction) {
+            const Prediction p = predictions_.top();
+            predictions_.pop();
+            scheduled_[node_offset_[p.pop] + p.node] = 0;
+            level_ = p.level;
+            handle_prediction(p);
+        } else {
+            const Event e = queue_.pop();
+            level_ = e.level;
             handle_delivery(e);
+        }
         if ((++n_events_ & 4095) == 0)
             for (Observer* o : observers_) o->on_progress(now_);
     }
@@ -122,27 +167,39 @@ void Simulation::remember_emission(std::uint32_t pop, Index node, Time t) {
     while (!h.empty() && h.front() < t - history_span_[pop]) h.pop_front();
 }
 
-void Simulation::handle_fire(const Event& e) {
-    const std::uint32_t pop = e.group;
-    const Index node = e.item;
-    if (e.stamp != version_[pop][node]) return;
+void Simulation::handle_prediction(const Prediction& p) {
+    Population& P = *net_.populations[p.pop];
+    P.advance(p.node, p.t);
+    if (!exact_[node_offset_[p.pop] + p.node]) {  // a check: find the exact time now
+        const Time ts = P.next_spike(p.node, p.t, horizon_);
+        if (ts > p.t) {
+            schedule(p.pop, p.node, ts, 0, true);
+            return;
+        }
+        if (!(ts == p.t)) return;  // no spike before the horizon
+    }
+    handle_fire(p.pop, p.node, p.t, p.level);
+}
+
+void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
     Population& P = *net_.populations[pop];
-    P.advance(node, e.t);
-    P.fire(node, e.t);
-    for (Observer* o : observers_) o->on_spike(pop, node, e.t);
-    if (!history_[pop].empty()) remember_emission(pop, node, e.t);
+    P.advance(node, t);
+    P.fire(node, t);
+    for (Observer* o : observers_) o->on_spike(pop, node, t);
+    if (!history_[pop].empty()) remember_emission(pop, node, t);
     for (std::uint32_t q : out_projections_[pop]) {
         const Projection& proj = net_.projections[q];
         const bool retime = proj.inflight() == InflightPolicy::Retime;
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
             Event d;
-            d.t = e.t + proj.delay(s);
-            d.level = d.t == e.t ? e.level + 1 : 1;
-            d.kind = EventKind::Deliver;
+            d.t = t + proj.delay(s);
+            d.level = d.t == t ? level + 1 : 1;
             d.group = q;
-            d.item = s;
+            d.item = static_cast<std::uint32_t>(s);
+            d.target = static_cast<std::uint32_t>(proj.target(s));
+            d.weight = proj.weight(s);
             d.stamp = retime ? proj.version[s] : 0;
-            d.emitted = e.t;
+            d.emitted = t;
             queue_.push(d);
         }
     }
@@ -152,7 +209,7 @@ void Simulation::handle_fire(const Event& e) {
             if (proj.source_population() != pop) return;
             for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
                 plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-                a.rule->on_pre_spike(h, e.t);
+                a.rule->on_pre_spike(h, t);
             }
         });
         for_rules(plasticity::kPostSpike, [&](const Attachment& a) {
@@ -160,11 +217,11 @@ void Simulation::handle_fire(const Event& e) {
             if (proj.target_population() != pop) return;
             for (Index s : proj.incoming(node)) {
                 plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-                a.rule->on_post_spike(h, e.t);
+                a.rule->on_post_spike(h, t);
             }
         });
     }
-    predict(pop, node, e.t, e.level + 2);
+    predict(pop, node, t, level + 2);
 }
 
 void Simulation::handle_delivery(const Event& e) {
@@ -176,10 +233,10 @@ void Simulation::handle_delivery(const Event& e) {
     }
     ++n_deliveries_;
     const std::uint32_t pop = proj.target_population();
-    const Index node = proj.target(s);
+    const Index node = e.target;
     Population& P = *net_.populations[pop];
     P.advance(node, e.t);
-    P.receive(node, proj.port(), proj.weight(s), e.t);
+    P.receive(node, proj.port(), weight_live_[e.group] ? proj.weight(s) : e.weight, e.t);
     if (!attachments_.empty()) {
         for_rules(plasticity::kDelivered, [&](const Attachment& a) {
             if (a.projection != e.group) return;
@@ -215,9 +272,10 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
         Event ev;
         ev.t = std::max(te + applied, now_);
         ev.level = ev.t == now_ ? level_ + 1 : 1;
-        ev.kind = EventKind::Deliver;
         ev.group = q;
-        ev.item = s;
+        ev.item = static_cast<std::uint32_t>(s);
+        ev.target = static_cast<std::uint32_t>(proj.target(s));
+        ev.weight = proj.weight(s);
         ev.stamp = stamp;
         ev.emitted = te;
         queue_.push(ev);
@@ -231,6 +289,7 @@ void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::strin
     const double old = proj.weight(s);
     if (w == old) return;
     proj.store_weight(s, w);
+    weight_live_[q] = 1;
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now_);
 }
 

@@ -49,8 +49,29 @@ private:
         std::uint32_t projection;
         std::size_t slot;
     };
+    // One pending spike (or spike check) per node, updated in place: predictions
+    // change at every input, and re-pushing them would flood the queue.
+    struct Prediction {
+        Time t;
+        std::uint32_t level;
+        std::uint64_t seq;
+        std::uint32_t pop;
+        Index node;
+    };
+    struct PredictionLater {
+        bool operator()(const Prediction& a, const Prediction& b) const noexcept {
+            if (a.t != b.t) return a.t > b.t;
+            if (a.level != b.level) return a.level > b.level;
+            return a.seq > b.seq;
+        }
+    };
+    using PredictionHeap = boost::heap::d_ary_heap<Prediction, boost::heap::arity<4>, boost::heap::mutable_<true>,
+                                                   boost::heap::compare<PredictionLater>>;
+
     void predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now);
-    void handle_fire(const Event& e);
+    void schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool exact);
+    void handle_prediction(const Prediction& p);
+    void handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level);
     void handle_delivery(const Event& e);
     template <class F>
     void for_rules(unsigned hook, F&& f);
@@ -61,8 +82,15 @@ private:
     std::vector<std::unique_ptr<plasticity::Rule>> rules_;
     std::vector<Attachment> attachments_;
     std::vector<Observer*> observers_;
-    std::vector<std::vector<std::uint64_t>> version_;           // per population, per node
+    PredictionHeap predictions_;
+    std::vector<Index> node_offset_;  // global node index = node_offset_[pop] + node
+    std::vector<PredictionHeap::handle_type> handle_;
+    std::vector<std::uint8_t> scheduled_, exact_;  // per global node
+    std::uint64_t prediction_seq_ = 0;
     std::vector<std::vector<std::uint32_t>> out_projections_;  // per population
+    // Per projection: weights may change (a rule is attached or set_weight was
+    // used), so deliveries read the store instead of the weight copied at emission.
+    std::vector<std::uint8_t> weight_live_;
     // Retime: recent emission times per source node (only populations that feed
     // a Retime projection), kept for the projection's largest delay bound.
     std::vector<std::vector<std::deque<Time>>> history_;
