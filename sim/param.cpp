@@ -29,7 +29,7 @@ void check_value(const ParamInfo& info, double x, const std::string& owner, cons
 }  // namespace
 
 std::string format_range(const ParamInfo& p) {
-    return std::string(p.min_exclusive ? "(" : "[") + num(p.min) + ", " + num(p.max) +
+    return std::string(p.min_exclusive || p.min <= -1e299 ? "(" : "[") + num(p.min) + ", " + num(p.max) +
            (p.max >= 1e299 ? ")" : "]");
 }
 
