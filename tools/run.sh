@@ -10,10 +10,15 @@ config="${1:-$root/configs/two_neuron_delay_learning.toml}"
 name="$(basename "$config" .toml)"
 out="out/$name.h5"
 args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do  # honour -o if the caller gave one
-  [ "${args[$i]}" = "-o" ] && out="${args[$((i + 1))]}"
+given=0
+for ((i = 0; i + 1 < ${#args[@]}; i++)); do  # honour -o if the caller gave one
+  if [ "${args[$i]}" = "-o" ]; then out="${args[$((i + 1))]}"; given=1; fi
 done
 mkdir -p "$(dirname "$out")"
-"$root/build/delaysim" run "$config" -o "$out" "$@"
+if ((given)); then
+  "$root/build/delaysim" run "$config" "$@"
+else
+  "$root/build/delaysim" run "$config" -o "$out" "$@"
+fi
 /usr/bin/python3 "$root/tools/plot_traces.py" "$out" -o "${out%.h5}.png"
 echo "wrote $out and ${out%.h5}.png"
