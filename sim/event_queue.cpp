@@ -22,7 +22,7 @@ std::int64_t EventQueue::bucket_of(Time t) const {
 void EventQueue::push(Event e) {
     e.seq = next_seq_++;
     const std::int64_t b = bucket_of(e.t);
-    if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size())) {
+    if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {
         heap_.push(e);
         return;
     }
@@ -31,7 +31,7 @@ void EventQueue::push(Event e) {
 }
 
 void EventQueue::settle() {
-    while (cursor_ == active_.size() && in_ring_ > 0) {
+    while (cursor_ == order_.size() && in_ring_ > 0) {
         const std::int64_t next = current_ + 1;
         // Every heap event before bucket `next` precedes everything in the ring.
         if (!heap_.empty() && bucket_of(heap_.top().t) < next) return;
@@ -41,24 +41,29 @@ void EventQueue::settle() {
         std::swap(active_, bucket);
         cursor_ = 0;
         in_ring_ -= active_.size();
-        std::sort(active_.begin(), active_.end(), [](const Event& a, const Event& b) { return EventLater{}(b, a); });
+        order_.resize(active_.size());
+        for (std::size_t k = 0; k < active_.size(); ++k) {
+            DS_ASSERT(active_[k].level == 1);
+            order_[k] = {active_[k].t, static_cast<std::uint32_t>(k)};
+        }
+        std::sort(order_.begin(), order_.end());
     }
 }
 
 bool EventQueue::from_active() {
     settle();
-    if (cursor_ == active_.size()) return false;
-    return heap_.empty() || !EventLater{}(active_[cursor_], heap_.top());
+    if (cursor_ == order_.size()) return false;
+    return heap_.empty() || !EventLater{}(active_[order_[cursor_].second], heap_.top());
 }
 
 const Event& EventQueue::top() {
     DS_ASSERT(!empty());
-    return from_active() ? active_[cursor_] : heap_.top();
+    return from_active() ? active_[order_[cursor_].second] : heap_.top();
 }
 
 Event EventQueue::pop() {
     DS_ASSERT(!empty());
-    if (from_active()) return active_[cursor_++];
+    if (from_active()) return active_[order_[cursor_++].second];
     Event e = heap_.top();
     heap_.pop();
     return e;

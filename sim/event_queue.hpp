@@ -52,8 +52,8 @@ public:
     explicit EventQueue(Time bucket_width = 0.1, std::size_t n_buckets = 1024);
 
     void push(Event e);
-    bool empty() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == active_.size(); }
-    std::size_t size() const noexcept { return heap_.size() + in_ring_ + (active_.size() - cursor_); }
+    bool empty() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
+    std::size_t size() const noexcept { return heap_.size() + in_ring_ + (order_.size() - cursor_); }
     const Event& top();
     Event pop();
 
@@ -65,7 +65,11 @@ private:
     using Heap = boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<EventLater>>;
     Heap heap_;
     std::vector<std::vector<Event>> ring_;
-    std::vector<Event> active_;  // the current bucket, sorted ascending
+    std::vector<Event> active_;  // the current bucket, in push order
+    // Its events in time order: (t, position) pairs sorted once. Ring events all
+    // have level 1 and push order is seq order, so this is the full key order;
+    // sorting 16-byte pairs is much cheaper than sorting whole events.
+    std::vector<std::pair<Time, std::uint32_t>> order_;
     std::size_t cursor_ = 0;
     std::size_t in_ring_ = 0;
     std::int64_t current_ = -1;  // index of the current bucket

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 namespace delaysim::sim {
 
@@ -35,6 +37,29 @@ Simulation::Simulation(Network network) : net_(std::move(network)) {
                                 "': inflight = \"retime\" needs a finite delay_max_ms");
             history_[src].resize(net_.populations[src]->size());
             history_span_[src] = std::max(history_span_[src], proj.bounds().max);
+        }
+    }
+    // Lag projections: their delay is the target port's mean delay D, shared by all
+    // synapses onto one (node, port); hand the initial D to the model.
+    lag_.assign(net_.projections.size(), 0);
+    std::map<std::tuple<std::uint32_t, std::size_t, Index>, Time> lag_init;
+    for (std::uint32_t q = 0; q < net_.projections.size(); ++q) {
+        const Projection& proj = net_.projections[q];
+        Population& P = *net_.populations[proj.target_population()];
+        if (!P.has_lag(proj.port())) continue;
+        lag_[q] = 1;
+        const std::string who = "projection '" + proj.name() + "' (onto lag port '" +
+                                P.ports()[proj.port()].name + "' of '" + P.name() + "')";
+        if (!(proj.bounds().min > 0.0))
+            throw UserError(who + ": its delay is the chain's mean delay D > 0, so delay_min_ms must be > 0");
+        for (Index s = 0; s < proj.size(); ++s) {
+            const auto [it, fresh] =
+                lag_init.emplace(std::make_tuple(proj.target_population(), proj.port(), proj.target(s)), proj.delay(s));
+            if (fresh)
+                P.set_lag(proj.target(s), proj.port(), proj.delay(s));
+            else if (it->second != proj.delay(s))
+                throw UserError(who + ": synapses onto node " + std::to_string(proj.target(s)) +
+                                " share one chain and need the same delay_ms");
         }
     }
 }
@@ -116,13 +141,18 @@ bool Simulation::run(Time t_stop) {
             net_.populations[p]->advance(i, now_);
             predict(p, i, now_, 0);
         }
+    // Samples can be many between two events (long quiet stretches): they poll
+    // the stop flag and report progress like events do. false: stop requested.
     auto sample_until = [&](Time t) {
-        if (sample_interval_ <= 0) return;
+        if (sample_interval_ <= 0) return true;
         for (;;) {
             const Time ts = static_cast<double>(next_sample_) * sample_interval_;
-            if (ts > t || ts >= t_stop) break;
+            if (ts > t || ts >= t_stop) return true;
             for (Observer* o : observers_) o->on_sample(ts);
-            ++next_sample_;
+            if ((++next_sample_ & 4095) == 0) {
+                if (stop_flag_ && *stop_flag_) return false;
+                for (Observer* o : observers_) o->on_progress(ts);
+            }
         }
     };
     for (;;) {
@@ -138,7 +168,7 @@ bool Simulation::run(Time t_stop) {
         }
         const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
         if (t >= t_stop) break;
-        sample_until(t);
+        if (!sample_until(t)) return false;
         now_ = t;
         if (take_prediction) {
             const Prediction p = predictions_.top();
@@ -155,7 +185,7 @@ bool Simulation::run(Time t_stop) {
             for (Observer* o : observers_) o->on_progress(now_);
     }
     if (stop_flag_ && *stop_flag_) return false;
-    sample_until(std::nextafter(t_stop, -kNever));
+    if (!sample_until(std::nextafter(t_stop, -kNever))) return false;
     now_ = t_stop;
     for (Observer* o : observers_) o->on_progress(now_);
     return true;
@@ -192,7 +222,7 @@ void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_
         const bool retime = proj.inflight() == InflightPolicy::Retime;
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
             Event d;
-            d.t = t + proj.delay(s);
+            d.t = t + (lag_[q] ? 0.0 : proj.delay(s));
             d.level = d.t == t ? level + 1 : 1;
             d.group = q;
             d.item = static_cast<std::uint32_t>(s);
@@ -261,6 +291,7 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
     const Time old = proj.delay(s);
     const Time applied = proj.apply_delay_bounds(d, false);
     if (applied == old) return;
+    if (lag_[q]) return set_lag_delay(q, s, applied, by);
     proj.store_delay(s, applied);
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now_);
     if (proj.inflight() != InflightPolicy::Retime) return;
@@ -280,6 +311,30 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
         ev.emitted = te;
         queue_.push(ev);
     }
+}
+
+// A lag projection's delay is the mean delay D of its target port, shared by every
+// synapse onto that (node, port): the model moves D (keeping the chain's charge,
+// models/lag_chain.hpp), D is mirrored into every sharing synapse (each change
+// reported), and the node is re-predicted. Nothing is in flight to retime.
+void Simulation::set_lag_delay(std::uint32_t q, Index s, Time d, const std::string& by) {
+    const std::uint32_t pop = net_.projections[q].target_population();
+    const std::size_t port = net_.projections[q].port();
+    const Index node = net_.projections[q].target(s);
+    Population& P = *net_.populations[pop];
+    P.advance(node, now_);
+    P.set_lag(node, port, d);
+    for (std::uint32_t r = 0; r < net_.projections.size(); ++r) {
+        Projection& other = net_.projections[r];
+        if (!lag_[r] || other.target_population() != pop || other.port() != port) continue;
+        for (Index k : other.incoming(node)) {
+            const Time old = other.delay(k);
+            if (old == d) continue;
+            other.store_delay(k, d);
+            for (Observer* o : observers_) o->on_synapse_change(r, k, SynapseVariable::Delay, old, d, by, now_);
+        }
+    }
+    predict(pop, node, now_, level_ % 2 == 0 ? level_ + 2 : level_ + 1);
 }
 
 void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::string& by) {

@@ -73,6 +73,7 @@ private:
     void handle_prediction(const Prediction& p);
     void handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level);
     void handle_delivery(const Event& e);
+    void set_lag_delay(std::uint32_t projection, Index synapse, Time d, const std::string& by);
     template <class F>
     void for_rules(unsigned hook, F&& f);
     void remember_emission(std::uint32_t pop, Index node, Time t);
@@ -91,6 +92,9 @@ private:
     // Per projection: weights may change (a rule is attached or set_weight was
     // used), so deliveries read the store instead of the weight copied at emission.
     std::vector<std::uint8_t> weight_live_;
+    // Per projection: its target port is a lag port (Population::has_lag); its
+    // delay is then the port's mean delay D and spikes arrive without axonal delay.
+    std::vector<std::uint8_t> lag_;
     // Retime: recent emission times per source node (only populations that feed
     // a Retime projection), kept for the projection's largest delay bound.
     std::vector<std::vector<std::deque<Time>>> history_;

@@ -1,0 +1,80 @@
+#include "tools/cli/args.hpp"
+
+#include "sim/error.hpp"
+
+namespace delaysim::cli {
+namespace {
+
+[[noreturn]] void bad(const std::string& what) {
+    throw sim::UserError(what + " (see 'delaysim --help')");
+}
+
+}  // namespace
+
+std::string usage() {
+    return "usage:\n"
+           "  delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]\n"
+           "  delaysim validate CONFIG.toml [--set key.path=value]...\n"
+           "  delaysim list\n"
+           "  delaysim --help | --version\n"
+           "\n"
+           "commands:\n"
+           "  run       simulate CONFIG and write the HDF5 output (default out/<config stem>.h5,\n"
+           "            or simulation.output, or -o); progress and a summary go to stderr\n"
+           "  validate  check CONFIG completely (names, ranges, connectivity) without running\n"
+           "  list      neuron models, spike sources and plasticity rules with their parameters\n"
+           "\n"
+           "options:\n"
+           "  -o, --output OUT.h5     output file (its directory is created if missing)\n"
+           "  --set key.path=value    override a config value, type-checked like the file;\n"
+           "                          entries of [[population]] etc. are addressed by name:\n"
+           "                          --set population.N1.params.tau_ms=500\n"
+           "                          --set projection.sg2_n1.delay_ms=3\n"
+           "  -q, --quiet             no progress display and no summary\n"
+           "  -h, --help              this text\n"
+           "  --version               print the version\n"
+           "\n"
+           "exit codes: 0 success, 1 internal error, 2 bad input, 130 interrupted\n"
+           "the config format is documented in configs/README.md\n";
+}
+
+Args parse_args(const std::vector<std::string>& argv) {
+    Args a;
+    for (const auto& s : argv) {
+        if (s == "-h" || s == "--help") return a;  // Command::Help wins anywhere
+        if (s == "--version") {
+            a.command = Command::Version;
+            return a;
+        }
+    }
+    if (argv.empty()) bad("missing command: run, validate or list");
+    const std::string& cmd = argv[0];
+    if (cmd == "run") a.command = Command::Run;
+    else if (cmd == "validate") a.command = Command::Validate;
+    else if (cmd == "list") a.command = Command::List;
+    else if (!cmd.empty() && cmd[0] == '-') bad("expected a command before '" + cmd + "': run, validate or list");
+    else bad("unknown command '" + cmd + "' (valid: run, validate, list)");
+
+    auto value = [&](std::size_t& i, const std::string& opt) -> std::string {
+        if (i + 1 >= argv.size()) bad("option " + opt + " needs a value");
+        return argv[++i];
+    };
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& s = argv[i];
+        const bool runs = a.command == Command::Run;
+        const bool takes_config = a.command != Command::List;
+        if ((s == "-o" || s == "--output") && runs) a.output = value(i, s);
+        else if (s.rfind("--output=", 0) == 0 && runs) a.output = s.substr(9);
+        else if (s == "--set" && takes_config) a.sets.push_back(value(i, s));
+        else if (s.rfind("--set=", 0) == 0 && takes_config) a.sets.push_back(s.substr(6));
+        else if ((s == "-q" || s == "--quiet") && takes_config) a.quiet = true;
+        else if (!s.empty() && s[0] == '-' && s != "-") bad("unknown option '" + s + "' for '" + cmd + "'");
+        else if (takes_config && a.config.empty()) a.config = s;
+        else bad("unexpected argument '" + s + "' for '" + cmd + "'");
+    }
+    if (a.command != Command::List && a.config.empty()) bad("'" + cmd + "' needs a CONFIG.toml");
+    if (a.output && a.output->empty()) bad("option -o needs a non-empty path");
+    return a;
+}
+
+}  // namespace delaysim::cli

@@ -1,0 +1,27 @@
+// The delaysim command line (DESIGN.md "Commands"):
+//   delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]
+//   delaysim validate CONFIG.toml [--set key.path=value]...
+//   delaysim list
+//   delaysim --help | --version
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace delaysim::cli {
+
+enum class Command { Run, Validate, List, Help, Version };
+
+struct Args {
+    Command command = Command::Help;
+    std::string config;
+    std::optional<std::string> output;
+    std::vector<std::string> sets;
+    bool quiet = false;
+};
+
+// Throws sim::UserError (no location: printed as "delaysim: error: ...").
+Args parse_args(const std::vector<std::string>& argv);
+std::string usage();
+
+}  // namespace delaysim::cli

@@ -1,0 +1,10 @@
+// `delaysim list`: every neuron model, spike source and plasticity rule with
+// its parameters (name, unit, default, range, doc), ports and variables.
+#pragma once
+#include <ostream>
+
+namespace delaysim::cli {
+
+void print_list(std::ostream& out);
+
+}  // namespace delaysim::cli

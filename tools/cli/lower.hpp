@@ -1,0 +1,39 @@
+// ConfigSpec -> runtime objects: the one validation/lowering step. Names are
+// resolved against the model and rule registries, parameters through
+// sim::Params, connectivity through connectivity.hpp. Every failure is a
+// sim::UserError located in the config (or in the --set option it came from).
+//
+// Random streams (all derived from simulation.seed):
+//   population i:  Rng::derive(seed, 2^32 + i)   (passed to the model's make)
+//   projection q:  connect_seed if given, else Rng::derive(seed, q)
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "plasticity/rule.hpp"
+#include "sim/network.hpp"
+#include "sim/record_spec.hpp"
+#include "sim/simulation.hpp"
+#include "tools/cli/spec.hpp"
+
+namespace delaysim::cli {
+
+struct LoweredRule {
+    std::unique_ptr<plasticity::Rule> rule;
+    std::vector<std::uint32_t> projections;
+};
+
+struct Lowered {
+    sim::Network network;
+    std::vector<LoweredRule> rules;
+    sim::RecordSpec record;  // everything but path and config_toml
+    sim::Time t_stop = 0.0;
+    std::uint64_t seed = 0;
+};
+
+Lowered lower(const ConfigSpec& spec);
+
+// Moves the network and rules into a new Simulation (sample interval set).
+std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered);
+
+}  // namespace delaysim::cli

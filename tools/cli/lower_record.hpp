@@ -1,0 +1,12 @@
+// [record] -> sim::RecordSpec (indices instead of names). Path, config text,
+// seed and t_stop are filled in by the caller.
+#pragma once
+#include "sim/network.hpp"
+#include "sim/record_spec.hpp"
+#include "tools/cli/spec.hpp"
+
+namespace delaysim::cli {
+
+sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net);
+
+}  // namespace delaysim::cli

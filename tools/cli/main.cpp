@@ -1,0 +1,32 @@
+// delaysim entry point: signal handlers, then tools/cli/commands.cpp.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "tools/cli/commands.hpp"
+
+namespace {
+
+// The one global: a signal handler can reach nothing else. Simulation polls it
+// once per event and stops cleanly (the recorder then closes with completed=false).
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_signal(int sig) {
+    g_stop = 1;
+    std::signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        const std::vector<std::string> args(argv + 1, argv + argc);
+        return delaysim::cli::run_cli(args, std::cout, std::cerr, &g_stop, isatty(2) != 0);
+    } catch (...) {
+        std::fputs("delaysim: internal error: unexpected exception\n", stderr);
+        return 1;
+    }
+}

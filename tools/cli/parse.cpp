@@ -1,0 +1,224 @@
+#include "tools/cli/parse.hpp"
+
+#include "tools/cli/toml_reader.hpp"
+
+namespace delaysim::cli {
+namespace {
+
+// The array-of-tables `key` ([[population]] ...), or empty.
+std::vector<const toml::table*> table_array(TableReader& r, std::string_view key) {
+    const toml::node* n = r.get(key);
+    if (!n) return {};
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables())
+        r.fail(*n, "'" + std::string(key) + "' must be an array of tables, written [[" + std::string(key) +
+                       "]], got " + type_name(*n));
+    std::vector<const toml::table*> out;
+    for (const toml::node& e : *a) out.push_back(e.as_table());
+    return out;
+}
+
+SimulationSpec parse_simulation(TableReader& r) {
+    SimulationSpec s;
+    r.allow_only({"t_stop_ms", "seed", "output", "inflight"});
+    s.where = r.where();
+    s.t_stop_ms = r.required(r.real("t_stop_ms"), "t_stop_ms");
+    if (auto v = r.count("seed")) s.seed = *v;
+    s.output = r.string("output");
+    if (auto v = r.string("inflight")) s.inflight = *v;
+    return s;
+}
+
+// A parameter table: numbers and lists of numbers; names are checked by sim::Params.
+sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, const std::string& what) {
+    sim::ParamValues out;
+    for (auto&& [k, v] : t) {
+        const std::string name(k.str());
+        const SourceLocation at = location_of(v, location_of(k, owner.where()));
+        out.where[name] = at;
+        if (const toml::array* a = v.as_array()) {
+            std::vector<double> xs;
+            for (const toml::node& e : *a) xs.push_back(as_real(e, owner.context(), what + "." + name, at));
+            out.lists[name] = std::move(xs);
+        } else if (v.is_number()) {
+            out.real[name] = as_real(v, owner.context(), what + "." + name, at);
+        } else {
+            owner.fail(v, "parameter '" + name + "' must be a number or a list of numbers, got " + type_name(v));
+        }
+    }
+    return out;
+}
+
+PopulationSpec parse_population(TableReader& r) {
+    r.allow_only({"name", "model", "size", "params", "initial"});
+    PopulationSpec p;
+    p.where = r.where();
+    p.name = r.required(r.string("name"), "name");
+    r.set_context("population '" + p.name.value + "'");
+    p.model = r.required(r.string("model"), "model");
+    if (auto v = r.count("size")) p.size = *v;
+    if (const toml::table* t = r.table("params")) {
+        p.params = parse_params(*t, r, "params");
+        p.params_where = r.key_location("params");
+    }
+    if (const toml::table* t = r.table("initial")) {
+        for (auto&& [k, v] : *t) {
+            InitialSpec init;
+            init.variable = std::string(k.str());
+            init.where = location_of(v, location_of(k, r.where()));
+            if (const toml::array* a = v.as_array()) {
+                init.per_node = true;
+                for (const toml::node& e : *a)
+                    init.values.push_back(as_real(e, r.context(), "initial." + init.variable, init.where));
+            } else {
+                init.values.push_back(as_real(v, r.context(), "initial." + init.variable, init.where));
+            }
+            p.initial.push_back(std::move(init));
+        }
+    }
+    return p;
+}
+
+SynValueSpec parse_syn_value(const toml::node& n, TableReader& r, const std::string& key) {
+    SynValueSpec v;
+    v.where = location_of(n, r.where());
+    if (n.is_number()) {
+        v.value = as_real(n, r.context(), key, r.where());
+    } else if (const toml::array* a = n.as_array()) {
+        v.kind = SynValueSpec::Kind::List;
+        for (const toml::node& e : *a) v.list.push_back(as_real(e, r.context(), key, v.where));
+    } else if (const toml::table* t = n.as_table()) {
+        TableReader d(*t, r.context() + ": " + key, v.where);
+        const auto dist = d.required(d.string("dist"), "dist");
+        const bool normal = dist.value == "normal";
+        if (!normal && dist.value != "uniform")
+            throw sim::UserError(d.context() + ": unknown distribution '" + dist.value +
+                                     "' (valid: uniform, normal)",
+                                 dist.where);
+        d.allow_only(normal ? std::vector<std::string_view>{"dist", "mean", "sd"}
+                            : std::vector<std::string_view>{"dist", "low", "high"});
+        v.kind = normal ? SynValueSpec::Kind::Normal : SynValueSpec::Kind::Uniform;
+        v.a = d.required(d.real(normal ? "mean" : "low"), normal ? "mean" : "low").value;
+        v.b = d.required(d.real(normal ? "sd" : "high"), normal ? "sd" : "high").value;
+    } else {
+        r.fail(n, "'" + key + "' must be a number, a list of numbers or a distribution table, got " +
+                      type_name(n));
+    }
+    return v;
+}
+
+ProjectionSpec parse_projection(TableReader& r) {
+    r.allow_only({"name", "source", "target", "port", "connect", "pairs", "probability", "indegree",
+                  "connect_seed", "autapses", "weight", "delay_ms", "delay_min_ms", "delay_max_ms", "bounds",
+                  "inflight"});
+    ProjectionSpec p;
+    p.where = r.where();
+    p.name = r.required(r.string("name"), "name");
+    r.set_context("projection '" + p.name.value + "'");
+    p.source = r.required(r.string("source"), "source");
+    p.target = r.required(r.string("target"), "target");
+    p.port = r.required(r.string("port"), "port");
+    if (auto v = r.string("connect")) p.connect = *v;
+    if (const toml::node* n = r.get("pairs")) {
+        p.pairs_where = location_of(*n, r.where());
+        const toml::array* a = n->as_array();
+        if (!a) r.fail(*n, "'pairs' must be a list of [source, target] pairs, got " + type_name(*n));
+        for (const toml::node& e : *a) {
+            const toml::array* pair = e.as_array();
+            const bool ok = pair && pair->size() == 2 && pair->get(0)->is_integer() && pair->get(1)->is_integer() &&
+                            pair->get(0)->as_integer()->get() >= 0 && pair->get(1)->as_integer()->get() >= 0;
+            if (!ok) r.fail(e, "each entry of 'pairs' must be [source_node, target_node] with integers >= 0");
+            p.pairs.emplace_back(static_cast<std::uint64_t>(pair->get(0)->as_integer()->get()),
+                                 static_cast<std::uint64_t>(pair->get(1)->as_integer()->get()));
+        }
+    }
+    p.probability = r.real("probability");
+    p.indegree = r.count("indegree");
+    p.connect_seed = r.count("connect_seed");
+    if (auto v = r.boolean("autapses")) p.autapses = *v;
+    if (const toml::node* n = r.get("weight")) p.weight = parse_syn_value(*n, r, "weight");
+    const toml::node* d = r.get("delay_ms");
+    if (!d) r.missing("delay_ms");
+    p.delay = parse_syn_value(*d, r, "delay_ms");
+    if (auto v = r.real("delay_min_ms")) p.delay_min_ms = *v;
+    if (auto v = r.real("delay_max_ms")) p.delay_max_ms = *v;
+    if (auto v = r.string("bounds")) p.bounds = *v;
+    p.inflight = r.string("inflight");
+    return p;
+}
+
+PlasticitySpec parse_plasticity(TableReader& r) {
+    r.allow_only({"rule", "projections", "params"});
+    PlasticitySpec p;
+    p.where = r.where();
+    p.rule = r.required(r.string("rule"), "rule");
+    r.set_context("plasticity rule '" + p.rule.value + "'");
+    p.projections = r.required(r.string_list("projections"), "projections");
+    if (const toml::table* t = r.table("params")) p.params = parse_params(*t, r, "params");
+    return p;
+}
+
+RecordSpecs parse_record(TableReader& r) {
+    r.allow_only({"interval_ms", "spikes", "traces", "synapses"});
+    RecordSpecs rec;
+    if (auto v = r.real("interval_ms")) rec.interval_ms = *v;
+    rec.spikes = r.string_list("spikes");
+    for (const toml::table* t : table_array(r, "traces")) {
+        TableReader tr(*t, "[[record.traces]]", location_of(*t, r.where()));
+        tr.allow_only({"population", "variables", "nodes"});
+        TraceSpec s;
+        s.where = tr.where();
+        s.population = tr.required(tr.string("population"), "population");
+        s.variables = tr.string_list("variables");
+        s.nodes = tr.count_list("nodes");
+        rec.traces.push_back(std::move(s));
+    }
+    for (const toml::table* t : table_array(r, "synapses")) {
+        TableReader sr(*t, "[[record.synapses]]", location_of(*t, r.where()));
+        sr.allow_only({"projection", "variables", "synapses"});
+        SynapseRecordSpec s;
+        s.where = sr.where();
+        s.projection = sr.required(sr.string("projection"), "projection");
+        s.variables = sr.string_list("variables");
+        s.synapses = sr.count_list("synapses");
+        rec.synapses.push_back(std::move(s));
+    }
+    return rec;
+}
+
+}  // namespace
+
+ConfigSpec parse_config(const toml::table& root, const std::string& file) {
+    ConfigSpec spec;
+    spec.file = file;
+    const SourceLocation top{file, 1, 1};
+    TableReader r(root, "config", top);
+    r.allow_only({"simulation", "record", "population", "projection", "plasticity"});
+    const toml::table* sim = r.table("simulation");
+    if (!sim) throw sim::UserError("missing required section [simulation] (with at least t_stop_ms)", top);
+    TableReader sr(*sim, "[simulation]", location_of(*sim, r.key_location("simulation")));
+    spec.simulation = parse_simulation(sr);
+    if (const toml::table* rec = r.table("record")) {
+        TableReader rr(*rec, "[record]", location_of(*rec, r.key_location("record")));
+        spec.record = parse_record(rr);
+    }
+    const auto pops = table_array(r, "population");
+    if (pops.empty()) throw sim::UserError("missing required section [[population]] (at least one)", top);
+    for (std::size_t i = 0; i < pops.size(); ++i) {
+        TableReader pr(*pops[i], "[[population]] #" + std::to_string(i + 1), location_of(*pops[i], top));
+        spec.populations.push_back(parse_population(pr));
+    }
+    for (const toml::table* t : table_array(r, "projection")) {
+        TableReader pr(*t, "[[projection]] #" + std::to_string(spec.projections.size() + 1),
+                       location_of(*t, top));
+        spec.projections.push_back(parse_projection(pr));
+    }
+    for (const toml::table* t : table_array(r, "plasticity")) {
+        TableReader pr(*t, "[[plasticity]] #" + std::to_string(spec.plasticity.size() + 1),
+                       location_of(*t, top));
+        spec.plasticity.push_back(parse_plasticity(pr));
+    }
+    return spec;
+}
+
+}  // namespace delaysim::cli

@@ -1,0 +1,160 @@
+#include "tools/cli/toml_reader.hpp"
+
+#include <algorithm>
+
+namespace delaysim::cli {
+namespace {
+
+SourceLocation from_region(const toml::source_region& r, const SourceLocation& fallback) {
+    if (r.begin.line == 0) return fallback;
+    SourceLocation at;
+    at.file = r.path ? *r.path : fallback.file;
+    at.line = r.begin.line;
+    at.column = r.begin.column;
+    return at;
+}
+
+// "'key'", built by appending: GCC 12 warns falsely (-Wrestrict) on "'" + std::string(...).
+std::string quoted(std::string_view key) {
+    std::string out(1, '\'');
+    out.append(key);
+    out += '\'';
+    return out;
+}
+
+std::string join(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+SourceLocation location_of(const toml::node& n, const SourceLocation& fallback) {
+    return from_region(n.source(), fallback);
+}
+
+SourceLocation location_of(const toml::key& k, const SourceLocation& fallback) {
+    return from_region(k.source(), fallback);
+}
+
+std::string type_name(const toml::node& n) {
+    switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date/time";
+    }
+}
+
+double as_real(const toml::node& n, const std::string& context, const std::string& what,
+               const SourceLocation& fallback) {
+    if (auto i = n.as_integer()) return static_cast<double>(i->get());
+    if (auto f = n.as_floating_point()) return f->get();
+    throw sim::UserError(context + ": " + quoted(what) + " must be a number, got " + type_name(n),
+                         location_of(n, fallback));
+}
+
+TableReader::TableReader(const toml::table& table, std::string context, SourceLocation where)
+    : table_(table), context_(std::move(context)), where_(std::move(where)) {}
+
+const toml::node* TableReader::get(std::string_view key) {
+    return table_.get(key);
+}
+
+SourceLocation TableReader::key_location(std::string_view key) const {
+    for (auto&& [k, v] : table_)
+        if (k.str() == key) return location_of(k, location_of(v, where_));
+    return where_;
+}
+
+void TableReader::missing(std::string_view key) const {
+    throw sim::UserError(context_ + ": required key " + quoted(key) + " is missing", where_);
+}
+
+void TableReader::fail(const toml::node& at, const std::string& what) const {
+    throw sim::UserError(context_ + ": " + what, location_of(at, where_));
+}
+
+std::optional<Located<double>> TableReader::real(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    return Located<double>{as_real(*n, context_, std::string(key), where_), location_of(*n, where_)};
+}
+
+std::optional<Located<std::uint64_t>> TableReader::count(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto i = n->as_integer();
+    if (!i) fail(*n, quoted(key) + " must be an integer, got " + type_name(*n));
+    if (i->get() < 0) fail(*n, quoted(key) + " must be >= 0, got " + std::to_string(i->get()));
+    return Located<std::uint64_t>{static_cast<std::uint64_t>(i->get()), location_of(*n, where_)};
+}
+
+std::optional<Located<std::string>> TableReader::string(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto s = n->as_string();
+    if (!s) fail(*n, quoted(key) + " must be a string, got " + type_name(*n));
+    return Located<std::string>{s->get(), location_of(*n, where_)};
+}
+
+std::optional<Located<bool>> TableReader::boolean(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto b = n->as_boolean();
+    if (!b) fail(*n, quoted(key) + " must be true or false, got " + type_name(*n));
+    return Located<bool>{b->get(), location_of(*n, where_)};
+}
+
+std::optional<std::vector<Located<std::string>>> TableReader::string_list(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto a = n->as_array();
+    if (!a) fail(*n, quoted(key) + " must be a list of strings, got " + type_name(*n));
+    std::vector<Located<std::string>> out;
+    for (const toml::node& e : *a) {
+        auto s = e.as_string();
+        if (!s) fail(e, quoted(key) + " must be a list of strings, found " + type_name(e));
+        out.push_back({s->get(), location_of(e, location_of(*n, where_))});
+    }
+    return out;
+}
+
+std::optional<Located<std::vector<std::uint64_t>>> TableReader::count_list(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    auto a = n->as_array();
+    if (!a) fail(*n, quoted(key) + " must be a list of integers, got " + type_name(*n));
+    Located<std::vector<std::uint64_t>> out{{}, location_of(*n, where_)};
+    for (const toml::node& e : *a) {
+        auto i = e.as_integer();
+        if (!i || i->get() < 0)
+            fail(e, quoted(key) + " must be a list of integers >= 0, found " +
+                        (i ? std::to_string(i->get()) : type_name(e)));
+        out.value.push_back(static_cast<std::uint64_t>(i->get()));
+    }
+    return out;
+}
+
+const toml::table* TableReader::table(std::string_view key) {
+    const toml::node* n = get(key);
+    if (!n) return nullptr;
+    auto t = n->as_table();
+    if (!t) fail(*n, quoted(key) + " must be a table, got " + type_name(*n));
+    return t;
+}
+
+void TableReader::allow_only(const std::vector<std::string_view>& valid) const {
+    for (auto&& [k, v] : table_) {
+        if (std::find(valid.begin(), valid.end(), k.str()) != valid.end()) continue;
+        throw sim::UserError(context_ + ": unknown key " + quoted(k.str()) + " (valid keys: " +
+                                 join(valid) + ")",
+                             location_of(k, location_of(v, where_)));
+    }
+}
+
+}  // namespace delaysim::cli
