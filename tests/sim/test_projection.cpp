@@ -20,7 +20,7 @@ TEST_CASE("clamp keeps plastic delays inside the bounds", "[sim][bounds]") {
     CHECK(p.apply_delay_bounds(-2.0, false) == 1.0);
 }
 
-TEST_CASE("wrap maps plastic delays into [min, max)", "[sim][bounds]") {
+TEST_CASE("wrap maps plastic delays into the half-open range min..max", "[sim][bounds]") {
     const auto p = make({0.0, 13.0, BoundPolicy::Wrap});
     CHECK(p.apply_delay_bounds(14.0, false) == Approx(1.0).margin(1e-12));
     CHECK(p.apply_delay_bounds(13.0, false) == 0.0);
