@@ -8,8 +8,8 @@
 namespace delaysim::sim {
 
 EventQueue::EventQueue(Time bucket_width, std::size_t n_buckets)
-    : ring_(n_buckets), inv_width_(1.0 / bucket_width) {
-    DS_ASSERT(bucket_width > 0 && n_buckets >= 2);
+    : ring_(n_buckets), mask_(n_buckets - 1), inv_width_(1.0 / bucket_width) {
+    DS_ASSERT(bucket_width > 0 && n_buckets >= 2 && (n_buckets & mask_) == 0);  // a power of two
 }
 
 // Monotone in t: a < b implies bucket_of(a) <= bucket_of(b). The merge below
@@ -26,7 +26,7 @@ void EventQueue::push(Event e) {
         heap_.push(e);
         return;
     }
-    ring_[static_cast<std::size_t>(b) % ring_.size()].push_back(e);
+    ring_[static_cast<std::size_t>(b) & mask_].push_back(e);
     ++in_ring_;
 }
 
@@ -36,7 +36,7 @@ void EventQueue::settle() {
         // Every heap event before bucket `next` precedes everything in the ring.
         if (!heap_.empty() && bucket_of(heap_.top().t) < next) return;
         current_ = next;
-        auto& bucket = ring_[static_cast<std::size_t>(next) % ring_.size()];
+        auto& bucket = ring_[static_cast<std::size_t>(next) & mask_];
         active_.clear();
         std::swap(active_, bucket);
         cursor_ = 0;

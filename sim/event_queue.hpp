@@ -49,7 +49,7 @@ struct EventLater {
 
 class EventQueue {
 public:
-    explicit EventQueue(Time bucket_width = 0.1, std::size_t n_buckets = 1024);
+    explicit EventQueue(Time bucket_width = 0.1, std::size_t n_buckets = 1024);  // n_buckets: a power of two
 
     void push(Event e);
     bool empty() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
@@ -65,6 +65,7 @@ private:
     using Heap = boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<EventLater>>;
     Heap heap_;
     std::vector<std::vector<Event>> ring_;
+    std::size_t mask_;  // ring_.size() - 1
     std::vector<Event> active_;  // the current bucket, in push order
     // Its events in time order: (t, position) pairs sorted once. Ring events all
     // have level 1 and push order is seq order, so this is the full key order;
