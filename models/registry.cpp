@@ -1,5 +1,6 @@
 #include "models/registry.hpp"
 
+#include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
 #include "models/lif_exp.hpp"
@@ -12,6 +13,7 @@ const std::vector<ModelInfo>& model_registry() {
     // The one explicit list: neuron models, then spike sources.
     static const std::vector<ModelInfo> models = {
         CoincidenceNeuron::info(),
+        CoincidenceLag::info(),
         LifExp::info(),
         ExplicitSource::info(),
         PatternSource::info(),
