@@ -62,5 +62,5 @@ def test_signal_stops_run_and_keeps_data(tmp_path, sig):
         times = f["traces/L/V_m/time"][:]
         assert data.shape == (len(times), 20)
         assert len(times) > 10
-        # samples keep coming up to the stop: the last sample is not far behind the last spike
-        assert times[-1] <= t[-1] + 1.0 + 1e-9
+        # nothing buffered was lost: samples reach up to the last recorded spike
+        assert times[-1] >= t[-1] - 1.0
