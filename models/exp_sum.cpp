@@ -34,24 +34,32 @@ double scaled(const Terms& t, double x) {
     return s;
 }
 
-// Bisection (with secant acceleration) for g(lo) < 0 <= g(hi) or the mirror case;
-// returns the end of the final bracket where g has the sign of g(hi).
+// Newton steps kept inside a bracket [lo, hi] with g(lo) and g(hi) of opposite
+// signs (bisection when a step would leave it); returns the end of the final
+// bracket where g has the sign of g(hi), within ~1e-15 relative of the zero.
 double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
-    for (int it = 0; it < 200; ++it) {
-        const double width = hi - lo;
-        if (width <= 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300) break;
-        double mid = lo - g_lo * width / (g_hi - g_lo);  // secant
-        // Fall back to bisection when the secant point hugs an end of the bracket.
-        if (!(mid > lo + 0.05 * width && mid < hi - 0.05 * width) || (it % 3) == 2) mid = lo + 0.5 * width;
-        if (mid <= lo || mid >= hi) break;
-        const double g = scaled(t, mid);
-        if ((g >= 0.0) == (g_hi >= 0.0)) {
-            hi = mid;
-            g_hi = g;
-        } else {
-            lo = mid;
-            g_lo = g;
+    const bool hi_sign = g_hi >= 0.0;
+    double x = lo - g_lo * (hi - lo) / (g_hi - g_lo);  // secant start
+    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
+    for (int it = 0; it < 100; ++it) {
+        const double tol = 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300;
+        if (hi - lo <= tol) break;
+        double g = 0.0, dg = 0.0;
+        for (const ExpTerm& k : t) {
+            const double r = k.r - t.front().r, e = k.c * std::exp(-r * x);
+            g += e;
+            dg -= r * e;
         }
+        ((g >= 0.0) == hi_sign ? hi : lo) = x;
+        double next = dg != 0.0 ? x - g / dg : 0.5 * (lo + hi);
+        if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+        if (std::abs(next - x) < tol) {
+            // Newton has converged: close the bracket around the zero from both sides.
+            for (const double probe : {next - tol, next + tol})
+                if (probe > lo && probe < hi) ((scaled(t, probe) >= 0.0) == hi_sign ? hi : lo) = probe;
+            next = 0.5 * (lo + hi);
+        }
+        x = next;
     }
     return hi;
 }
