@@ -12,24 +12,6 @@ EventQueue::EventQueue(Time bucket_width, std::size_t n_buckets)
     DS_ASSERT(bucket_width > 0 && n_buckets >= 2 && (n_buckets & mask_) == 0);  // a power of two
 }
 
-// Monotone in t: a < b implies bucket_of(a) <= bucket_of(b). The merge below
-// compares bucket indices only, so rounding at bucket edges cannot reorder events.
-std::int64_t EventQueue::bucket_of(Time t) const {
-    const double x = std::floor(t * inv_width_);
-    return x < 4e18 ? static_cast<std::int64_t>(x) : INT64_MAX;
-}
-
-void EventQueue::push(Event e) {
-    e.seq = next_seq_++;
-    const std::int64_t b = bucket_of(e.t);
-    if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {
-        heap_.push(e);
-        return;
-    }
-    ring_[static_cast<std::size_t>(b) & mask_].push_back(e);
-    ++in_ring_;
-}
-
 void EventQueue::settle() {
     while (cursor_ == order_.size() && in_ring_ > 0) {
         const std::int64_t next = current_ + 1;

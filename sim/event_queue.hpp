@@ -18,6 +18,7 @@
 // be swapped and benchmarked behind it.
 #pragma once
 #include <boost/heap/d_ary_heap.hpp>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -51,7 +52,7 @@ class EventQueue {
 public:
     explicit EventQueue(Time bucket_width = 0.1, std::size_t n_buckets = 1024);  // n_buckets: a power of two
 
-    void push(Event e);
+    void push(Event e);  // inline below: the hot path of spike expansion
     bool empty() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
     std::size_t size() const noexcept { return heap_.size() + in_ring_ + (order_.size() - cursor_); }
     const Event& top();
@@ -77,5 +78,23 @@ private:
     double inv_width_;
     std::uint64_t next_seq_ = 0;
 };
+
+// Monotone in t: a < b implies bucket_of(a) <= bucket_of(b). The merge compares
+// bucket indices only, so rounding at bucket edges cannot reorder events.
+inline std::int64_t EventQueue::bucket_of(Time t) const {
+    const double x = std::floor(t * inv_width_);
+    return x < 4e18 ? static_cast<std::int64_t>(x) : INT64_MAX;
+}
+
+inline void EventQueue::push(Event e) {
+    e.seq = next_seq_++;
+    const std::int64_t b = bucket_of(e.t);
+    if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {
+        heap_.push(e);
+        return;
+    }
+    ring_[static_cast<std::size_t>(b) & mask_].push_back(e);
+    ++in_ring_;
+}
 
 }  // namespace delaysim::sim
