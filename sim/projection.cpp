@@ -91,14 +91,15 @@ const std::vector<Index>& Projection::incoming(Index j) {
 }
 
 Time Projection::apply_delay_bounds(Time d, bool initial) const {
-    const std::string who = "projection '" + name_ + "'";
-    if (!std::isfinite(d)) throw UserError(who + ": delay must be a finite number of ms, got " + ms(d));
+    // Error text only on the error paths: this runs at every plastic change.
+    auto who = [&] { return "projection '" + name_ + "'"; };
+    if (!std::isfinite(d)) throw UserError(who() + ": delay must be a finite number of ms, got " + ms(d));
     if (d >= bounds_.min && d <= bounds_.max) {
         if (bounds_.policy == BoundPolicy::Wrap && d == bounds_.max && !initial) return bounds_.min;
         return d;
     }
     if (initial)
-        throw UserError(who + ": delay " + ms(d) + " is outside its bounds [" + ms(bounds_.min) + ", " +
+        throw UserError(who() + ": delay " + ms(d) + " is outside its bounds [" + ms(bounds_.min) + ", " +
                         ms(bounds_.max) + "]");
     switch (bounds_.policy) {
     case BoundPolicy::Clamp:
@@ -113,7 +114,7 @@ Time Projection::apply_delay_bounds(Time d, bool initial) const {
     case BoundPolicy::Error:
         break;
     }
-    throw UserError(who + ": a plasticity rule set delay " + ms(d) + ", outside the bounds [" +
+    throw UserError(who() + ": a plasticity rule set delay " + ms(d) + ", outside the bounds [" +
                     ms(bounds_.min) + ", " + ms(bounds_.max) + "] (bounds = \"error\")");
 }
 
