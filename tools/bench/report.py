@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""Summarise a benchmark run (the JSON lines written by run.sh): the table, the
+rate check per size, the log-log slope, the targets of issue 7, a PNG, and (with
+--write-results) tools/bench/RESULTS.md.
+
+    report.py WORK_DIR --sizes n1e3k100,... [--png OUT.png] [--write-results RESULTS.md]
+
+Exit status 1 if a rate check failed or a result is missing, else 0.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+
+RATE_TOLERANCE = 0.10
+FAMILY = ["n1e3k100", "n1e4k100", "n1e5k100"]  # equal K and rate: the scaling series
+MEAN_DELAY_MS = (0.1 + 10.0) / 2
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            lines = [ln for ln in f.read().splitlines() if ln.strip().startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001 - a machine fact we cannot read is just left out
+        return ""
+
+
+def machine(build_dir):
+    lscpu = sh("lscpu")
+    fact = {}
+    for line in lscpu.splitlines():
+        key, _, val = line.partition(":")
+        fact[key.strip()] = val.strip()
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    cxx = sh(f"grep -m1 '^CMAKE_CXX_COMPILER:' {build_dir}/CMakeCache.txt | cut -d= -f2") or "c++"
+    flags = sh(f"grep -m1 '^CMAKE_CXX_FLAGS_RELEASE:' {build_dir}/CMakeCache.txt | cut -d= -f2")
+    return {
+        "cpu": fact.get("Model name", platform.processor() or "?"),
+        "cores": fact.get("CPU(s)", str(os.cpu_count())),
+        "threads_per_core": fact.get("Thread(s) per core", "?"),
+        "l2": fact.get("L2 cache", "?"),
+        "l3": fact.get("L3 cache", "?"),
+        "hypervisor": fact.get("Hypervisor vendor", "none"),
+        "memory": mem,
+        "compiler": sh(f"{cxx} --version | head -1"),
+        "delaysim_flags": f"Release ({flags})" if flags else "Release",
+        "brian2": sh("/usr/bin/python3 -c 'import brian2; print(brian2.__version__)' 2>/dev/null"),
+        "kernel": platform.release(),
+        "commit": sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD"),
+        "dirty": bool(sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} status --porcelain -- ../../sim ../../models ../../plasticity")),
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def slope(xs, ys):
+    lx = [math.log(x) for x in xs]
+    ly = [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    den = sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den > 0 else float("nan")
+
+
+def fmt(x, spec=".3g"):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return format(x, spec)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work")
+    ap.add_argument("--sizes", required=True)
+    ap.add_argument("--build-dir", default="")
+    ap.add_argument("--png")
+    ap.add_argument("--write-results")
+    ap.add_argument("--command", default="tools/bench/run.sh")
+    a = ap.parse_args(argv)
+
+    sizes = [s for s in a.sizes.split(",") if s]
+    rows, ok = [], True
+    for size in sizes:
+        ds = load(os.path.join(a.work, f"{size}.delaysim.json"))
+        b2 = load(os.path.join(a.work, f"{size}.brian2.json"))
+        net = load(os.path.join(a.work, f"{size}.net.json")) or {}
+        rows.append((size, net, ds, b2))
+        if ds is None:
+            ok = False
+
+    lines = []
+    out = lines.append
+    head = ("| size | N | K | synapses | sim ms | events | rate ds / b2 (Hz) | rate check | delaysim s | Brian2 s "
+            "| ds/b2 | ns/event ds | ns/event b2 | in flight | peak MB ds / b2 | B/syn ds store / RSS | B/syn b2 (peak) |")
+    out(head)
+    out("|" + "---|" * (head.count("|") - 1))
+    checks = {}
+    for size, net, ds, b2 in rows:
+        if ds is None:
+            out(f"| {size} | missing delaysim result |")
+            continue
+        n, k = net.get("n", ds["n"]), net.get("k", ds["synapses"] // max(ds["n"], 1))
+        check = "-"
+        if b2 is not None:
+            rel = abs(ds["rate_hz"] - b2["rate_hz"]) / max(b2["rate_hz"], 1e-12)
+            check = "PASS" if rel <= RATE_TOLERANCE else "FAIL"
+            checks[size] = (check, rel)
+            if check == "FAIL":
+                ok = False
+        ratio = ds["run_s"] / b2["run_s"] if b2 and b2["run_s"] > 0 else None
+        b2_ns = b2["run_s"] * 1e9 / b2["deliveries_emitted"] if b2 and b2.get("deliveries_emitted") else None
+        in_flight = ds["rate_hz"] * ds["synapses"] * MEAN_DELAY_MS * 1e-3
+        out(f"| {size} | {n:.0e} | {k} | {ds['synapses']:.2e} | {ds['t_ms']:g} | {ds['deliveries']:.3e} "
+            f"| {ds['rate_hz']:.3f} / {fmt(b2['rate_hz'], '.3f') if b2 else '-'} | {check} "
+            f"| {ds['run_s']:.3f} | {fmt(b2['run_s'], '.3f') if b2 else '-'} | {fmt(ratio, '.2f')} "
+            f"| {ds['ns_per_delivery']:.0f} | {fmt(b2_ns, '.1f')} | {in_flight:.1e} "
+            f"| {ds['peak_rss_mb']:.0f} / {fmt(b2['peak_rss_mb'], '.0f') if b2 else '-'} "
+            f"| {ds['bytes_per_synapse_store']:.1f} / {ds['bytes_per_synapse_rss']:.1f} "
+            f"| {fmt(b2['peak_rss_mb'] * 2**20 / b2['synapses'], '.1f') if b2 and b2['synapses'] >= 1e6 else '-'} |")
+
+    # Brian2 code generation and compile, reported apart from the run.
+    lines.append("")
+    lines.append("Brian2 outside the simulation loop (s): " + "; ".join(
+        f"{size}: codegen {b2['codegen_s']:.1f}, compile {b2['compile_s']:.1f}, whole binary {b2['binary_s']:.2f}"
+        for size, _, _, b2 in rows if b2) + ".")
+    lines.append("delaysim build (read file + network + Simulation, s): " + "; ".join(
+        f"{size}: {ds['build_s']:.2f}" for size, _, ds, _ in rows if ds) + ".")
+
+    # Plastic variant and the single delay change.
+    plastic = []
+    for size, _, ds, _ in rows:
+        pl = load(os.path.join(a.work, f"{size}.plastic.json"))
+        if pl and ds:
+            plastic.append((size, ds, pl))
+    lines.append("")
+    for size, ds, pl in plastic:
+        lines.append(f"Plastic delays ({size}, delay_shift_stdp on all {pl['synapses']:.2e} recurrent synapses): "
+                     f"{pl['run_s']:.3f} s vs static {ds['run_s']:.3f} s = {pl['run_s'] / ds['run_s']:.2f}x; "
+                     f"{pl['delay_changes']:.3e} delay changes, rate {pl['rate_hz']:.2f} Hz (static {ds['rate_hz']:.2f}), "
+                     f"{pl['deliveries']:.3e} events, {pl['ns_per_delivery']:.0f} ns/event.")
+    marker = os.path.join(a.work, "plastic_unavailable")
+    if os.path.exists(marker):
+        lines.append("Plastic variant not run: " + open(marker).read().strip())
+    sd = [(size, ds["set_delay_ns"], ds.get("set_delay_hot_ns", -1)) for size, _, ds, _ in rows
+          if ds and ds.get("set_delay_ns", -1) > 0]
+    if sd:
+        lines.append("Single delay change (Simulation::set_delay after the run, mean over "
+                     f"{rows[0][2]['set_delay_calls'] if rows[0][2] else '?'} calls; random synapses of the whole "
+                     "store / cycling over 1024 synapses that stay in cache): "
+                     + "; ".join(f"{s}: {v:.1f} / {h:.1f} ns" for s, v, h in sd) + ".")
+
+    # Log-log slope of delaysim time vs events. The sizes that scale the network
+    # at equal rate and in-degree (N = 1e3, 1e4, 1e5 with K = 100) are the clean
+    # series; the fit over every size mixes in K = 1000 and the sparse regime.
+    family = [f for f in FAMILY if f in {size for size, _, ds, _ in rows if ds}]
+    pts = sorted((ds["deliveries"], ds["run_s"], size) for size, _, ds, _ in rows if ds and ds["deliveries"] > 0)
+    fam = sorted(p for p in pts if p[2] in family)
+    sl = None
+    if len(fam) >= 2:
+        sl = slope([p[0] for p in fam], [p[1] for p in fam])
+        pair = [f"{fam[i][2]}->{fam[i + 1][2]}: {slope([fam[i][0], fam[i + 1][0]], [fam[i][1], fam[i + 1][1]]):.2f}"
+                for i in range(len(fam) - 1)]
+        lines.append(f"Log-log slope of delaysim run time vs synaptic events over N = 1e3..1e5, K = 100: {sl:.2f} "
+                     "(least squares); consecutive: " + ", ".join(pair) + ".")
+    if len(pts) >= 3:
+        lines.append(f"Least-squares slope over all {len(pts)} sizes (mixes K and rates): "
+                     f"{slope([p[0] for p in pts], [p[1] for p in pts]):.2f}.")
+
+    # Targets of issue 7.
+    lines.append("")
+    lines.append("Targets (issue 7):")
+
+    def target(name, value, limit, unit=""):
+        if value is None:
+            lines.append(f"- {name}: not measured")
+            return
+        verdict = "met" if value <= limit else f"NOT met ({value / limit:.2f}x the target)"
+        lines.append(f"- {name}: {value:.3g}{unit} (target <= {limit:g}{unit}) {verdict}")
+
+    by = {size: (ds, b2) for size, _, ds, b2 in rows}
+    if "n1e4k1000" in by and by["n1e4k1000"][0] and by["n1e4k1000"][1]:
+        target("N=1e4, K=1000 delaysim/Brian2 wall time", by["n1e4k1000"][0]["run_s"] / by["n1e4k1000"][1]["run_s"], 0.5)
+    if "sparse_n1e5k100" in by and by["sparse_n1e5k100"][0] and by["sparse_n1e5k100"][1]:
+        target("sparse regime delaysim/Brian2 wall time",
+               by["sparse_n1e5k100"][0]["run_s"] / by["sparse_n1e5k100"][1]["run_s"], 0.1)
+    heavy = [(ds["ns_per_delivery"], size) for size, _, ds, _ in rows
+             if ds and ds["rate_hz"] * ds["synapses"] * MEAN_DELAY_MS * 1e-3 >= 1e5]
+    if heavy:
+        worst = max(heavy)
+        target(f"ns per synaptic event with >= 1e5 events in flight (worst: {worst[1]})", worst[0], 10.0, " ns")
+    store = [ds["bytes_per_synapse_store"] for _, _, ds, _ in rows if ds]
+    if store:
+        target("memory per synapse (store layout)", max(store), 16.0, " B")
+    rss = [ds["bytes_per_synapse_rss"] for _, _, ds, _ in rows if ds and ds["synapses"] >= 1e6]
+    if rss:
+        target("memory per synapse (RSS growth of building, >= 1e6 synapses)", max(rss), 16.0, " B")
+    for size, ds, pl in plastic:
+        target(f"plastic/static ({size})", pl["run_s"] / ds["run_s"], 1.5)
+    if sd:
+        target("single delay change (random synapse, worst size)", max(v for _, v, _ in sd), 100.0, " ns")
+        target("single delay change (synapse in cache, worst size)", max(h for _, _, h in sd), 100.0, " ns")
+    if sl is not None:
+        target("log-log slope time vs events (N = 1e3..1e5, K = 100)", sl, 1.1)
+
+    print("\n".join(lines))
+    for size, (check, rel) in checks.items():
+        print(f"rate check {size}: {check} ({rel * 100:.1f}% apart, tolerance {RATE_TOLERANCE * 100:.0f}%)")
+
+    if a.png and pts:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+            fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+            for ax, key, label in ((axes[0], "synapses", "synapses"), (axes[1], "events", "synaptic events")):
+                for sim, idx, color in (("delaysim", 2, "C0"), ("Brian2", 3, "C1")):
+                    xy = []
+                    for size, _, ds, b2 in rows:
+                        r = ds if idx == 2 else b2
+                        if r is None or ds is None:
+                            continue
+                        x = ds["synapses"] if key == "synapses" else ds["deliveries"]
+                        xy.append((x, r["run_s"], size))
+                    line = sorted(p for p in xy if p[2] in FAMILY)
+                    if line:
+                        ax.loglog([p[0] for p in line], [p[1] for p in line], "-", color=color, alpha=0.6)
+                    for x, y, s_ in xy:
+                        mk = "o" if s_ in FAMILY else ("^" if "sparse" in s_ else "s")
+                        ax.loglog([x], [y], mk, color=color, label=sim if s_ == xy[0][2] else None)
+                        ax.annotate(s_, (x, y), fontsize=7, textcoords="offset points", xytext=(4, 2))
+                ax.set_xlabel(label)
+                ax.set_ylabel("simulation wall time (s)")
+                ax.grid(True, which="both", alpha=0.3)
+                ax.legend()
+            axes[1].set_title(f"delaysim slope vs events: {sl:.2f}" if sl is not None else "")
+            fig.suptitle("circles + line: N = 1e3..1e5, K = 100 (15 Hz); square: N = 1e4, K = 1000; "
+                         "triangle: sparse N = 1e5, K = 100 (1 Hz)", fontsize=9)
+            fig.tight_layout()
+            fig.savefig(a.png, dpi=120)
+            print(f"plot: {a.png}")
+        except Exception as e:  # noqa: BLE001 - the table matters more than the plot
+            print(f"plot failed: {e}", file=sys.stderr)
+
+    if a.write_results:
+        m = machine(a.build_dir)
+        with open(a.write_results, "w") as f:
+            f.write("# delaysim vs Brian2: benchmark results\n\n")
+            f.write(f"Written by `{a.command}` on {m['date']}. Re-run it to refresh this file; "
+                    "the numbers are single runs on a shared machine (noise of a few percent, more when other "
+                    "jobs run).\n\n")
+            f.write("## Machine\n\n")
+            f.write(f"- CPU: {m['cpu']}, {m['cores']} cores ({m['threads_per_core']} thread/core), "
+                    f"L2 {m['l2']}, L3 {m['l3']}, hypervisor: {m['hypervisor']}\n")
+            f.write(f"- Memory: {m['memory']}; kernel {m['kernel']}\n")
+            f.write(f"- Compiler: {m['compiler']}; delaysim {m['delaysim_flags']}; Brian2 {m['brian2']} "
+                    "cpp_standalone (its defaults: -O3 -ffast-math -march=native), single thread\n")
+            loadavg = open(os.path.join(a.work, "loadavg_start")).read().split()[:3] \
+                if os.path.exists(os.path.join(a.work, "loadavg_start")) else ["?"]
+            f.write(f"- Load average when the run started: {' '.join(loadavg)} (other jobs share the 2 cores)\n")
+            f.write(f"- delaysim commit {m['commit']}{' + uncommitted engine changes' if m['dirty'] else ''}\n\n")
+            f.write("## Network\n\n")
+            f.write("tools/bench/make_network.py: N exact LIF neurons (lif_exp: C_m 250 pF, tau_m 10 ms, "
+                    "tau_syn 2 ms, V_th -50 mV, V_reset = E_L = -65 mV, t_ref 2 ms), fixed in-degree K "
+                    "(80 % excitatory -> port ex, J = 100 pA x 100/K; 20 % inhibitory -> port in, -8 J), "
+                    "delays uniform in [0.1, 10] ms (continuous in delaysim, rounded to 0.1 ms by Brian2), "
+                    "constant drive I_e (normal: 420 pA, 560 pA at K = 1000; sparse: 3 % of neurons 420 pA, "
+                    "the rest 200 pA), random initial V_m, seed 12345. Events = synaptic deliveries "
+                    "(delaysim count); Brian2 run time is its own measurement of the simulation loop "
+                    "(no code generation, compile, array loading or synapse creation). "
+                    "In flight = rate x synapses x mean delay.\n\n")
+            f.write("## Results\n\n")
+            f.write("\n".join(lines) + "\n\n")
+            for size, (check, rel) in checks.items():
+                f.write(f"- rate check {size}: {check} ({rel * 100:.1f}% apart)\n")
+            if a.png:
+                f.write(f"\n![time vs size]({os.path.basename(a.png)})\n")
+        print(f"wrote {a.write_results}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# delaysim vs Brian2 benchmark (issue 7). After tools/setup.sh:
+#   tools/bench/run.sh                      every size, both simulators, plastic variant
+#   tools/bench/run.sh --quick              N=1e3, K=100, 200 ms, both simulators (< 1 min)
+#   tools/bench/run.sh --sizes n1e3k100,n1e4k100 [--t-ms 500]
+#   tools/bench/run.sh --write-results      also write tools/bench/RESULTS.md and the PNG there
+# Options: --build-dir DIR (default build/), --work-dir DIR (default BUILD/bench),
+#   --no-brian2, --no-plastic, --no-build, --fresh-compile (delete Brian2's projects first;
+#   implied by --write-results so that compile times are full builds).
+# Sizes: n1e3k100 n1e4k100 n1e5k100 n1e4k1000 sparse_n1e5k100 (N, K; sparse = ~1 Hz).
+# Exit status: 0 if every run finished and every rate check passed.
+set -euo pipefail
+orig_args="$*"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+py=/usr/bin/python3
+
+all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100"
+sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0
+build_dir="$root/build"; work=""
+plastic_size="n1e4k1000"
+while (($#)); do
+  case "$1" in
+    --quick) quick=1; sizes="n1e3k100"; t_ms=200; plastic_size="n1e3k100" ;;
+    --sizes) sizes="$2"; shift ;;
+    --t-ms) t_ms="$2"; shift ;;
+    --build-dir) build_dir="$2"; shift ;;
+    --work-dir) work="$2"; shift ;;
+    --no-brian2) brian2=0 ;;
+    --no-plastic) plastic=0 ;;
+    --no-build) build=0 ;;
+    --fresh-compile) fresh=1 ;;
+    --write-results) write=1; fresh=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+work="${work:-$build_dir/bench}"
+mkdir -p "$work"
+bench="$build_dir/tools/bench/delaysim_bench"
+
+if ((build)); then
+  [ -f "$build_dir/CMakeCache.txt" ] || cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build_dir" -j2 --target delaysim_bench >/dev/null
+fi
+[ -x "$bench" ] || { echo "run.sh: $bench not built (run tools/setup.sh)" >&2; exit 1; }
+
+# size name -> "N K regime"
+spec() {
+  case "$1" in
+    n1e3k100) echo "1000 100 normal" ;;
+    n1e4k100) echo "10000 100 normal" ;;
+    n1e5k100) echo "100000 100 normal" ;;
+    n1e4k1000) echo "10000 1000 normal" ;;
+    sparse_n1e5k100) echo "100000 100 sparse" ;;
+    *) echo "run.sh: unknown size $1 (known: $all_sizes)" >&2; exit 2 ;;
+  esac
+}
+
+status=0
+rm -f "$work"/*.json "$work/plastic_unavailable"
+cp /proc/loadavg "$work/loadavg_start" 2>/dev/null || true
+IFS=, read -ra size_list <<<"$sizes"
+for size in "${size_list[@]}"; do
+  read -r n k regime <<<"$(spec "$size")"
+  net="$work/$size.bin"
+  if [ ! -f "$net" ] || [ "$here/make_network.py" -nt "$net" ]; then
+    "$py" "$here/make_network.py" --n "$n" --k "$k" --regime "$regime" -o "$net" >/dev/null
+  fi
+  echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\"}" >"$work/$size.net.json"
+  echo "== $size: N=$n K=$k ($regime), $t_ms ms" >&2
+  if "$bench" "$net" --t-ms "$t_ms" >"$work/$size.delaysim.json"; then
+    echo "   delaysim: $(cut -c1-1000 "$work/$size.delaysim.json" | grep -o '"run_s": [0-9.]*, "spikes": [0-9]*, "rate_hz": [0-9.]*')" >&2
+  else
+    echo "   delaysim FAILED" >&2; status=1
+  fi
+  if ((brian2)); then
+    b2dir="$work/brian2_$size"
+    ((fresh)) && rm -rf "$b2dir"
+    if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t_ms" --dir "$b2dir" >"$work/$size.brian2.json" 2>"$work/$size.brian2.log"; then
+      echo "   brian2:   $(grep -o '"run_s": [0-9.]*' "$work/$size.brian2.json"), $(grep -o '"rate_hz": [0-9.]*' "$work/$size.brian2.json"), $(grep -o '"compile_s": [0-9.]*' "$work/$size.brian2.json")" >&2
+    else
+      echo "   brian2 FAILED (log: $work/$size.brian2.log)" >&2; tail -5 "$work/$size.brian2.log" >&2; status=1
+    fi
+  fi
+  if ((plastic)) && [ "$size" = "$plastic_size" ]; then
+    if "$bench" "$net" --t-ms "$t_ms" --plastic --set-delay-calls 0 >"$work/$size.plastic.json" 2>"$work/$size.plastic.log"; then
+      echo "   plastic:  $(grep -o '"run_s": [0-9.]*' "$work/$size.plastic.json"), $(grep -o '"delay_changes": [0-9]*' "$work/$size.plastic.json")" >&2
+    else
+      rm -f "$work/$size.plastic.json"
+      cat "$work/$size.plastic.log" >&2
+      cp "$work/$size.plastic.log" "$work/plastic_unavailable"
+      status=1
+    fi
+  fi
+done
+
+report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
+if ((write)); then
+  report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
+else
+  report+=(--png "$work/bench.png")
+fi
+"${report[@]}" || status=1
+exit $status
