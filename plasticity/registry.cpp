@@ -1,10 +1,20 @@
 #include "plasticity/registry.hpp"
 
+#include "plasticity/constant_drift.hpp"
+#include "plasticity/delay_shift_stdp.hpp"
+#include "plasticity/loser_delay_shift.hpp"
+#include "plasticity/stdp_weight.hpp"
+
 namespace delaysim::plasticity {
 
 const std::vector<RuleInfo>& rule_registry() {
     // One line per rule; keep alphabetical.
-    static const std::vector<RuleInfo> rules = {};
+    static const std::vector<RuleInfo> rules = {
+        ConstantDrift::info(),
+        DelayShiftStdp::info(),
+        LoserDelayShift::info(),
+        StdpWeight::info(),
+    };
     return rules;
 }
 
