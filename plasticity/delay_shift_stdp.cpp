@@ -22,15 +22,20 @@ RuleInfo DelayShiftStdp::info() {
 }
 
 DelayShiftStdp::DelayShiftStdp(const sim::Params& p)
-    : Rule("delay_shift_stdp"), eta_(p.get("eta")), target_lag_(p.get("target_lag_ms")),
-      window_(p.get("window_ms")), late_pairs_(p.get("late_pairs") != 0.0) {}
+    : Rule("delay_shift_stdp"),
+      eta_(p.get("eta")),
+      target_lag_(p.get("target_lag_ms")),
+      window_(p.get("window_ms")),
+      late_pairs_(p.get("late_pairs") != 0.0) {}
 
 void DelayShiftStdp::attach(std::size_t slot, const sim::Projection& p) {
     if (state_.size() <= slot) state_.resize(slot + 1);
     state_[slot].assign(p.size(), Synapse{});
 }
 
-void DelayShiftStdp::shift(SynapseHandle& s, Time lag) { s.set_delay(s.delay() + eta_ * (lag - target_lag_)); }
+void DelayShiftStdp::shift(SynapseHandle& s, Time lag) {
+    s.set_delay(s.delay() + eta_ * (lag - target_lag_));
+}
 
 void DelayShiftStdp::on_delivered(SynapseHandle& s, Time t) {
     Synapse& st = state_[s.slot()][s.index()];

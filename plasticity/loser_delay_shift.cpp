@@ -16,6 +16,8 @@ RuleInfo LoserDelayShift::info() {
 
 LoserDelayShift::LoserDelayShift(const sim::Params& p) : Rule("loser_delay_shift"), step_(p.get("step_ms")) {}
 
-void LoserDelayShift::on_inhibited(SynapseHandle& s, Time) { s.set_delay(s.delay() + step_); }
+void LoserDelayShift::on_inhibited(SynapseHandle& s, Time) {
+    s.set_delay(s.delay() + step_);
+}
 
 }  // namespace delaysim::plasticity

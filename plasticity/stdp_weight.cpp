@@ -11,8 +11,10 @@ RuleInfo StdpWeight::info() {
     r.doc = "pair-based weight STDP with traces, additive or multiplicative, w in [w_min, w_max]";
     const double inf = 1e300;
     r.params = {
-        {"tau_plus_ms", "ms", sim::ParamKind::Real, 20.0, 0.0, inf, true, false, "decay of the presynaptic trace"},
-        {"tau_minus_ms", "ms", sim::ParamKind::Real, 20.0, 0.0, inf, true, false, "decay of the postsynaptic trace"},
+        {"tau_plus_ms", "ms", sim::ParamKind::Real, 20.0, 0.0, inf, true, false,
+         "decay of the presynaptic trace"},
+        {"tau_minus_ms", "ms", sim::ParamKind::Real, 20.0, 0.0, inf, true, false,
+         "decay of the postsynaptic trace"},
         {"a_plus", "w", sim::ParamKind::Real, 0.01, 0.0, inf, false, false,
          "potentiation amplitude (weight unit if additive, 1 if multiplicative)"},
         {"a_minus", "w", sim::ParamKind::Real, 0.012, 0.0, inf, false, false,
@@ -27,16 +29,25 @@ RuleInfo StdpWeight::info() {
 }
 
 StdpWeight::StdpWeight(const sim::Params& p)
-    : Rule("stdp_weight"), tau_plus_(p.get("tau_plus_ms")), tau_minus_(p.get("tau_minus_ms")),
-      a_plus_(p.get("a_plus")), a_minus_(p.get("a_minus")), w_min_(p.get("w_min")), w_max_(p.get("w_max")),
+    : Rule("stdp_weight"),
+      tau_plus_(p.get("tau_plus_ms")),
+      tau_minus_(p.get("tau_minus_ms")),
+      a_plus_(p.get("a_plus")),
+      a_minus_(p.get("a_minus")),
+      w_min_(p.get("w_min")),
+      w_max_(p.get("w_max")),
       multiplicative_(p.get("multiplicative") != 0.0) {
     if (!(w_max_ >= w_min_))
         throw sim::UserError(p.owner() + ": parameter 'w_max' must be >= 'w_min'", p.where("w_max"));
 }
 
-double StdpWeight::Trace::at(Time now, double tau) const { return value * std::exp(-(now - t) / tau); }
+double StdpWeight::Trace::at(Time now, double tau) const {
+    return value * std::exp(-(now - t) / tau);
+}
 
-double StdpWeight::clip(double w) const { return std::clamp(w, w_min_, w_max_); }
+double StdpWeight::clip(double w) const {
+    return std::clamp(w, w_min_, w_max_);
+}
 
 void StdpWeight::attach(std::size_t slot, const sim::Projection& p) {
     if (state_.size() <= slot) state_.resize(slot + 1);

@@ -31,7 +31,8 @@ void run_drift(Run& r, double drift, sim::DelayBounds bounds) {
     s.run(100.0);
 }
 
-void check_changes(const ChangeLog& log, const std::vector<double>& times, const std::vector<double>& delays) {
+void check_changes(const ChangeLog& log, const std::vector<double>& times,
+                   const std::vector<double>& delays) {
     REQUIRE(log.changes.size() == times.size());  // once per effective change, never for a no-op
     for (std::size_t k = 0; k < times.size(); ++k) {
         const auto& c = log.changes[k];
@@ -86,11 +87,13 @@ TEST_CASE("constant_drift wraps negative drift from the bottom to the top", "[pl
 
 TEST_CASE("constant_drift refuses to leave error bounds with a UserError", "[plasticity][bounds]") {
     Run r;
-    sim::Simulation s(testing::one_synapse_network({0, 10, 20, 30, 40}, 1.0, {0.0, 10.0, sim::BoundPolicy::Error}));
+    sim::Simulation s(
+        testing::one_synapse_network({0, 10, 20, 30, 40}, 1.0, {0.0, 10.0, sim::BoundPolicy::Error}));
     s.add_observer(&r.log);
     s.add_rule(testing::make_rule("constant_drift", testing::reals({{"drift_ms", 3.0}})), {0});
     // 1 -> 4 -> 7 -> 10 (inside, allowed), then 13 at t = 30 is refused.
-    CHECK_THROWS_WITH(s.run(100.0), Catch::Contains("projection 's_n'") && Catch::Contains("outside the bounds"));
+    CHECK_THROWS_WITH(s.run(100.0),
+                      Catch::Contains("projection 's_n'") && Catch::Contains("outside the bounds"));
     try {
         sim::Simulation s2(
             testing::one_synapse_network({0, 10, 20, 30, 40}, 1.0, {0.0, 10.0, sim::BoundPolicy::Error}));
@@ -101,6 +104,6 @@ TEST_CASE("constant_drift refuses to leave error bounds with a UserError", "[pla
         SUCCEED(e.what());
     }
     check_changes(r.log, {0, 10, 20}, {4, 7, 10});
-    CHECK(s.now() == 30.0);  // stopped at the refused change
+    CHECK(s.now() == 30.0);                   // stopped at the refused change
     CHECK(s.projection(0).delay(0) == 10.0);  // the refused value was never stored
 }

@@ -42,10 +42,11 @@ sim::Network alignment_network(double d0) {
     net.populations.push_back(testing::make_population("pattern_source", "SG", 1, pattern));
     net.populations.push_back(testing::make_population("lif_exp", "N", 1));
     using sim::InflightPolicy;
-    net.projections.emplace_back("fixed", 0, 1, 0, testing::one_synapse(4000.0, kFixedDelay), sim::DelayBounds{},
-                                 InflightPolicy::Keep, 1, 1);
+    net.projections.emplace_back("fixed", 0, 1, 0, testing::one_synapse(4000.0, kFixedDelay),
+                                 sim::DelayBounds{}, InflightPolicy::Keep, 1, 1);
     net.projections.emplace_back("plastic", 0, 1, 0, testing::one_synapse(500.0, d0),
-                                 sim::DelayBounds{0.0, 20.0, sim::BoundPolicy::Clamp}, InflightPolicy::Keep, 1, 1);
+                                 sim::DelayBounds{0.0, 20.0, sim::BoundPolicy::Clamp}, InflightPolicy::Keep,
+                                 1, 1);
     return net;
 }
 

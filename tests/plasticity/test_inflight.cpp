@@ -43,7 +43,8 @@ TEST_CASE("keep: a shortened delay affects only spikes emitted after the change"
     CHECK(r.arrivals == std::vector<double>{10, 11, 12});
 }
 
-TEST_CASE("retime: a shortened delay moves spikes in flight, past ones arrive at once", "[plasticity][inflight]") {
+TEST_CASE("retime: a shortened delay moves spikes in flight, past ones arrive at once",
+          "[plasticity][inflight]") {
     const Result r = run({0, 5, 10}, 10.0, -4.0, sim::InflightPolicy::Retime);
     CHECK(r.change_times == std::vector<double>{0, 5, 10});
     // Spike 0: moved to 0+6 at t=0; at t=5 still in flight, 0+2 is past -> delivered at 5.

@@ -29,7 +29,8 @@ void run_seed(SeedRun& r, sim::DelayBounds bounds, double step = 1.0) {
     sim::Simulation s(testing::seed_network(o));
     s.add_observer(&r.spikes);
     s.add_observer(&r.changes);
-    s.add_rule(testing::make_rule("loser_delay_shift", testing::reals({{"step_ms", step}})), {kSg2N1, kSg2N2});
+    s.add_rule(testing::make_rule("loser_delay_shift", testing::reals({{"step_ms", step}})),
+               {kSg2N1, kSg2N2});
     REQUIRE(s.run(1040.0));
     r.d1 = s.projection(kSg2N1).delay(0);
     r.d2 = s.projection(kSg2N2).delay(0);

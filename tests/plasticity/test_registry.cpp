@@ -33,7 +33,8 @@ TEST_CASE("every registered rule documents itself and builds from its defaults",
 
 TEST_CASE("rule parameters are range-checked with the parameter's name", "[plasticity][registry]") {
     const plasticity::RuleInfo* r = plasticity::find_rule("delay_shift_stdp");
-    CHECK_THROWS_WITH(sim::Params(r->params, testing::reals({{"eta", 0.0}}), "rule"), Catch::Contains("'eta'"));
+    CHECK_THROWS_WITH(sim::Params(r->params, testing::reals({{"eta", 0.0}}), "rule"),
+                      Catch::Contains("'eta'"));
     CHECK_THROWS_WITH(sim::Params(r->params, testing::reals({{"speed", 1.0}}), "rule"),
                       Catch::Contains("unknown parameter 'speed'"));
     const plasticity::RuleInfo* w = plasticity::find_rule("stdp_weight");

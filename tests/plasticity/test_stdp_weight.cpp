@@ -45,11 +45,14 @@ Result run(const sim::ParamValues& params) {
     return {spikes.times[2], log.changes, s.projection(0).weight(0)};
 }
 
-double decay(double dt, double tau) { return std::exp(-dt / tau); }
+double decay(double dt, double tau) {
+    return std::exp(-dt / tau);
+}
 
 }  // namespace
 
-TEST_CASE("stdp_weight additive: potentiation at post spikes, depression at arrivals", "[plasticity][stdp_weight]") {
+TEST_CASE("stdp_weight additive: potentiation at post spikes, depression at arrivals",
+          "[plasticity][stdp_weight]") {
     const Result r = run(testing::reals({{"a_plus", 10.0}, {"a_minus", 12.0}, {"w_max", 100.0}}));
     const double t1 = r.post[0], t2 = r.post[1], tau = 20.0;
     const double w1 = 50.0 + 10.0 * decay(t1 - 11, tau);
@@ -68,8 +71,10 @@ TEST_CASE("stdp_weight additive: potentiation at post spikes, depression at arri
     CHECK(r.w == r.changes[2].new_value);
 }
 
-TEST_CASE("stdp_weight multiplicative: steps scale with the distance to the bound", "[plasticity][stdp_weight]") {
-    const Result r = run(testing::reals({{"a_plus", 0.5}, {"a_minus", 0.5}, {"w_max", 100.0}, {"multiplicative", 1}}));
+TEST_CASE("stdp_weight multiplicative: steps scale with the distance to the bound",
+          "[plasticity][stdp_weight]") {
+    const Result r =
+        run(testing::reals({{"a_plus", 0.5}, {"a_minus", 0.5}, {"w_max", 100.0}, {"multiplicative", 1}}));
     const double t1 = r.post[0], t2 = r.post[1], tau = 20.0;
     const double w1 = 50.0 + 0.5 * (100.0 - 50.0) * decay(t1 - 11, tau);
     const double w2 = w1 + 0.5 * (100.0 - w1) * decay(t2 - 11, tau);
@@ -85,7 +90,8 @@ TEST_CASE("stdp_weight additive clips to [w_min, w_max]; no-op changes are not r
           "[plasticity][stdp_weight]") {
     // w_max 55: the first potentiation clips to 55, the second is a no-op (unreported),
     // the depression (a_minus 100) clips to w_min = 20.
-    const Result r = run(testing::reals({{"a_plus", 10.0}, {"a_minus", 100.0}, {"w_min", 20.0}, {"w_max", 55.0}}));
+    const Result r =
+        run(testing::reals({{"a_plus", 10.0}, {"a_minus", 100.0}, {"w_min", 20.0}, {"w_max", 55.0}}));
     REQUIRE(r.changes.size() == 2);
     CHECK(r.changes[0].new_value == 55.0);
     CHECK(r.changes[1].t == 51.0);

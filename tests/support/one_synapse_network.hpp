@@ -8,7 +8,8 @@
 
 namespace delaysim::testing {
 
-inline sim::Network one_synapse_network(std::vector<double> spike_times, double delay, sim::DelayBounds bounds,
+inline sim::Network one_synapse_network(std::vector<double> spike_times, double delay,
+                                        sim::DelayBounds bounds,
                                         sim::InflightPolicy inflight = sim::InflightPolicy::Keep) {
     sim::Network net;
     net.populations.push_back(source_at("S", std::move(spike_times)));
