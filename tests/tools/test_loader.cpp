@@ -175,7 +175,7 @@ TEST_CASE("weight and delay distributions are seeded and reproducible", "[loader
     CHECK(w_of(load_config_text(seeded, "a.toml")) == w_of(load_config_text(seeded, "a.toml", {"simulation.seed=8"})));
 }
 
-TEST_CASE("--set overrides values, addressed by name, and is type-checked", "[loader][set]") {
+TEST_CASE("option set overrides values, addressed by name, and is type-checked", "[loader][set]") {
     auto c = load_config_text(kBase, "test.toml",
                               {"simulation.t_stop_ms=250", "population.N.params.tau_ms=500",
                                "projection.sg_n.delay_ms=3.5", "population.N.params.gain=10",
