@@ -46,7 +46,7 @@ ModelInfo CoincidenceLag::info() {
 }
 
 CoincidenceLag::CoincidenceLag(const std::string& name, sim::Index size, const sim::Params& p)
-    : Population(name, size), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
+    : NeuronModel(name, size, described<CoincidenceLag>()), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
       tau_th_(p.get("tau_th_ms")), gain_(p.get("gain")), th0_(p.get("th0")),
       n_(static_cast<int>(p.get("lag_stages"))) {
     const double r0 = 1.0 / tau_s1_ + 1.0 / tau_s2_;
@@ -59,19 +59,6 @@ CoincidenceLag::CoincidenceLag(const std::string& name, sim::Index size, const s
     s.d = p.get("lag_ms");
     s.y.assign(static_cast<std::size_t>(n_) + 1, 0.0);
     state_.assign(size, s);
-}
-
-const std::string& CoincidenceLag::model() const {
-    static const std::string name = "coincidence_lag";
-    return name;
-}
-const std::vector<sim::PortInfo>& CoincidenceLag::ports() const {
-    static const auto ports = info().ports;
-    return ports;
-}
-const std::vector<sim::VariableInfo>& CoincidenceLag::variables() const {
-    static const auto vars = info().variables;
-    return vars;
 }
 
 // v's response to q0 = s1 * y: row N+1 of e^{Lx} (bidiagonal L, nodes

@@ -38,12 +38,13 @@
 #pragma once
 #include <vector>
 
+#include "models/neuron_model.hpp"
 #include "models/registry.hpp"
 #include "sim/population.hpp"
 
 namespace delaysim::models {
 
-class CoincidenceLag : public sim::Population {
+class CoincidenceLag : public NeuronModel {
 public:
     enum Port : std::size_t { kPortA, kPortB, kPortInhibit };
     enum Var : std::size_t { kV, kVth, kS1, kU, kLagOut, kP, kLagMs, kLagCharge };
@@ -51,10 +52,6 @@ public:
     CoincidenceLag(const std::string& name, sim::Index size, const sim::Params& p);
     static ModelInfo info();
 
-    const std::string& model() const override;
-    bool is_source() const override { return false; }
-    const std::vector<sim::PortInfo>& ports() const override;
-    const std::vector<sim::VariableInfo>& variables() const override;
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;

@@ -37,7 +37,7 @@ ModelInfo CoincidenceNeuron::info() {
 }
 
 CoincidenceNeuron::CoincidenceNeuron(const std::string& name, sim::Index size, const sim::Params& p)
-    : Population(name, size), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
+    : NeuronModel(name, size, described<CoincidenceNeuron>()), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
       tau_th_(p.get("tau_th_ms")), gain_(p.get("gain")), th0_(p.get("th0")),
       lp_(1.0 / tau_s1_ + 1.0 / tau_s2_) {
     if (std::abs(1.0 / tau_ - lp_) <= 1e-9 * lp_)
@@ -47,19 +47,6 @@ CoincidenceNeuron::CoincidenceNeuron(const std::string& name, sim::Index size, c
     State s;
     s.vth = th0_;
     state_.assign(size, s);
-}
-
-const std::string& CoincidenceNeuron::model() const {
-    static const std::string name = "coincidence";
-    return name;
-}
-const std::vector<sim::PortInfo>& CoincidenceNeuron::ports() const {
-    static const auto ports = info().ports;
-    return ports;
-}
-const std::vector<sim::VariableInfo>& CoincidenceNeuron::variables() const {
-    static const auto vars = info().variables;
-    return vars;
 }
 
 CoincidenceNeuron::State CoincidenceNeuron::evolved(const State& s, sim::Time t) const {

@@ -36,7 +36,7 @@ ModelInfo LifExp::info() {
 }
 
 LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
-    : Population(name, size), c_m_(p.get("C_m_pF")), tau_m_(p.get("tau_m_ms")), e_l_(p.get("E_L_mV")),
+    : NeuronModel(name, size, described<LifExp>()), c_m_(p.get("C_m_pF")), tau_m_(p.get("tau_m_ms")), e_l_(p.get("E_L_mV")),
       v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
       tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_) {
     if (!(v_reset_ < v_th_))
@@ -49,19 +49,6 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
     State s;
     s.v = e_l_;
     state_.assign(size, s);
-}
-
-const std::string& LifExp::model() const {
-    static const std::string name = "lif_exp";
-    return name;
-}
-const std::vector<sim::PortInfo>& LifExp::ports() const {
-    static const auto ports = info().ports;
-    return ports;
-}
-const std::vector<sim::VariableInfo>& LifExp::variables() const {
-    static const auto vars = info().variables;
-    return vars;
 }
 
 // Sub-threshold evolution without refractoriness.
