@@ -59,7 +59,8 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     if (x == 0.0) return out;
     const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
     const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
-    const double e_ex = std::exp(-x / tau_ex_), e_in = std::exp(-x / tau_in_);
+    const double e_ex = std::exp(-x / tau_ex_);
+    const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x / tau_in_);  // common case: one exp less
     out.v = v_inf_ + (s.v - v_inf_ - k_ex - k_in) * std::exp(-x / tau_m_) + k_ex * e_ex + k_in * e_in;
     out.i_ex = s.i_ex * e_ex;
     out.i_in = s.i_in * e_in;

@@ -302,7 +302,7 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
         if (te <= proj.last_delivered[s] || te > now_) continue;
         Event ev;
         ev.t = std::max(te + applied, now_);
-        ev.level = ev.t == now_ ? level_ + 1 : 1;
+        ev.level = ev.t == now_ ? (level_ | 1u) : 1;  // this round's deliveries (odd level)
         ev.group = q;
         ev.item = static_cast<std::uint32_t>(s);
         ev.target = static_cast<std::uint32_t>(proj.target(s));
