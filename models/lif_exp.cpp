@@ -38,7 +38,9 @@ ModelInfo LifExp::info() {
 LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
     : NeuronModel(name, size, described<LifExp>()), c_m_(p.get("C_m_pF")), tau_m_(p.get("tau_m_ms")), e_l_(p.get("E_L_mV")),
       v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
-      tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_) {
+      tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_),
+      r_m_(1.0 / tau_m_), r_ex_(1.0 / tau_ex_), r_in_(1.0 / tau_in_), kf_ex_(1.0 / (c_m_ * (r_m_ - r_ex_))),
+      kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))) {
     if (!(v_reset_ < v_th_))
         throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'", p.where("V_reset_mV"));
     for (const char* key : {"tau_syn_ex_ms", "tau_syn_in_ms"})
@@ -57,11 +59,10 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
-    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
-    const double e_ex = std::exp(-x / tau_ex_);
-    const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x / tau_in_);  // common case: one exp less
-    out.v = v_inf_ + (s.v - v_inf_ - k_ex - k_in) * std::exp(-x / tau_m_) + k_ex * e_ex + k_in * e_in;
+    const Terms c = terms(s);
+    const double e_ex = std::exp(-x * r_ex_);
+    const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x * r_in_);  // common case: one exp less
+    out.v = v_inf_ + c.a * std::exp(-x * r_m_) + c.k_ex * e_ex + c.k_in * e_in;
     out.i_ex = s.i_ex * e_ex;
     out.i_in = s.i_in * e_in;
     return out;
@@ -70,8 +71,8 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
 LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
     if (t <= s.ref_end) {  // still refractory at t: V clamped, currents decay
         State out = s;
-        out.i_ex = s.i_ex * std::exp(-(t - s.t) / tau_ex_);
-        out.i_in = s.i_in * std::exp(-(t - s.t) / tau_in_);
+        out.i_ex = s.i_ex * std::exp(-(t - s.t) * r_ex_);
+        out.i_in = s.i_in * std::exp(-(t - s.t) * r_in_);
         out.v = v_reset_;
         out.t = t;
         return out;
@@ -91,16 +92,11 @@ void LifExp::receive(sim::Index i, std::size_t port, double w, sim::Time) {
 
 sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
-    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
-    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
-    const double a = s.v - v_inf_ - k_ex - k_in;
-    // Each term only decays, so the sum of the positive ones bounds V - V_inf from
-    // above: if even that stays below threshold, no crossing is possible (cheap
-    // exit for the common sub-threshold case in large networks).
-    if (v_inf_ - v_th_ + std::max(a, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0) < 0.0) return sim::kNever;
-    const double x = first_crossing({{a, 1.0 / tau_m_},
-                                     {k_ex, 1.0 / tau_ex_},
-                                     {k_in, 1.0 / tau_in_},
+    const auto [a, k_ex, k_in] = terms(s);
+    if (!can_cross({a, k_ex, k_in})) return sim::kNever;
+    const double x = first_crossing({{a, r_m_},
+                                     {k_ex, r_ex_},
+                                     {k_in, r_in_},
                                      {v_inf_ - v_th_, 0.0}},
                                     horizon - s.t);
     return s.t + x;
@@ -108,14 +104,12 @@ sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
 
 sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
     const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
-    const double k_ex = (s.i_ex / c_m_) / (1.0 / tau_m_ - 1.0 / tau_ex_);
-    const double k_in = (s.i_in / c_m_) / (1.0 / tau_m_ - 1.0 / tau_in_);
-    const double a = s.v - v_inf_ - k_ex - k_in;
+    const auto [a, k_ex, k_in] = terms(s);
     exact = true;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    if (v_inf_ - v_th_ + std::max(a, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0) < 0.0) return sim::kNever;
+    if (!can_cross({a, k_ex, k_in})) return sim::kNever;
     const double slope =
-        std::max(-a / tau_m_, 0.0) + std::max(-k_ex / tau_ex_, 0.0) + std::max(-k_in / tau_in_, 0.0);
+        std::max(-a * r_m_, 0.0) + std::max(-k_ex * r_ex_, 0.0) + std::max(-k_in * r_in_, 0.0);
     if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
     const sim::Time bound = s.t + (v_th_ - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;

@@ -17,6 +17,7 @@
 // (V_th - V0)/S: a check time that needs no exponential. In large networks the
 // exact search then runs only for neurons that got no input until near threshold.
 #pragma once
+#include <algorithm>
 #include <vector>
 
 #include "models/neuron_model.hpp"
@@ -50,7 +51,25 @@ private:
     State evolved(const State& s, sim::Time t) const;
     State free_evolution(const State& s, sim::Time t) const;
 
+    // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s.
+    struct Terms {
+        double a, k_ex, k_in;
+    };
+    Terms terms(const State& s) const {
+        const double k_ex = s.i_ex * kf_ex_, k_in = s.i_in * kf_in_;
+        return {s.v - v_inf_ - k_ex - k_in, k_ex, k_in};
+    }
+    // Each term only decays, so the sum of the positive ones bounds V - V_inf from
+    // above: if even that stays below threshold, no crossing is possible (cheap
+    // exit for the common sub-threshold case in large networks).
+    bool can_cross(const Terms& c) const {
+        return v_inf_ - v_th_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0) >= 0.0;
+    }
+
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
+    // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
+    // (every delivery) then multiplies instead of dividing.
+    double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
     std::vector<State> state_;
 };
 
