@@ -68,10 +68,12 @@ private:
     std::vector<std::vector<Event>> ring_;
     std::size_t mask_;  // ring_.size() - 1
     std::vector<Event> active_;  // the current bucket, in push order
-    // Its events in time order: (t, position) pairs sorted once. Ring events all
-    // have level 1 and push order is seq order, so this is the full key order;
-    // sorting 16-byte pairs is much cheaper than sorting whole events.
-    std::vector<std::pair<Time, std::uint32_t>> order_;
+    // Its events in time order: (key, position) pairs, key = the bit pattern of
+    // t >= 0 (monotone in t), sorted once by a stable LSD radix sort. Ring events
+    // all have level 1 and push order is seq order, so stability gives the full
+    // key order; sorting 16-byte pairs is much cheaper than sorting whole events.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> order_, scratch_;
+    void sort_active();
     std::size_t cursor_ = 0;
     std::size_t in_ring_ = 0;
     std::int64_t current_ = -1;  // index of the current bucket

@@ -91,3 +91,36 @@ TEST_CASE("bucketed tiers give exactly the order of one priority queue", "[sim][
         REQUIRE(q.size() == ref.size());
     }
 }
+
+TEST_CASE("large buckets (radix-sorted) keep the exact order, ties in push order", "[sim][queue]") {
+    delaysim::sim::EventQueue q(0.1, 64);
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>> ref;
+    std::uint64_t seq = 0, x = 987654321;
+    auto rnd = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<double>(x % 1000000007) / 1000000007.0;
+    };
+    for (double base : {0.0, 100.0, 1e5}) {  // spreads of very different bit widths
+        // One event at `base` first: popping it brings the (empty) ring up to the present.
+        q.push(at(base, 1, 0));
+        REQUIRE(q.pop().t == base);
+        ++seq;
+        for (int k = 0; k < 20000; ++k) {
+            double t = base + 0.05 + 5.0 * rnd();
+            if (k % 7 == 0) t = base + 0.05 + std::round(50.0 * rnd()) / 10.0;  // many exact ties
+            Event e = at(t, 1, static_cast<delaysim::sim::Index>(k));
+            q.push(e);
+            e.seq = seq++;
+            ref.push(e);
+        }
+        while (!ref.empty()) {
+            const Event a = q.pop(), b = ref.top();
+            ref.pop();
+            REQUIRE(a.t == b.t);
+            REQUIRE(a.seq == b.seq);
+        }
+        REQUIRE(q.empty());
+    }
+}
