@@ -51,6 +51,13 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
     State s;
     s.v = e_l_;
     state_.assign(size, s);
+    // psi(u) = kf (e^{-r_x u} - e^{-r_m u}) peaks at u* = ln(r_x/r_m)/(r_x - r_m).
+    auto psi_peak = [&](double r_x, double kf) {
+        const double u = std::log(r_x / r_m_) / (r_x - r_m_);
+        return kf * (std::exp(-r_x * u) - std::exp(-r_m_ * u));
+    };
+    psi_peak_ex_ = psi_peak(r_ex_, kf_ex_);
+    psi_peak_in_ = psi_peak(r_in_, kf_in_);
 }
 
 // Sub-threshold evolution without refractoriness.
@@ -115,6 +122,22 @@ sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool
     if (!(bound < horizon)) return sim::kNever;
     exact = false;
     return bound;
+}
+
+bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
+    const State& s = state_[i];
+    if (t1 <= s.ref_end) return false;  // clamped at V_reset until t1
+    if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path
+    const Terms c = terms(s);
+    const double u = t1 - s.t;
+    const double slope =
+        std::max(-c.a * r_m_, 0.0) + std::max(-c.k_ex * r_ex_, 0.0) + std::max(-c.k_in * r_in_, 0.0);
+    const double ceiling = v_inf_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
+    const double free_max = std::min(s.v + u * slope, ceiling);
+    const double rise = u / c_m_;
+    const double inputs = w_plus[kPortEx] * std::min(rise, psi_peak_ex_) + w_plus[kPortIn] * std::min(rise, psi_peak_in_);
+    // A hair of margin for rounding in the bound itself.
+    return free_max + inputs >= v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
 }
 
 void LifExp::fire(sim::Index i, sim::Time t) {

@@ -16,6 +16,10 @@
 // (each term's slope only shrinks in magnitude), so V cannot reach V_th before
 // (V_th - V0)/S: a check time that needs no exponential. In large networks the
 // exact search then runs only for neurons that got no input until near threshold.
+// may_spike_before (slice batching): a PSP per unit current, psi(u) = K(e^{-r_x u} - e^{-r_m u}),
+// is concave up to its peak with psi'(0) = 1/C_m, so psi(u) <= min(u/C_m, psi_peak); with
+// the slope bound for the free evolution, V over [t0, t1] stays below
+//   min(V0 + S (t1-t0), V_inf + sum of positive terms) + sum_port W+_port min((t1-t0)/C_m, psi_peak_port).
 #pragma once
 #include <algorithm>
 #include <vector>
@@ -38,6 +42,8 @@ public:
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
     sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
+    bool batchable() const override { return true; }
+    bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
@@ -70,6 +76,7 @@ private:
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
     // (every delivery) then multiplies instead of dividing.
     double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
+    double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
     std::vector<State> state_;
 };
 

@@ -56,6 +56,15 @@ public:
         exact = true;
         return next_spike(i, t, horizon);
     }
+    // Slice batching (sim/simulation_batch.cpp). A batchable model lets the engine
+    // process its nodes per slice of the minimum delay, without a per-node
+    // prediction: the engine then relies on spike_bound() and may_spike_before().
+    virtual bool batchable() const { return false; }
+    // Node i, at its last update t0: can it reach threshold before t1 if it also
+    // receives inputs at times in [t0, t1] whose positive weights sum to
+    // w_plus[port]? false must be a proof (the engine then applies the inputs
+    // without crossing searches); true may be conservative.
+    virtual bool may_spike_before(Index /*i*/, Time /*t1*/, const double* /*w_plus*/) const { return true; }
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.
     virtual void fire(Index i, Time t) = 0;
     // Value of variable `var` of node i at time t >= last update, assuming no

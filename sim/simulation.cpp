@@ -134,32 +134,51 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     with t >= t_stop (the run covers [start, t_stop)).
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
+    if (!prepared_) setup_batching();
     horizon_ = t_stop;
     // Predictions depend on the horizon: make every node predict afresh.
-    for (std::uint32_t p = 0; p < net_.populations.size(); ++p)
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+        if (batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i) {
             net_.populations[p]->advance(i, now_);
             predict(p, i, now_, 0);
         }
-    // Samples can be many between two events (long quiet stretches): they poll
-    // the stop flag and report progress like events do. false: stop requested.
-    auto sample_until = [&](Time t) {
-        if (sample_interval_ <= 0) return true;
-        for (;;) {
-            const Time ts = static_cast<double>(next_sample_) * sample_interval_;
-            if (ts > t || ts >= t_stop) return true;
-            for (Observer* o : observers_) o->on_sample(ts);
-            if ((++next_sample_ & 4095) == 0) {
-                if (stop_flag_ && *stop_flag_) return false;
-                for (Observer* o : observers_) o->on_progress(ts);
-            }
+    }
+    if (batch_.on) {
+        if (!run_batched(t_stop)) return false;
+    } else if (!main_until(t_stop, t_stop)) {
+        return false;
+    }
+    if (stop_flag_ && *stop_flag_) return false;
+    if (!sample_until(std::nextafter(t_stop, -kNever), t_stop)) return false;
+    now_ = t_stop;
+    for (Observer* o : observers_) o->on_progress(now_);
+    return true;
+}
+
+// Samples can be many between two events (long quiet stretches): they poll the
+// stop flag and report progress like events do. false: stop requested.
+bool Simulation::sample_until(Time t, Time t_stop) {
+    if (sample_interval_ <= 0) return true;
+    for (;;) {
+        const Time ts = static_cast<double>(next_sample_) * sample_interval_;
+        if (ts > t || ts >= t_stop) return true;
+        for (Observer* o : observers_) o->on_sample(ts);
+        if ((++next_sample_ & 4095) == 0) {
+            if (stop_flag_ && *stop_flag_) return false;
+            for (Observer* o : observers_) o->on_progress(ts);
         }
-    };
+    }
+}
+
+// The event-by-event loop over the queue and the predictions: every event with
+// t < until. false: stop requested.
+bool Simulation::main_until(Time until, Time t_stop) {
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         // Predictions have even levels and deliveries odd ones: never a tie.
         const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
-        if (!have_event && !have_prediction) break;
+        if (!have_event && !have_prediction) return true;
         bool take_prediction = have_prediction;
         if (have_event && have_prediction) {
             const Event& e = queue_.top();
@@ -167,8 +186,8 @@ bool Simulation::run(Time t_stop) {
             take_prediction = p.t < e.t || (p.t == e.t && p.level < e.level);
         }
         const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
-        if (t >= t_stop) break;
-        if (!sample_until(t)) return false;
+        if (t >= until) return true;
+        if (!sample_until(t, t_stop)) return false;
         now_ = t;
         if (take_prediction) {
             const Prediction p = predictions_.top();
@@ -184,11 +203,6 @@ bool Simulation::run(Time t_stop) {
         if ((++n_events_ & 4095) == 0)
             for (Observer* o : observers_) o->on_progress(now_);
     }
-    if (stop_flag_ && *stop_flag_) return false;
-    if (!sample_until(std::nextafter(t_stop, -kNever))) return false;
-    now_ = t_stop;
-    for (Observer* o : observers_) o->on_progress(now_);
-    return true;
 }
 
 void Simulation::remember_emission(std::uint32_t pop, Index node, Time t) {
@@ -211,14 +225,18 @@ void Simulation::handle_prediction(const Prediction& p) {
     handle_fire(p.pop, p.node, p.t, p.level);
 }
 
-void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
-    Population& P = *net_.populations[pop];
-    P.advance(node, t);
-    P.fire(node, t);
-    for (Observer* o : observers_) o->on_spike(pop, node, t);
+// Expand a spike: one delivery per outgoing synapse, at emission + the delay in force.
+void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
     if (!history_[pop].empty()) remember_emission(pop, node, t);
     for (std::uint32_t q : out_projections_[pop]) {
         const Projection& proj = net_.projections[q];
+        if (batch_.on && batch_.proj[q]) {  // into the slice ring of a batched population
+            const auto g0 = static_cast<std::uint32_t>(node_offset_[proj.target_population()]);
+            for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s)
+                push_input({t + proj.delay(s), proj.weight(s), g0 + static_cast<std::uint32_t>(proj.target(s)), q,
+                            static_cast<std::uint32_t>(s)});
+            continue;
+        }
         const bool retime = proj.inflight() == InflightPolicy::Retime;
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
             Event d;
@@ -233,6 +251,14 @@ void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_
             queue_.push(d);
         }
     }
+}
+
+void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
+    Population& P = *net_.populations[pop];
+    P.advance(node, t);
+    P.fire(node, t);
+    for (Observer* o : observers_) o->on_spike(pop, node, t);
+    emit(pop, node, t, level);
     if (!attachments_.empty()) {
         for_rules(plasticity::kPreSpike, [&](const Attachment& a) {
             Projection& proj = net_.projections[a.projection];
@@ -292,7 +318,15 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
     const Time applied = proj.apply_delay_bounds(d, false);
     if (applied == old) return;
     if (lag_[q]) return set_lag_delay(q, s, applied, by);
+    if (batch_.on && batch_.proj[q] && applied < batch_.h)
+        throw UserError("projection '" + proj.name() + "': delay " + std::to_string(applied) +
+                        " ms is below the slice width " + std::to_string(batch_.h) +
+                        " ms its target population is simulated with (set delay_min_ms to keep rules above it)");
     proj.store_delay(s, applied);
+    if (batch_.logging) {  // inside a slice: reported, and replayed against its spikes, at its end
+        batch_.log.push_back({now_, q, s, old, applied, &by, true, batch_.seq++});
+        return;
+    }
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now_);
     if (proj.inflight() != InflightPolicy::Retime) return;
     // Retime: every spike of this synapse still in flight (emitted after the last
@@ -345,6 +379,10 @@ void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::strin
     if (w == old) return;
     proj.store_weight(s, w);
     weight_live_[q] = 1;
+    if (batch_.logging) {
+        batch_.log.push_back({now_, q, s, old, w, &by, false, batch_.seq++});
+        return;
+    }
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now_);
 }
 

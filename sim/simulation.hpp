@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "plasticity/rule.hpp"
+#include "sim/batch.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/network.hpp"
 #include "sim/observer.hpp"
@@ -22,6 +23,9 @@ public:
     void add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<std::uint32_t> projections);
     void add_observer(Observer* observer) { observers_.push_back(observer); }
     void set_sample_interval(Time interval) { sample_interval_ = interval; }
+    // Slice batching (sim/batch.hpp) is on by default; off forces the
+    // event-by-event loop everywhere (for comparisons). Call before run().
+    void set_batching(bool on) { allow_batching_ = on; }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 
@@ -31,6 +35,10 @@ public:
 
     Time now() const { return now_; }
     std::uint64_t events_processed() const { return n_events_; }
+    // Slice batching (sim/batch.hpp): whether population i is processed in slices,
+    // and the slice width (ms; 0 if nothing is batched). Decided at the first run().
+    bool batched(std::size_t population) const { return batch_.on && batch_.pop[population]; }
+    Time slice_width() const { return batch_.on ? batch_.h : 0.0; }
     std::uint64_t deliveries_processed() const { return n_deliveries_; }
     const Network& network() const { return net_; }
     Population& population(std::size_t i) { return *net_.populations[i]; }
@@ -77,6 +85,40 @@ private:
     template <class F>
     void for_rules(unsigned hook, F&& f);
     void remember_emission(std::uint32_t pop, Index node, Time t);
+    void emit(std::uint32_t pop, Index node, Time t, std::uint32_t level);
+    bool sample_until(Time t, Time t_stop);
+    bool main_until(Time until, Time t_stop);
+
+    // Slice batching, sim/simulation_batch.cpp.
+    void setup_batching();
+    void start_batched_run();
+    bool run_batched(Time t_stop);
+    std::int64_t slice_of(Time t) const {
+        auto k = static_cast<std::int64_t>(t * batch_.inv_h);
+        while (slice_start(k + 1) <= t) ++k;
+        while (slice_start(k) > t) --k;
+        return k;
+    }
+    Time slice_start(std::int64_t k) const { return static_cast<double>(k) * batch_.h; }
+    // Inputs always land in a later slice than the one being processed (delays >= h;
+    // a rounding-edge arrival is moved to the next slice, and the target clamps it
+    // to its own time, see apply_input).
+    void push_input(const SliceInput& in) {
+        std::int64_t k = slice_of(in.t);
+        if (k <= batch_.cur) k = batch_.cur + 1;
+        if (k - batch_.cur > static_cast<std::int64_t>(batch_.mask)) [[unlikely]]
+            batch_.far.push_back(in);
+        else
+            batch_.ring[static_cast<std::size_t>(k) & batch_.mask].push_back(in);
+    }
+    void begin_slice(std::int64_t k);
+    void batch_interval(Time b, bool last);
+    void batch_node(std::size_t run, Time b, bool last);
+    void apply_input(std::uint32_t pop, Index node, const SliceInput& in);
+    std::pair<Time, bool> fire_crossings(std::uint32_t g, Time b, bool inclusive);
+    void batch_fire(std::uint32_t g, Time t);
+    void file_check(std::uint32_t g, Time t, bool exact);
+    void finish_interval();
 
     Network net_;
     EventQueue queue_;
@@ -99,6 +141,13 @@ private:
     // a Retime projection), kept for the projection's largest delay bound.
     std::vector<std::vector<std::deque<Time>>> history_;
     std::vector<Time> history_span_;
+    // Attachments by projection (delivered hooks) and by target population
+    // (post-spike hooks), built at the first run.
+    std::vector<std::vector<Attachment>> delivered_hooks_, post_hooks_;
+    std::vector<std::uint32_t> pop_of_;  // per global node
+    BatchState batch_;
+    bool prepared_ = false;
+    bool allow_batching_ = true;
     Time now_ = 0.0;
     Time horizon_ = 0.0;
     std::uint32_t level_ = 0;

@@ -67,6 +67,13 @@ int run(const Args& a, std::ostream& err, const volatile std::sig_atomic_t* stop
         err << "delaysim: done: " << c.lowered.t_stop << " ms simulated, " << progress.spikes() << " spikes, "
             << sim->events_processed() << " events in " << std::fixed << std::setprecision(2)
             << progress.wall_seconds() << " s -> " << path << '\n';
+    if (!a.quiet && sim->slice_width() > 0) {
+        err << "delaysim: populations processed in slices of " << std::setprecision(4) << std::defaultfloat
+            << sim->slice_width() << " ms (the smallest delay onto them):";
+        for (std::size_t p = 0; p < sim->network().populations.size(); ++p)
+            if (sim->batched(p)) err << ' ' << sim->population(p).name();
+        err << '\n';
+    }
     return kExitOk;
 }
 

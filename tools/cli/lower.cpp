@@ -164,6 +164,7 @@ Lowered lower(const ConfigSpec& spec) {
                         s.t_stop_ms.where);
     inflight_policy(s.inflight, "[simulation]");
     out.t_stop = s.t_stop_ms.value;
+    out.batching = s.batching;
     out.seed = s.seed.value;
     std::set<std::string> names;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
@@ -184,6 +185,7 @@ Lowered lower(const ConfigSpec& spec) {
 
 std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered) {
     auto sim = std::make_unique<sim::Simulation>(std::move(lowered.network));
+    sim->set_batching(lowered.batching);
     for (LoweredRule& r : lowered.rules) sim->add_rule(std::move(r.rule), std::move(r.projections));
     lowered.rules.clear();
     sim->set_sample_interval(lowered.record.interval);

@@ -29,6 +29,7 @@ struct Lowered {
     sim::RecordSpec record;  // everything but path and config_toml
     sim::Time t_stop = 0.0;
     std::uint64_t seed = 0;
+    bool batching = true;
 };
 
 Lowered lower(const ConfigSpec& spec);

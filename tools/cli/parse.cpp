@@ -20,12 +20,13 @@ std::vector<const toml::table*> table_array(TableReader& r, std::string_view key
 
 SimulationSpec parse_simulation(TableReader& r) {
     SimulationSpec s;
-    r.allow_only({"t_stop_ms", "seed", "output", "inflight"});
+    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching"});
     s.where = r.where();
     s.t_stop_ms = r.required(r.real("t_stop_ms"), "t_stop_ms");
     if (auto v = r.count("seed")) s.seed = *v;
     s.output = r.string("output");
     if (auto v = r.string("inflight")) s.inflight = *v;
+    if (auto v = r.boolean("batching")) s.batching = v->value;
     return s;
 }
 

@@ -28,6 +28,7 @@ struct SimulationSpec {
     Located<std::uint64_t> seed;
     std::optional<Located<std::string>> output;
     Located<std::string> inflight{"keep", {}};
+    bool batching = true;
     SourceLocation where;
 };
 

@@ -1,0 +1,97 @@
+// Slice batching (after Morrison et al. 2007, "Exact subthreshold integration
+// with continuous spike times in discrete-time neural network simulations").
+//
+// If every projection onto a population has delays >= h > 0, a spike emitted in
+// the slice [k h, (k+1) h) reaches that population in slice k+1 or later. So all
+// inputs of slice k are known when the slice starts, and the population's nodes
+// can be processed one after another, each through its own inputs in time order,
+// without a central queue: deliveries go into one flat vector per future slice
+// (a ring), and each node keeps a "check" (a time before which it provably does
+// not spike, Population::spike_bound) in a calendar of slices instead of an
+// entry in a priority queue. Times stay continuous; only the bookkeeping is sliced.
+//
+// Results are those of the event-by-event loop (Simulation::main_until) up to
+// rounding (tests/sim/test_batching.cpp). Nothing reaches a batched node in zero
+// time, so node order inside a slice does not matter, provided rule hooks of a
+// node touch only synapses onto it (pre-spike hooks are therefore excluded).
+// Delay changes made by rules inside a slice are replayed in time order against
+// the slice's spikes before these are expanded, so "the delay in force at
+// emission" holds exactly. The driver is Simulation::run_batched.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+
+// One synaptic spike on its way to a batched node (32 bytes).
+struct SliceInput {
+    Time t;                 // arrival, ms
+    double w;               // weight at emission
+    std::uint32_t node;     // global node index of the target
+    std::uint32_t q;        // projection
+    std::uint32_t s;        // synapse within the projection (uint32: checked at setup)
+    std::uint32_t spare = 0;
+};
+
+struct BatchState {
+    bool on = false;
+    Time h = 0.0;  // slice width, ms
+    double inv_h = 0.0;
+    std::vector<std::uint8_t> pop;   // per population: batched
+    std::vector<std::uint8_t> proj;  // per projection: its target population is batched
+
+    // Future inputs: ring of slices, and those beyond the ring.
+    std::vector<std::vector<SliceInput>> ring;
+    std::size_t mask = 0;
+    std::vector<SliceInput> far;
+    // Checks: calendar of node ids per slice (valid if check_slice[node] matches).
+    std::vector<std::vector<std::uint32_t>> checks;
+    std::vector<std::uint32_t> far_checks;
+    std::vector<std::uint8_t> far_flag;  // per global node: in far_checks
+    std::vector<std::int64_t> check_slice;  // per global node; kNoSlice if none
+    std::vector<Time> check_time;
+    std::vector<std::uint8_t> check_exact;  // check_time is the spike itself
+    std::vector<Time> node_time;            // time of the node's last update
+
+    // The slice being processed.
+    std::int64_t cur = kNoSlice;
+    bool begun = false;
+    std::vector<SliceInput> active;         // as pushed
+    std::vector<SliceInput> grouped;        // by node, each node's inputs in time order
+    std::vector<std::uint32_t> count;       // per global node: inputs, then write position
+    std::vector<std::int64_t> touched;      // per global node: slice it got a run in
+    std::vector<std::uint32_t> run_of;      // per global node: its run (valid if touched)
+    struct Run {
+        std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
+    };
+    std::vector<Run> runs;
+
+    // Produced inside a sub-slice, replayed in time order at its end.
+    struct Spike {
+        Time t;
+        std::uint32_t pop;
+        Index node;
+        std::uint64_t seq;
+    };
+    struct Change {
+        Time t;
+        std::uint32_t q;
+        Index s;
+        double old_value, new_value;
+        const std::string* by;
+        bool delay;
+        std::uint64_t seq;
+    };
+    std::vector<Spike> spikes;
+    std::vector<Change> log;
+    bool logging = false;  // inside the node phase: rule writes are logged
+    std::uint64_t seq = 0;
+    std::vector<double> w_plus;  // per port, scratch
+
+    static constexpr std::int64_t kNoSlice = INT64_MIN;
+};
+
+}  // namespace delaysim::sim

@@ -1,0 +1,401 @@
+// Slice batching: the Simulation side of sim/batch.hpp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/simulation.hpp"
+
+namespace delaysim::sim {
+
+namespace {
+// Slices narrower than this are not worth their bookkeeping: such populations
+// stay in the event-by-event loop.
+constexpr Time kMinSlice = 0.01;   // ms
+constexpr Time kMaxSlice = 0.5;    // ms: wider slices loosen the no-spike bound
+constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
+}  // namespace
+
+// Decide which populations are batched (first run(): rules are attached by then).
+// A population is batched if its model allows it, it has no Inhibit port, and
+// every projection onto it keeps delays at emission (no retime), is not a lag
+// port, and guarantees delays >= h: its bound delay_min_ms if a rule may move
+// them, else its smallest delay. Rules with pre-spike hooks on projections from
+// or onto it would write synapses of other nodes inside a slice: not batched.
+void Simulation::setup_batching() {
+    prepared_ = true;
+    const std::size_t np = net_.populations.size(), nq = net_.projections.size();
+    delivered_hooks_.assign(nq, {});
+    post_hooks_.assign(np, {});
+    for (const Attachment& a : attachments_) {
+        const Projection& proj = net_.projections[a.projection];
+        if (a.rule->hooks() & plasticity::kDelivered) delivered_hooks_[a.projection].push_back(a);
+        if (a.rule->hooks() & plasticity::kPostSpike) post_hooks_[proj.target_population()].push_back(a);
+    }
+    std::vector<unsigned> hooks_on(nq, 0);
+    for (const Attachment& a : attachments_) hooks_on[a.projection] |= a.rule->hooks();
+
+    std::vector<Time> guaranteed(np, kNever);
+    std::vector<std::uint8_t> ok(np, 0);
+    for (std::size_t p = 0; p < np; ++p) {
+        const Population& P = *net_.populations[p];
+        ok[p] = allow_batching_ && P.batchable();
+        for (const PortInfo& port : P.ports())
+            if (port.kind == PortKind::Inhibit) ok[p] = 0;
+    }
+    for (std::uint32_t q = 0; q < nq; ++q) {
+        const Projection& proj = net_.projections[q];
+        const auto tp = proj.target_population();
+        if (hooks_on[q] & plasticity::kPreSpike) ok[tp] = ok[proj.source_population()] = 0;
+        if (proj.inflight() == InflightPolicy::Retime || lag_[q] ||
+            proj.size() >= std::numeric_limits<std::uint32_t>::max())
+            ok[tp] = 0;
+        if (proj.size() == 0) continue;
+        const Time g = hooks_on[q] ? proj.bounds().min : proj.min_delay();
+        guaranteed[tp] = std::min(guaranteed[tp], g);
+    }
+    Time h = kMaxSlice;
+    for (std::size_t p = 0; p < np; ++p) {
+        if (ok[p] && !(guaranteed[p] >= kMinSlice)) ok[p] = 0;
+        if (ok[p]) h = std::min(h, guaranteed[p]);
+    }
+    batch_.pop = ok;
+    batch_.on = std::any_of(ok.begin(), ok.end(), [](std::uint8_t b) { return b != 0; });
+    if (!batch_.on) return;
+    if (node_offset_[np] >= std::numeric_limits<std::uint32_t>::max())
+        throw UserError("too many nodes for slice batching (2^32)");
+    batch_.h = h;
+    batch_.inv_h = 1.0 / h;
+    batch_.proj.assign(nq, 0);
+    Time span = 0.0;  // largest delay onto a batched population, for the ring
+    for (std::uint32_t q = 0; q < nq; ++q) {
+        const Projection& proj = net_.projections[q];
+        if (!ok[proj.target_population()]) continue;
+        batch_.proj[q] = 1;
+        const Time m = hooks_on[q] && std::isfinite(proj.bounds().max) ? proj.bounds().max : proj.max_delay();
+        span = std::max(span, m);
+    }
+    std::size_t slots = 16;
+    while (slots < kMaxSlots && static_cast<double>(slots) * h < span + 2.0 * h) slots *= 2;
+    batch_.ring.assign(slots, {});
+    batch_.checks.assign(slots, {});
+    batch_.mask = slots - 1;
+    const std::size_t n = node_offset_[np];
+    pop_of_.assign(n, 0);
+    for (std::uint32_t p = 0; p < np; ++p)
+        for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) pop_of_[i] = p;
+    batch_.check_slice.assign(n, BatchState::kNoSlice);
+    batch_.check_time.assign(n, kNever);
+    batch_.check_exact.assign(n, 0);
+    batch_.far_flag.assign(n, 0);
+    batch_.node_time.assign(n, now_);
+    batch_.count.assign(n, 0);
+    batch_.run_of.assign(n, 0);
+    batch_.touched.assign(n, BatchState::kNoSlice);
+    std::size_t ports = 0;
+    for (const auto& P : net_.populations) ports = std::max(ports, P->ports().size());
+    batch_.w_plus.assign(ports, 0.0);
+    batch_.cur = slice_of(now_) - 1;
+}
+
+// Every batched node: advance to now and file its first check (again at each
+// run: checks depend on the horizon).
+void Simulation::start_batched_run() {
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+        if (!batched(p)) continue;
+        Population& P = *net_.populations[p];
+        for (Index i = 0; i < P.size(); ++i) {
+            const auto g = static_cast<std::uint32_t>(node_offset_[p] + i);
+            P.advance(i, now_);
+            batch_.node_time[g] = now_;
+            bool exact = true;
+            const Time t = P.spike_bound(i, now_, horizon_, exact);
+            file_check(g, t, exact);
+        }
+    }
+}
+
+void Simulation::file_check(std::uint32_t g, Time t, bool exact) {
+    BatchState& B = batch_;
+    if (!(t < horizon_)) {
+        B.check_slice[g] = BatchState::kNoSlice;
+        return;
+    }
+    std::int64_t k = slice_of(t);
+    B.check_time[g] = t;
+    B.check_exact[g] = exact;
+    if (k <= B.cur) {  // inside the slice being processed (after a sample point, or a new run)
+        k = B.cur;
+        B.check_slice[g] = k;
+        if (B.begun && B.touched[g] != k) {
+            B.touched[g] = k;
+            const auto o = static_cast<std::uint32_t>(B.grouped.size());
+            B.runs.push_back({g, o, o, o});
+        }
+        return;
+    }
+    B.check_slice[g] = k;
+    if (k - B.cur > static_cast<std::int64_t>(B.mask)) {
+        if (!B.far_flag[g]) {
+            B.far_checks.push_back(g);
+            B.far_flag[g] = 1;
+        }
+    } else {
+        B.checks[static_cast<std::size_t>(k) & B.mask].push_back(g);
+    }
+}
+
+// Open slice k: its inputs grouped per node (per-node lists, then each node's
+// few inputs sorted by time, ties in push order) and the nodes whose check falls
+// in it. Cost O(inputs + checks), not O(nodes).
+void Simulation::begin_slice(std::int64_t k) {
+    BatchState& B = batch_;
+    B.cur = k;
+    B.begun = true;
+    const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
+    B.active.clear();
+    std::swap(B.active, B.ring[slot]);
+    if (slot == 0) {  // a turn of the ring: bring far inputs and checks closer
+        const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
+        std::vector<SliceInput> far;
+        far.swap(B.far);
+        for (const SliceInput& in : far) {
+            const std::int64_t s = slice_of(in.t);
+            if (s == k)
+                B.active.push_back(in);
+            else if (s <= reach)
+                B.ring[static_cast<std::size_t>(s) & B.mask].push_back(in);
+            else
+                B.far.push_back(in);
+        }
+        std::size_t keep = 0;
+        for (const std::uint32_t g : B.far_checks) {
+            const std::int64_t s = B.check_slice[g];
+            if (s != BatchState::kNoSlice && s > reach) {
+                B.far_checks[keep++] = g;
+                continue;
+            }
+            B.far_flag[g] = 0;
+            if (s != BatchState::kNoSlice && s >= k) B.checks[static_cast<std::size_t>(s) & B.mask].push_back(g);
+        }
+        B.far_checks.resize(keep);
+    }
+    // Counting sort by node over the touched nodes only, then each node's few
+    // inputs by time (insertion sort: stable, so ties keep push order).
+    B.runs.clear();
+    for (const SliceInput& in : B.active) {
+        const std::uint32_t g = in.node;
+        if (B.touched[g] != k) {
+            B.touched[g] = k;
+            B.count[g] = 0;
+            B.run_of[g] = static_cast<std::uint32_t>(B.runs.size());
+            B.runs.push_back({g, 0, 0, 0});
+        }
+        ++B.count[g];
+    }
+    std::uint32_t pos = 0;
+    for (auto& r : B.runs) {
+        r.begin = r.cursor = pos;
+        pos += B.count[r.node];
+        r.end = pos;
+        B.count[r.node] = r.begin;
+    }
+    B.grouped.resize(B.active.size());
+    for (const SliceInput& in : B.active) B.grouped[B.count[in.node]++] = in;
+    for (const auto& r : B.runs)
+        for (std::uint32_t a = r.begin + 1; a < r.end; ++a) {
+            if (!(B.grouped[a].t < B.grouped[a - 1].t)) continue;
+            const SliceInput x = B.grouped[a];
+            std::uint32_t b = a;
+            for (; b > r.begin && B.grouped[b - 1].t > x.t; --b) B.grouped[b] = B.grouped[b - 1];
+            B.grouped[b] = x;
+        }
+    auto& due = B.checks[slot];
+    for (const std::uint32_t g : due) {
+        if (B.check_slice[g] != k || B.touched[g] == k) continue;
+        B.touched[g] = k;
+        const auto o = static_cast<std::uint32_t>(B.grouped.size());
+        B.runs.push_back({g, o, o, o});
+    }
+    due.clear();
+}
+
+// The driver: slice after slice; within a slice, sub-slices end at sample times.
+// Each sub-slice [a, b): first the batched nodes (each through its inputs < b),
+// then their spikes and the rules' changes in time order (expanding the spikes),
+// then the event-by-event loop for the other populations up to b (which sees the
+// batched spikes: deliveries to them are at >= the spike time).
+bool Simulation::run_batched(Time t_stop) {
+    BatchState& B = batch_;
+    if (!B.begun) B.cur = std::max(B.cur, slice_of(now_) - 1);
+    start_batched_run();
+    std::uint64_t slices = 0;
+    for (;;) {
+        if (stop_flag_ && *stop_flag_) return false;
+        if (!sample_until(now_, t_stop)) return false;
+        if (!B.begun) begin_slice(B.cur + 1);
+        const Time end = slice_start(B.cur + 1);
+        Time b = std::min(end, t_stop);
+        if (sample_interval_ > 0) b = std::min(b, static_cast<double>(next_sample_) * sample_interval_);
+        const bool last = b == end;
+        batch_interval(b, last);
+        if (!main_until(b, t_stop)) return false;
+        now_ = b;
+        if (last) {
+            B.begun = false;
+            if ((++slices & 63) == 0)
+                for (Observer* o : observers_) o->on_progress(now_);
+        }
+        if (b >= t_stop) return true;
+    }
+}
+
+void Simulation::batch_interval(Time b, bool last) {
+    BatchState& B = batch_;
+    B.logging = true;
+    for (std::size_t r = 0; r < B.runs.size(); ++r) batch_node(r, b, last);  // runs may grow: index
+    B.logging = false;
+    finish_interval();
+}
+
+void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
+    const std::uint32_t g = in.node;
+    // Clamp: an arrival a rounding step before the node's time (slice edge).
+    const Time t = std::max(in.t, batch_.node_time[g]);
+    Population& P = *net_.populations[pop];
+    const Projection& proj = net_.projections[in.q];
+    P.advance(node, t);
+    batch_.node_time[g] = t;
+    P.receive(node, proj.port(), weight_live_[in.q] ? proj.weight(in.s) : in.w, t);
+    ++n_deliveries_;
+    ++n_events_;
+    const auto& hooks = delivered_hooks_[in.q];
+    if (!hooks.empty()) {
+        now_ = t;
+        for (const Attachment& a : hooks) {
+            plasticity::SynapseHandle h(*this, a.projection, in.s, a.slot, *a.rule);
+            a.rule->on_delivered(h, t);
+        }
+    }
+}
+
+// One node through its inputs of this sub-slice. Fast path: if the model proves
+// that even all positive inputs together cannot reach threshold before the last
+// of them (and its check says no spike before the first), the inputs are applied
+// without crossing searches. Otherwise each input is preceded by a search.
+void Simulation::batch_node(std::size_t ri, Time b, bool last) {
+    BatchState& B = batch_;
+    BatchState::Run& r = B.runs[ri];
+    const std::uint32_t g = r.node;
+    std::uint32_t end = r.end;
+    if (!last) {
+        end = r.cursor;
+        while (end < r.end && B.grouped[end].t < b) ++end;
+    }
+    const bool check_due = B.check_slice[g] == B.cur && (last || B.check_time[g] < b);
+    if (end == r.cursor && !check_due) return;
+    const std::uint32_t pop = pop_of_[g];
+    const Index node = g - node_offset_[pop];
+    Population& P = *net_.populations[pop];
+    const std::uint32_t begin = r.cursor;
+    r.cursor = end;
+    if (end > begin) {
+        const Time t_first = std::max(B.grouped[begin].t, B.node_time[g]);
+        const Time t_last = std::max(B.grouped[end - 1].t, t_first);
+        bool fast = B.check_slice[g] == BatchState::kNoSlice || B.check_time[g] > t_first;
+        if (fast) {
+            std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
+            for (std::uint32_t k = begin; k < end; ++k) {
+                const SliceInput& in = B.grouped[k];
+                const Projection& proj = net_.projections[in.q];
+                const double w = weight_live_[in.q] ? proj.weight(in.s) : in.w;
+                if (w > 0) B.w_plus[proj.port()] += w;
+            }
+            P.advance(node, t_first);
+            B.node_time[g] = t_first;
+            fast = !P.may_spike_before(node, t_last, B.w_plus.data());
+        }
+        for (std::uint32_t k = begin; k < end; ++k) {
+            const SliceInput& in = B.grouped[k];
+            if (!fast) fire_crossings(g, std::max(in.t, B.node_time[g]), true);
+            apply_input(pop, node, in);
+        }
+    }
+    const auto [t_next, exact] = fire_crossings(g, b, false);
+    file_check(g, t_next, exact);
+}
+
+// Fire every crossing of node g before b (or at b, if inclusive: a crossing at an
+// input's time comes before that input). Returns the next spike or check time.
+std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
+    const std::uint32_t pop = pop_of_[g];
+    const Index node = g - node_offset_[pop];
+    Population& P = *net_.populations[pop];
+    for (;;) {
+        const Time t0 = batch_.node_time[g];
+        bool exact = true;
+        Time ts = P.spike_bound(node, t0, horizon_, exact);
+        auto before = [&](Time t) { return t < b || (inclusive && t == b); };
+        if (!before(ts)) return {ts, exact};
+        if (!exact) {
+            ts = P.next_spike(node, t0, horizon_);
+            if (!before(ts)) return {ts, true};
+        }
+        batch_fire(g, ts);
+    }
+}
+
+void Simulation::batch_fire(std::uint32_t g, Time t) {
+    const std::uint32_t pop = pop_of_[g];
+    const Index node = g - node_offset_[pop];
+    Population& P = *net_.populations[pop];
+    P.advance(node, t);
+    P.fire(node, t);
+    batch_.node_time[g] = t;
+    batch_.spikes.push_back({t, pop, node, batch_.seq++});
+    ++n_events_;
+    const auto& hooks = post_hooks_[pop];
+    if (hooks.empty()) return;
+    now_ = t;
+    for (const Attachment& a : hooks) {
+        Projection& proj = net_.projections[a.projection];
+        for (Index s : proj.incoming(node)) {
+            plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
+            a.rule->on_post_spike(h, t);
+        }
+    }
+}
+
+// End of a sub-slice: the batched nodes' spikes and the rules' changes, in time
+// order. Delay changes were stored at once (rules read their own writes); they
+// are undone and replayed here so that each spike is expanded with the delays in
+// force at its emission, and reported in time order. A change and a spike at the
+// same time: the spike first (hooks run after the spike, as in the event loop).
+void Simulation::finish_interval() {
+    BatchState& B = batch_;
+    if (B.spikes.empty() && B.log.empty()) return;
+    for (std::size_t j = B.log.size(); j-- > 0;)
+        if (B.log[j].delay) net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
+    auto by_time = [](const auto& x, const auto& y) { return x.t < y.t || (x.t == y.t && x.seq < y.seq); };
+    std::sort(B.spikes.begin(), B.spikes.end(), by_time);
+    std::sort(B.log.begin(), B.log.end(), by_time);
+    std::size_t i = 0, j = 0;
+    while (i < B.spikes.size() || j < B.log.size()) {
+        if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[j].t)) {
+            const BatchState::Spike& sp = B.spikes[i++];
+            now_ = sp.t;
+            for (Observer* o : observers_) o->on_spike(sp.pop, sp.node, sp.t);
+            emit(sp.pop, sp.node, sp.t, 0);
+        } else {
+            const BatchState::Change& c = B.log[j++];
+            Projection& proj = net_.projections[c.q];
+            if (c.delay) proj.store_delay(c.s, c.new_value);
+            for (Observer* o : observers_)
+                o->on_synapse_change(c.q, c.s, c.delay ? SynapseVariable::Delay : SynapseVariable::Weight,
+                                     c.old_value, c.new_value, *c.by, c.t);
+        }
+    }
+    B.spikes.clear();
+    B.log.clear();
+}
+
+}  // namespace delaysim::sim

@@ -1,0 +1,274 @@
+// Slice batching (sim/batch.hpp) must give the results of the event-by-event loop:
+// the same network is run both ways (Simulation::set_batching(false) forces the
+// loop) and compared spike by spike, sample by sample and change by change.
+// Differences can only come from rounding (the two paths split the exact
+// propagation at different times), so the tolerance is 1e-9 ms.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "sim/simulation.hpp"
+#include "tests/support/plasticity_support.hpp"
+#include "tests/support/probe.hpp"
+
+using namespace delaysim;
+using delaysim::testing::ChangeLog;
+using delaysim::testing::make_population;
+using delaysim::testing::make_rule;
+using delaysim::testing::reals;
+
+namespace {
+
+struct Spikes : sim::Observer {
+    struct S {
+        std::uint32_t pop;
+        sim::Index node;
+        sim::Time t;
+    };
+    std::vector<S> all;
+    void on_spike(std::uint32_t p, sim::Index n, sim::Time t) override { all.push_back({p, n, t}); }
+    std::vector<S> of(std::uint32_t p) const {
+        std::vector<S> out;
+        for (const auto& s : all)
+            if (s.pop == p) out.push_back(s);
+        return out;
+    }
+};
+
+// Samples V of a few nodes of population 1 (E).
+struct VSampler : sim::Observer {
+    const sim::Simulation* sim = nullptr;
+    std::vector<double> t, v;
+    void on_sample(sim::Time ts) override {
+        for (sim::Index i : {0, 7, 42}) {
+            t.push_back(ts);
+            v.push_back(sim->population(1).value(i, 0, ts));
+        }
+    }
+};
+
+sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index nt, int k, double w, double dmin,
+                                 double dmax) {
+    sim::SynapseList l;
+    std::uniform_int_distribution<sim::Index> pick(0, ns - 1);
+    std::uniform_real_distribution<double> delay(dmin, dmax);
+    for (sim::Index j = 0; j < nt; ++j)
+        for (int c = 0; c < k; ++c) {
+            l.source.push_back(static_cast<std::uint32_t>(pick(rng)));
+            l.target.push_back(static_cast<std::uint32_t>(j));
+            l.weight.push_back(w);
+            l.delay.push_back(delay(rng));
+        }
+    return l;
+}
+
+// Poisson drive -> E (400) and I (100) lif_exp, recurrent E/I with continuous
+// delays in [dmin, 3] ms; population indices: 0 drive, 1 E, 2 I. Projection 2 is E->E.
+sim::Network lif_network(double dmin, sim::DelayBounds ee_bounds = {}) {
+    std::mt19937_64 rng(12345);
+    sim::Network net;
+    net.populations.push_back(make_population("poisson_source", "drive", 200, reals({{"rate_hz", 40.0}, {"seed", 7}})));
+    const auto lif = reals({{"I_e_pA", 300.0}});
+    net.populations.push_back(make_population("lif_exp", "E", 400, lif));
+    net.populations.push_back(make_population("lif_exp", "I", 100, lif));
+    using sim::InflightPolicy;
+    auto add = [&](const char* name, std::uint32_t s, std::uint32_t t, std::size_t port, int k, double w,
+                   sim::DelayBounds b = {}) {
+        const sim::Index ns = net.populations[s]->size(), nt = net.populations[t]->size();
+        net.projections.emplace_back(name, s, t, port, random_synapses(rng, ns, nt, k, w, dmin, 3.0), b,
+                                     InflightPolicy::Keep, ns, nt);
+    };
+    add("drive_E", 0, 1, 0, 20, 60.0);
+    add("drive_I", 0, 2, 0, 20, 60.0);
+    add("E_E", 1, 1, 0, 40, 25.0, ee_bounds);
+    add("E_I", 1, 2, 0, 40, 25.0);
+    add("I_E", 2, 1, 1, 20, -90.0);
+    add("I_I", 2, 2, 1, 20, -90.0);
+    return net;
+}
+
+void require_same_spikes(const Spikes& a, const Spikes& b, std::uint32_t pops) {
+    for (std::uint32_t p = 0; p < pops; ++p) {
+        const auto x = a.of(p), y = b.of(p);
+        INFO("population " << p);
+        REQUIRE(x.size() == y.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            INFO("spike " << i);
+            REQUIRE(x[i].node == y[i].node);
+            REQUIRE(std::abs(x[i].t - y[i].t) < 1e-9);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("slice batching reproduces the event-by-event spike trains and samples of a LIF network") {
+    Spikes spikes[2];
+    VSampler samples[2];
+    for (int batched = 0; batched < 2; ++batched) {
+        sim::Simulation s(lif_network(0.4));
+        s.set_batching(batched == 1);
+        s.add_observer(&spikes[batched]);
+        samples[batched].sim = &s;
+        s.add_observer(&samples[batched]);
+        s.set_sample_interval(0.37);  // cuts slices at odd places
+        REQUIRE(s.run(300.0));
+        CHECK(s.batched(1) == (batched == 1));
+        CHECK(s.batched(2) == (batched == 1));
+        CHECK_FALSE(s.batched(0));  // sources stay in the event loop
+        if (batched) CHECK(s.slice_width() == Approx(0.4).margin(0.01));
+    }
+    REQUIRE(spikes[0].of(1).size() > 500);  // a network that actually fires
+    REQUIRE(spikes[0].of(2).size() > 100);
+    require_same_spikes(spikes[0], spikes[1], 3);
+    REQUIRE(samples[0].v.size() == samples[1].v.size());
+    REQUIRE(samples[0].v.size() > 2000);
+    for (std::size_t i = 0; i < samples[0].v.size(); ++i) {
+        REQUIRE(samples[0].t[i] == samples[1].t[i]);
+        REQUIRE(samples[0].v[i] == Approx(samples[1].v[i]).margin(1e-9));
+    }
+}
+
+TEST_CASE("slice batching with delay_shift_stdp: the same changes at the same times, spikes expanded with the delay in force") {
+    // Rules move E->E delays within [0.4, 6] ms; the slices are 0.4 ms wide, so
+    // many changes fall in the same slice as a spike of the changed synapse's source.
+    const sim::DelayBounds bounds{0.4, 6.0, sim::BoundPolicy::Clamp};
+    Spikes spikes[2];
+    ChangeLog changes[2];
+    for (int batched = 0; batched < 2; ++batched) {
+        sim::Simulation s(lif_network(0.4, bounds));
+        s.set_batching(batched == 1);
+        s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.3}, {"window_ms", 8.0}})), {2});
+        s.add_observer(&spikes[batched]);
+        s.add_observer(&changes[batched]);
+        REQUIRE(s.run(250.0));
+        CHECK(s.batched(1) == (batched == 1));
+    }
+    require_same_spikes(spikes[0], spikes[1], 3);
+    const auto& a = changes[0].changes;
+    const auto& b = changes[1].changes;
+    REQUIRE(a.size() > 1000);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        INFO("change " << i);
+        REQUIRE(a[i].synapse == b[i].synapse);
+        REQUIRE(std::abs(a[i].t - b[i].t) < 1e-9);
+        REQUIRE(a[i].new_value == Approx(b[i].new_value).margin(1e-9));
+        REQUIRE(a[i].old_value == Approx(b[i].old_value).margin(1e-9));
+    }
+    // Reported in time order, as the event loop reports them.
+    for (std::size_t i = 1; i < b.size(); ++i) REQUIRE(b[i - 1].t <= b[i].t);
+}
+
+TEST_CASE("batched spikes reach event-loop nodes with zero delay, and a run can be split") {
+    auto build = [] {
+        sim::Network net = lif_network(0.4);
+        net.populations.push_back(std::make_unique<delaysim::testing::Probe>(1));  // population 3
+        sim::SynapseList all_e;
+        for (std::uint32_t i = 0; i < 400; ++i) {
+            all_e.source.push_back(i);
+            all_e.target.push_back(0);
+            all_e.weight.push_back(1.0);
+            all_e.delay.push_back(0.0);
+        }
+        net.projections.emplace_back("E_probe", 1, 3, 0, std::move(all_e), sim::DelayBounds{},
+                                     sim::InflightPolicy::Keep, 400, 1);
+        return net;
+    };
+    std::vector<delaysim::testing::Probe::Arrival> arrivals[3];
+    Spikes spikes[3];
+    for (int mode = 0; mode < 3; ++mode) {  // 0: event loop; 1: batched; 2: batched, run in three parts
+        sim::Simulation s(build());
+        s.set_batching(mode != 0);
+        s.add_observer(&spikes[mode]);
+        if (mode == 2) {
+            REQUIRE(s.run(55.55));
+            REQUIRE(s.run(120.0));  // a slice boundary (0.4 * 300)
+            REQUIRE(s.run(200.0));
+        } else {
+            REQUIRE(s.run(200.0));
+        }
+        CHECK_FALSE(s.batched(3));
+        arrivals[mode] = static_cast<delaysim::testing::Probe&>(s.population(3)).arrivals;
+    }
+    REQUIRE(spikes[0].of(1).size() > 300);
+    for (int mode = 1; mode < 3; ++mode) {
+        require_same_spikes(spikes[0], spikes[mode], 3);
+        REQUIRE(arrivals[mode].size() == arrivals[0].size());
+        REQUIRE(arrivals[0].size() == spikes[0].of(1).size());  // one per E spike, at once
+        for (std::size_t i = 0; i < arrivals[0].size(); ++i)
+            REQUIRE(std::abs(arrivals[mode][i].t - arrivals[0][i].t) < 1e-9);
+    }
+}
+
+TEST_CASE("populations that cannot be batched stay in the event loop; a delay below the slice is refused") {
+    SECTION("delays shorter than the smallest slice") {
+        sim::Simulation s(lif_network(0.001));
+        REQUIRE(s.run(5.0));
+        CHECK_FALSE(s.batched(1));
+        CHECK(s.slice_width() == 0.0);
+    }
+    SECTION("a rule with a pre-spike hook on a projection onto it") {
+        sim::Simulation s(lif_network(0.4));
+        s.add_rule(make_rule("constant_drift", reals({{"drift_ms", 0.01}})), {2});
+        REQUIRE(s.run(5.0));
+        CHECK_FALSE(s.batched(1));
+        CHECK(s.batched(2));
+    }
+    SECTION("set_delay below the slice width") {
+        sim::Simulation s(lif_network(0.4));
+        REQUIRE(s.run(5.0));
+        REQUIRE(s.batched(1));
+        REQUIRE_THROWS_AS(s.set_delay(2, 0, 0.1, "test"), sim::UserError);
+        s.set_delay(2, 0, 0.5, "test");  // at or above it: fine
+        CHECK(s.projection(2).delay(0) == 0.5);
+    }
+}
+
+TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay leaves with the old delay") {
+    // SA drives A at 10 and 12.8 ms and SB drives B at 12.88 ms (strong, 0.5 ms delays); A -> B
+    // (1 ms, weak) is plastic. B fires at ~13.45 ms: delay_shift_stdp moves A->B
+    // (its spike from ~10.5 ms arrived at ~11.5 ms). A's second spike (~13.37 ms) is
+    // in the same 0.5 ms slice, just before that change: it must arrive 1 ms later.
+    auto build = [] {
+        sim::Network net;
+        net.populations.push_back(delaysim::testing::source_at("SA", {10.0, 12.8}));
+        const auto fast = reals({{"tau_syn_ex_ms", 0.2}});  // one spike per strong input
+        net.populations.push_back(make_population("lif_exp", "A", 1, fast));
+        net.populations.push_back(make_population("lif_exp", "B", 1, fast));
+        net.populations.push_back(delaysim::testing::source_at("SB", {12.88}));
+        net.projections.emplace_back("S_A", 0, 1, 0, delaysim::testing::one_synapse(50000.0, 0.5), sim::DelayBounds{},
+                                     sim::InflightPolicy::Keep, 1, 1);
+        net.projections.emplace_back("S_B", 3, 2, 0, delaysim::testing::one_synapse(50000.0, 0.5), sim::DelayBounds{},
+                                     sim::InflightPolicy::Keep, 1, 1);
+        net.projections.emplace_back("A_B", 1, 2, 0, delaysim::testing::one_synapse(1.0, 1.0),
+                                     sim::DelayBounds{1.0, 6.0, sim::BoundPolicy::Clamp}, sim::InflightPolicy::Keep, 1, 1);
+        return net;
+    };
+    std::vector<delaysim::testing::ArrivalProbe::Arrival> arrivals[2];
+    Spikes spikes[2];
+    for (int batched = 0; batched < 2; ++batched) {
+        sim::Simulation s(build());
+        s.set_batching(batched == 1);
+        s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.5}, {"window_ms", 10.0}})), {2});
+        s.add_rule(std::make_unique<delaysim::testing::ArrivalProbe>(&arrivals[batched]), {2});
+        s.add_observer(&spikes[batched]);
+        s.set_sample_interval(0.0);
+        REQUIRE(s.run(30.0));
+        CHECK(s.batched(1) == (batched == 1));
+        if (batched) CHECK(s.slice_width() == 0.5);
+    }
+    require_same_spikes(spikes[0], spikes[1], 3);
+    const auto a = spikes[1].of(1), b = spikes[1].of(2);
+    REQUIRE(a.size() == 2);
+    REQUIRE(b.size() == 1);
+    REQUIRE(std::floor(a[1].t / 0.5) == std::floor(b[0].t / 0.5));  // the same slice
+    REQUIRE(a[1].t < b[0].t);
+    for (int m = 0; m < 2; ++m) {
+        REQUIRE(arrivals[m].size() == 2);
+        CHECK(arrivals[m][0].t == Approx(a[0].t + 1.0).margin(1e-12));
+        CHECK(arrivals[m][1].t == Approx(a[1].t + 1.0).margin(1e-12));  // the old delay
+        CHECK(arrivals[m][1].delay > 1.4);                               // though the delay has moved
+    }
+}
