@@ -110,7 +110,12 @@ sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
 }
 
 sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
-    const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
+    return bound_from(evolved(state_[i], std::max(t, state_[i].ref_end)), horizon, exact);
+}
+
+// From a non-refractory state s: V' <= S (see the header), so no crossing before
+// s.t + (V_th - V)/S.
+sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) const {
     const auto [a, k_ex, k_in] = terms(s);
     exact = true;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
@@ -124,8 +129,7 @@ sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool
     return bound;
 }
 
-bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
-    const State& s = state_[i];
+bool LifExp::may_spike(const State& s, sim::Time t1, double w_ex, double w_in) const {
     if (t1 <= s.ref_end) return false;  // clamped at V_reset until t1
     if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path
     const Terms c = terms(s);
@@ -135,9 +139,29 @@ bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) 
     const double ceiling = v_inf_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
     const double free_max = std::min(s.v + u * slope, ceiling);
     const double rise = u / c_m_;
-    const double inputs = w_plus[kPortEx] * std::min(rise, psi_peak_ex_) + w_plus[kPortIn] * std::min(rise, psi_peak_in_);
+    const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
     // A hair of margin for rounding in the bound itself.
     return free_max + inputs >= v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+}
+
+bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
+    return may_spike(state_[i], t1, w_plus[kPortEx], w_plus[kPortIn]);
+}
+
+bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next,
+                    bool& exact) {
+    State s = evolved(state_[i], in[0].t);
+    double w_ex = 0.0, w_in = 0.0;
+    for (std::size_t k = 0; k < n; ++k)
+        if (in[k].w > 0) (in[k].port == kPortEx ? w_ex : w_in) += in[k].w;
+    if (may_spike(s, in[n - 1].t, w_ex, w_in)) return false;
+    for (std::size_t k = 0; k < n; ++k) {
+        s = evolved(s, in[k].t);
+        (in[k].port == kPortEx ? s.i_ex : s.i_in) += in[k].w;
+    }
+    state_[i] = s;
+    next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
+    return true;
 }
 
 void LifExp::fire(sim::Index i, sim::Time t) {

@@ -44,6 +44,8 @@ public:
     sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     bool batchable() const override { return true; }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
+    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next,
+                bool& exact) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
@@ -55,6 +57,8 @@ private:
         sim::Time ref_end = -1e300;  // end of the refractory period
     };
     State evolved(const State& s, sim::Time t) const;
+    bool may_spike(const State& s, sim::Time t1, double w_ex, double w_in) const;
+    sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
     State free_evolution(const State& s, sim::Time t) const;
 
     // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s.

@@ -22,19 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/slice_input.hpp"
 #include "sim/types.hpp"
 
 namespace delaysim::sim {
-
-// One synaptic spike on its way to a batched node (32 bytes).
-struct SliceInput {
-    Time t;                 // arrival, ms
-    double w;               // weight at emission
-    std::uint32_t node;     // global node index of the target
-    std::uint32_t q;        // projection
-    std::uint32_t s;        // synapse within the projection (uint32: checked at setup)
-    std::uint32_t spare = 0;
-};
 
 struct BatchState {
     bool on = false;

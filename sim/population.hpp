@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/slice_input.hpp"
 #include "sim/types.hpp"
 
 namespace delaysim::sim {
@@ -65,6 +66,14 @@ public:
     // w_plus[port]? false must be a proof (the engine then applies the inputs
     // without crossing searches); true may be conservative.
     virtual bool may_spike_before(Index /*i*/, Time /*t1*/, const double* /*w_plus*/) const { return true; }
+    // The batched fast path in one call: apply inputs in[0..n) (in time order,
+    // in[0].t >= the node's time) if the model proves no spike before the last of
+    // them; then set `next`/`exact` as spike_bound(i, in[n-1].t, horizon) would and
+    // return true. Otherwise change nothing and return false.
+    virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/, Time& /*next*/,
+                        bool& /*exact*/) {
+        return false;
+    }
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.
     virtual void fire(Index i, Time t) = 0;
     // Value of variable `var` of node i at time t >= last update, assuming no

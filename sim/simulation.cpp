@@ -232,9 +232,10 @@ void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level
         const Projection& proj = net_.projections[q];
         if (batch_.on && batch_.proj[q]) {  // into the slice ring of a batched population
             const auto g0 = static_cast<std::uint32_t>(node_offset_[proj.target_population()]);
+            const auto port = static_cast<std::uint32_t>(proj.port());
             for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s)
                 push_input({t + proj.delay(s), proj.weight(s), g0 + static_cast<std::uint32_t>(proj.target(s)), q,
-                            static_cast<std::uint32_t>(s)});
+                            static_cast<std::uint32_t>(s), port});
             continue;
         }
         const bool retime = proj.inflight() == InflightPolicy::Retime;

@@ -262,10 +262,9 @@ void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in
     // Clamp: an arrival a rounding step before the node's time (slice edge).
     const Time t = std::max(in.t, batch_.node_time[g]);
     Population& P = *net_.populations[pop];
-    const Projection& proj = net_.projections[in.q];
     P.advance(node, t);
     batch_.node_time[g] = t;
-    P.receive(node, proj.port(), weight_live_[in.q] ? proj.weight(in.s) : in.w, t);
+    P.receive(node, in.port, in.w, t);  // weight resolved in batch_node
     ++n_deliveries_;
     ++n_events_;
     const auto& hooks = delivered_hooks_[in.q];
@@ -281,7 +280,8 @@ void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in
 // One node through its inputs of this sub-slice. Fast path: if the model proves
 // that even all positive inputs together cannot reach threshold before the last
 // of them (and its check says no spike before the first), the inputs are applied
-// without crossing searches. Otherwise each input is preceded by a search.
+// without crossing searches, in one call when no rule watches them
+// (Population::absorb). Otherwise each input is preceded by a crossing search.
 void Simulation::batch_node(std::size_t ri, Time b, bool last) {
     BatchState& B = batch_;
     BatchState::Run& r = B.runs[ri];
@@ -299,17 +299,33 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
     const std::uint32_t begin = r.cursor;
     r.cursor = end;
     if (end > begin) {
-        const Time t_first = std::max(B.grouped[begin].t, B.node_time[g]);
-        const Time t_last = std::max(B.grouped[end - 1].t, t_first);
+        // Resolve live weights; clamp an arrival a rounding step before the node's
+        // time (slice edge); see whether a rule watches any of these deliveries.
+        bool hooked = false;
+        std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
+        for (std::uint32_t k = begin; k < end; ++k) {
+            SliceInput& in = B.grouped[k];
+            in.t = std::max(in.t, B.node_time[g]);
+            if (weight_live_[in.q]) in.w = net_.projections[in.q].weight(in.s);
+            if (in.w > 0) B.w_plus[in.port] += in.w;
+            hooked = hooked || !delivered_hooks_[in.q].empty();
+        }
+        const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
         bool fast = B.check_slice[g] == BatchState::kNoSlice || B.check_time[g] > t_first;
-        if (fast) {
-            std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
-            for (std::uint32_t k = begin; k < end; ++k) {
-                const SliceInput& in = B.grouped[k];
-                const Projection& proj = net_.projections[in.q];
-                const double w = weight_live_[in.q] ? proj.weight(in.s) : in.w;
-                if (w > 0) B.w_plus[proj.port()] += w;
+        if (fast && !hooked) {
+            Time next = kNever;
+            bool exact = true;
+            if (P.absorb(node, &B.grouped[begin], end - begin, horizon_, next, exact)) {
+                B.node_time[g] = t_last;
+                n_deliveries_ += end - begin;
+                n_events_ += end - begin;
+                if (!(next < b)) return file_check(g, next, exact);
+                const auto [t_next, ex] = fire_crossings(g, b, false);
+                return file_check(g, t_next, ex);
             }
+            fast = false;
+        }
+        if (fast) {
             P.advance(node, t_first);
             B.node_time[g] = t_first;
             fast = !P.may_spike_before(node, t_last, B.w_plus.data());
