@@ -38,23 +38,28 @@ struct BatchState {
     std::vector<std::vector<SliceInput>> ring;
     std::size_t mask = 0;
     std::vector<SliceInput> far;
-    // Checks: calendar of node ids per slice (valid if check_slice[node] matches).
+    // Per global node, in one record: large populations touch a node's fields
+    // together, and separate arrays would cost one cache miss each.
+    struct Node {
+        std::int64_t touched;      // slice the node got a run in
+        std::int64_t check_slice;  // slice of its check; kNoSlice if none
+        Time check_time;           // its check: no spike before (without new input)
+        Time time;                 // time of its last update
+        std::uint32_t count;       // begin_slice scratch: inputs, then write position
+        std::uint32_t pop;         // population
+        std::uint8_t check_exact;  // check_time is the spike itself
+        std::uint8_t far;          // listed in far_checks
+    };
+    std::vector<Node> nodes;
+    // Checks: calendar of node ids per slice (valid if the node's check_slice matches).
     std::vector<std::vector<std::uint32_t>> checks;
     std::vector<std::uint32_t> far_checks;
-    std::vector<std::uint8_t> far_flag;  // per global node: in far_checks
-    std::vector<std::int64_t> check_slice;  // per global node; kNoSlice if none
-    std::vector<Time> check_time;
-    std::vector<std::uint8_t> check_exact;  // check_time is the spike itself
-    std::vector<Time> node_time;            // time of the node's last update
 
     // The slice being processed.
     std::int64_t cur = kNoSlice;
     bool begun = false;
     std::vector<SliceInput> active;         // as pushed
     std::vector<SliceInput> grouped;        // by node, each node's inputs in time order
-    std::vector<std::uint32_t> count;       // per global node: inputs, then write position
-    std::vector<std::int64_t> touched;      // per global node: slice it got a run in
-    std::vector<std::uint32_t> run_of;      // per global node: its run (valid if touched)
     struct Run {
         std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
     };

@@ -144,7 +144,6 @@ private:
     // Attachments by projection (delivered hooks) and by target population
     // (post-spike hooks), built at the first run.
     std::vector<std::vector<Attachment>> delivered_hooks_, post_hooks_;
-    std::vector<std::uint32_t> pop_of_;  // per global node
     BatchState batch_;
     bool prepared_ = false;
     bool allow_batching_ = true;

@@ -80,17 +80,9 @@ void Simulation::setup_batching() {
     batch_.checks.assign(slots, {});
     batch_.mask = slots - 1;
     const std::size_t n = node_offset_[np];
-    pop_of_.assign(n, 0);
+    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, BatchState::kNoSlice, kNever, now_, 0, 0, 0, 0});
     for (std::uint32_t p = 0; p < np; ++p)
-        for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) pop_of_[i] = p;
-    batch_.check_slice.assign(n, BatchState::kNoSlice);
-    batch_.check_time.assign(n, kNever);
-    batch_.check_exact.assign(n, 0);
-    batch_.far_flag.assign(n, 0);
-    batch_.node_time.assign(n, now_);
-    batch_.count.assign(n, 0);
-    batch_.run_of.assign(n, 0);
-    batch_.touched.assign(n, BatchState::kNoSlice);
+        for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.nodes[i].pop = p;
     std::size_t ports = 0;
     for (const auto& P : net_.populations) ports = std::max(ports, P->ports().size());
     batch_.w_plus.assign(ports, 0.0);
@@ -106,7 +98,7 @@ void Simulation::start_batched_run() {
         for (Index i = 0; i < P.size(); ++i) {
             const auto g = static_cast<std::uint32_t>(node_offset_[p] + i);
             P.advance(i, now_);
-            batch_.node_time[g] = now_;
+            batch_.nodes[g].time = now_;
             bool exact = true;
             const Time t = P.spike_bound(i, now_, horizon_, exact);
             file_check(g, t, exact);
@@ -117,27 +109,27 @@ void Simulation::start_batched_run() {
 void Simulation::file_check(std::uint32_t g, Time t, bool exact) {
     BatchState& B = batch_;
     if (!(t < horizon_)) {
-        B.check_slice[g] = BatchState::kNoSlice;
+        B.nodes[g].check_slice = BatchState::kNoSlice;
         return;
     }
     std::int64_t k = slice_of(t);
-    B.check_time[g] = t;
-    B.check_exact[g] = exact;
+    B.nodes[g].check_time = t;
+    B.nodes[g].check_exact = exact;
     if (k <= B.cur) {  // inside the slice being processed (after a sample point, or a new run)
         k = B.cur;
-        B.check_slice[g] = k;
-        if (B.begun && B.touched[g] != k) {
-            B.touched[g] = k;
+        B.nodes[g].check_slice = k;
+        if (B.begun && B.nodes[g].touched != k) {
+            B.nodes[g].touched = k;
             const auto o = static_cast<std::uint32_t>(B.grouped.size());
             B.runs.push_back({g, o, o, o});
         }
         return;
     }
-    B.check_slice[g] = k;
+    B.nodes[g].check_slice = k;
     if (k - B.cur > static_cast<std::int64_t>(B.mask)) {
-        if (!B.far_flag[g]) {
+        if (!B.nodes[g].far) {
             B.far_checks.push_back(g);
-            B.far_flag[g] = 1;
+            B.nodes[g].far = 1;
         }
     } else {
         B.checks[static_cast<std::size_t>(k) & B.mask].push_back(g);
@@ -169,12 +161,12 @@ void Simulation::begin_slice(std::int64_t k) {
         }
         std::size_t keep = 0;
         for (const std::uint32_t g : B.far_checks) {
-            const std::int64_t s = B.check_slice[g];
+            const std::int64_t s = B.nodes[g].check_slice;
             if (s != BatchState::kNoSlice && s > reach) {
                 B.far_checks[keep++] = g;
                 continue;
             }
-            B.far_flag[g] = 0;
+            B.nodes[g].far = 0;
             if (s != BatchState::kNoSlice && s >= k) B.checks[static_cast<std::size_t>(s) & B.mask].push_back(g);
         }
         B.far_checks.resize(keep);
@@ -184,23 +176,22 @@ void Simulation::begin_slice(std::int64_t k) {
     B.runs.clear();
     for (const SliceInput& in : B.active) {
         const std::uint32_t g = in.node;
-        if (B.touched[g] != k) {
-            B.touched[g] = k;
-            B.count[g] = 0;
-            B.run_of[g] = static_cast<std::uint32_t>(B.runs.size());
+        if (B.nodes[g].touched != k) {
+            B.nodes[g].touched = k;
+            B.nodes[g].count = 0;
             B.runs.push_back({g, 0, 0, 0});
         }
-        ++B.count[g];
+        ++B.nodes[g].count;
     }
     std::uint32_t pos = 0;
     for (auto& r : B.runs) {
         r.begin = r.cursor = pos;
-        pos += B.count[r.node];
+        pos += B.nodes[r.node].count;
         r.end = pos;
-        B.count[r.node] = r.begin;
+        B.nodes[r.node].count = r.begin;
     }
     B.grouped.resize(B.active.size());
-    for (const SliceInput& in : B.active) B.grouped[B.count[in.node]++] = in;
+    for (const SliceInput& in : B.active) B.grouped[B.nodes[in.node].count++] = in;
     for (const auto& r : B.runs)
         for (std::uint32_t a = r.begin + 1; a < r.end; ++a) {
             if (!(B.grouped[a].t < B.grouped[a - 1].t)) continue;
@@ -211,8 +202,8 @@ void Simulation::begin_slice(std::int64_t k) {
         }
     auto& due = B.checks[slot];
     for (const std::uint32_t g : due) {
-        if (B.check_slice[g] != k || B.touched[g] == k) continue;
-        B.touched[g] = k;
+        if (B.nodes[g].check_slice != k || B.nodes[g].touched == k) continue;
+        B.nodes[g].touched = k;
         const auto o = static_cast<std::uint32_t>(B.grouped.size());
         B.runs.push_back({g, o, o, o});
     }
@@ -260,10 +251,10 @@ void Simulation::batch_interval(Time b, bool last) {
 void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
     const std::uint32_t g = in.node;
     // Clamp: an arrival a rounding step before the node's time (slice edge).
-    const Time t = std::max(in.t, batch_.node_time[g]);
+    const Time t = std::max(in.t, batch_.nodes[g].time);
     Population& P = *net_.populations[pop];
     P.advance(node, t);
-    batch_.node_time[g] = t;
+    batch_.nodes[g].time = t;
     P.receive(node, in.port, in.w, t);  // weight resolved in batch_node
     ++n_deliveries_;
     ++n_events_;
@@ -291,9 +282,9 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         end = r.cursor;
         while (end < r.end && B.grouped[end].t < b) ++end;
     }
-    const bool check_due = B.check_slice[g] == B.cur && (last || B.check_time[g] < b);
+    const bool check_due = B.nodes[g].check_slice == B.cur && (last || B.nodes[g].check_time < b);
     if (end == r.cursor && !check_due) return;
-    const std::uint32_t pop = pop_of_[g];
+    const std::uint32_t pop = batch_.nodes[g].pop;
     const Index node = g - node_offset_[pop];
     Population& P = *net_.populations[pop];
     const std::uint32_t begin = r.cursor;
@@ -305,18 +296,18 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
         for (std::uint32_t k = begin; k < end; ++k) {
             SliceInput& in = B.grouped[k];
-            in.t = std::max(in.t, B.node_time[g]);
+            in.t = std::max(in.t, B.nodes[g].time);
             if (weight_live_[in.q]) in.w = net_.projections[in.q].weight(in.s);
             if (in.w > 0) B.w_plus[in.port] += in.w;
             hooked = hooked || !delivered_hooks_[in.q].empty();
         }
         const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
-        bool fast = B.check_slice[g] == BatchState::kNoSlice || B.check_time[g] > t_first;
+        bool fast = B.nodes[g].check_slice == BatchState::kNoSlice || B.nodes[g].check_time > t_first;
         if (fast && !hooked) {
             Time next = kNever;
             bool exact = true;
             if (P.absorb(node, &B.grouped[begin], end - begin, horizon_, next, exact)) {
-                B.node_time[g] = t_last;
+                B.nodes[g].time = t_last;
                 n_deliveries_ += end - begin;
                 n_events_ += end - begin;
                 if (!(next < b)) return file_check(g, next, exact);
@@ -327,12 +318,12 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         }
         if (fast) {
             P.advance(node, t_first);
-            B.node_time[g] = t_first;
+            B.nodes[g].time = t_first;
             fast = !P.may_spike_before(node, t_last, B.w_plus.data());
         }
         for (std::uint32_t k = begin; k < end; ++k) {
             const SliceInput& in = B.grouped[k];
-            if (!fast) fire_crossings(g, std::max(in.t, B.node_time[g]), true);
+            if (!fast) fire_crossings(g, std::max(in.t, B.nodes[g].time), true);
             apply_input(pop, node, in);
         }
     }
@@ -343,11 +334,11 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
 // Fire every crossing of node g before b (or at b, if inclusive: a crossing at an
 // input's time comes before that input). Returns the next spike or check time.
 std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
-    const std::uint32_t pop = pop_of_[g];
+    const std::uint32_t pop = batch_.nodes[g].pop;
     const Index node = g - node_offset_[pop];
     Population& P = *net_.populations[pop];
     for (;;) {
-        const Time t0 = batch_.node_time[g];
+        const Time t0 = batch_.nodes[g].time;
         bool exact = true;
         Time ts = P.spike_bound(node, t0, horizon_, exact);
         auto before = [&](Time t) { return t < b || (inclusive && t == b); };
@@ -361,12 +352,12 @@ std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool i
 }
 
 void Simulation::batch_fire(std::uint32_t g, Time t) {
-    const std::uint32_t pop = pop_of_[g];
+    const std::uint32_t pop = batch_.nodes[g].pop;
     const Index node = g - node_offset_[pop];
     Population& P = *net_.populations[pop];
     P.advance(node, t);
     P.fire(node, t);
-    batch_.node_time[g] = t;
+    batch_.nodes[g].time = t;
     batch_.spikes.push_back({t, pop, node, batch_.seq++});
     ++n_events_;
     const auto& hooks = post_hooks_[pop];
