@@ -61,6 +61,9 @@ public:
     // process its nodes per slice of the minimum delay, without a per-node
     // prediction: the engine then relies on spike_bound() and may_spike_before().
     virtual bool batchable() const { return false; }
+    // A hint that node i is needed soon (batched slices walk nodes in input order:
+    // large populations otherwise wait for memory at every node).
+    virtual void prefetch(Index /*i*/) const {}
     // Node i, at its last update t0: can it reach threshold before t1 if it also
     // receives inputs at times in [t0, t1] whose positive weights sum to
     // w_plus[port]? false must be a proof (the engine then applies the inputs

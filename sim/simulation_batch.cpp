@@ -174,7 +174,10 @@ void Simulation::begin_slice(std::int64_t k) {
     // Counting sort by node over the touched nodes only, then each node's few
     // inputs by time (insertion sort: stable, so ties keep push order).
     B.runs.clear();
-    for (const SliceInput& in : B.active) {
+    const std::size_t n_in = B.active.size();
+    for (std::size_t idx = 0; idx < n_in; ++idx) {
+        if (idx + 16 < n_in) __builtin_prefetch(&B.nodes[B.active[idx + 16].node]);
+        const SliceInput& in = B.active[idx];
         const std::uint32_t g = in.node;
         if (B.nodes[g].touched != k) {
             B.nodes[g].touched = k;
@@ -243,7 +246,15 @@ bool Simulation::run_batched(Time t_stop) {
 void Simulation::batch_interval(Time b, bool last) {
     BatchState& B = batch_;
     B.logging = true;
-    for (std::size_t r = 0; r < B.runs.size(); ++r) batch_node(r, b, last);  // runs may grow: index
+    constexpr std::size_t kAhead = 8;  // prefetch distance, in nodes
+    for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
+        if (r + 2 * kAhead < B.runs.size()) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
+        if (r + kAhead < B.runs.size()) {
+            const std::uint32_t g = B.runs[r + kAhead].node, p = B.nodes[g].pop;
+            net_.populations[p]->prefetch(g - node_offset_[p]);
+        }
+        batch_node(r, b, last);
+    }
     B.logging = false;
     finish_interval();
 }
