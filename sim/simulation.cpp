@@ -135,7 +135,13 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) setup_batching();
+    if (replan_) replan_batching();
     horizon_ = t_stop;
+    running_ = true;
+    struct Running {  // cleared however run() ends
+        bool& flag;
+        ~Running() { flag = false; }
+    } running{running_};
     // Predictions depend on the horizon: make every node predict afresh.
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (batched(p)) continue;
@@ -319,10 +325,15 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
     const Time applied = proj.apply_delay_bounds(d, false);
     if (applied == old) return;
     if (lag_[q]) return set_lag_delay(q, s, applied, by);
-    if (batch_.on && batch_.proj[q] && applied < batch_.h)
-        throw UserError("projection '" + proj.name() + "': delay " + std::to_string(applied) +
-                        " ms is below the slice width " + std::to_string(batch_.h) +
-                        " ms its target population is simulated with (set delay_min_ms to keep rules above it)");
+    if (batch_.on && batch_.proj[q] && applied < batch_.h) {
+        // Between runs: the next run re-plans its slices around this delay. Inside a
+        // run it cannot happen through rules (their delays stay >= delay_min_ms >= h).
+        if (running_)
+            throw UserError("projection '" + proj.name() + "': delay " + std::to_string(applied) +
+                            " ms is below the slice width " + std::to_string(batch_.h) +
+                            " ms its target population is simulated with during this run");
+        replan_ = true;
+    }
     proj.store_delay(s, applied);
     if (batch_.logging) {  // inside a slice: reported, and replayed against its spikes, at its end
         batch_.log.push_back({now_, q, s, old, applied, &by, true, batch_.seq++});

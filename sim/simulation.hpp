@@ -91,6 +91,7 @@ private:
 
     // Slice batching, sim/simulation_batch.cpp.
     void setup_batching();
+    void replan_batching();
     void start_batched_run();
     bool run_batched(Time t_stop);
     std::int64_t slice_of(Time t) const {
@@ -146,6 +147,8 @@ private:
     std::vector<std::vector<Attachment>> delivered_hooks_, post_hooks_;
     BatchState batch_;
     bool prepared_ = false;
+    bool running_ = false;  // inside run()
+    bool replan_ = false;   // a delay below the slice width was set between runs
     bool allow_batching_ = true;
     Time now_ = 0.0;
     Time horizon_ = 0.0;

@@ -89,6 +89,37 @@ void Simulation::setup_batching() {
     batch_.cur = slice_of(now_) - 1;
 }
 
+// A delay below the slice width was set between runs: plan again (h may shrink,
+// or a population may leave batching), carrying the pending inputs over.
+void Simulation::replan_batching() {
+    replan_ = false;
+    std::vector<SliceInput> pending;
+    for (auto& slot : batch_.ring) pending.insert(pending.end(), slot.begin(), slot.end());
+    pending.insert(pending.end(), batch_.far.begin(), batch_.far.end());
+    if (batch_.begun)  // the rest of a slice the last run stopped in
+        for (const auto& r : batch_.runs)
+            pending.insert(pending.end(), batch_.grouped.begin() + r.cursor, batch_.grouped.begin() + r.end);
+    batch_ = BatchState{};
+    setup_batching();
+    for (const SliceInput& in : pending) {
+        if (batch_.on && batch_.proj[in.q]) {
+            push_input(in);
+            continue;
+        }
+        // Its population left batching: into the event queue, as emit() would.
+        const Projection& proj = net_.projections[in.q];
+        Event d;
+        d.t = in.t;
+        d.level = 1;
+        d.group = in.q;
+        d.item = in.s;
+        d.target = static_cast<std::uint32_t>(in.node - node_offset_[proj.target_population()]);
+        d.weight = in.w;
+        d.emitted = in.t - proj.delay(in.s);  // used by retime only, which is never batched
+        queue_.push(d);
+    }
+}
+
 // Every batched node: advance to now and file its first check (again at each
 // run: checks depend on the horizon).
 void Simulation::start_batched_run() {

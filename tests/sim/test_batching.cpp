@@ -216,14 +216,39 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
         CHECK_FALSE(s.batched(1));
         CHECK(s.batched(2));
     }
-    SECTION("set_delay below the slice width") {
+    SECTION("set_delay below the slice width inside a run is refused") {
+        struct Meddler : sim::Observer {
+            sim::Simulation* sim = nullptr;
+            void on_spike(std::uint32_t, sim::Index, sim::Time) override { sim->set_delay(2, 0, 0.1, "observer"); }
+        } meddler;
         sim::Simulation s(lif_network(0.4));
-        REQUIRE(s.run(5.0));
-        REQUIRE(s.batched(1));
-        REQUIRE_THROWS_AS(s.set_delay(2, 0, 0.1, "test"), sim::UserError);
-        s.set_delay(2, 0, 0.5, "test");  // at or above it: fine
-        CHECK(s.projection(2).delay(0) == 0.5);
+        meddler.sim = &s;
+        s.add_observer(&meddler);
+        REQUIRE_THROWS_AS(s.run(50.0), sim::UserError);
     }
+}
+
+TEST_CASE("a delay set below the slice width between runs re-plans the slices, pending spikes kept") {
+    Spikes spikes[2];
+    for (int batched = 0; batched < 2; ++batched) {
+        sim::Simulation s(lif_network(0.4));
+        s.set_batching(batched == 1);
+        s.add_observer(&spikes[batched]);
+        REQUIRE(s.run(50.3));  // stops inside a slice, spikes in flight
+        CHECK(s.batched(1) == (batched == 1));
+        for (sim::Index k = 0; k < 40; ++k) s.set_delay(2, k, 0.05, "test");
+        REQUIRE(s.run(120.0));
+        if (batched) {
+            CHECK(s.batched(1));
+            CHECK(s.slice_width() == Approx(0.05));
+        }
+        s.set_delay(2, 0, 0.001, "test");  // too short for slices: E leaves batching
+        REQUIRE(s.run(200.0));
+        CHECK_FALSE(s.batched(1));
+        CHECK(s.batched(2) == (batched == 1));
+    }
+    REQUIRE(spikes[0].of(1).size() > 300);
+    require_same_spikes(spikes[0], spikes[1], 3);
 }
 
 TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay leaves with the old delay") {
