@@ -44,6 +44,7 @@ public:
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike(SynapseHandle& s, Time t) override;
+    void prefetch(std::size_t slot, Index s) const override { __builtin_prefetch(&state_[slot][s]); }
 
 private:
     void shift(SynapseHandle& s, Time lag);

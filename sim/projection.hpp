@@ -51,6 +51,7 @@ public:
     Index target(Index s) const { return syn_.target[s]; }
     double weight(Index s) const { return syn_.weight[s]; }
     Time delay(Index s) const { return syn_.delay[s]; }
+    void prefetch(Index s) const { __builtin_prefetch(&syn_.delay[s]); }
     Time min_delay() const;  // smallest delay currently in the store (lookahead)
     Time max_delay() const;  // largest delay currently in the store
 

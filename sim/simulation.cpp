@@ -68,7 +68,6 @@ void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<st
     for (std::size_t slot = 0; slot < projections.size(); ++slot) {
         DS_ASSERT(projections[slot] < net_.projections.size());
         rule->attach(slot, net_.projections[projections[slot]]);
-        weight_live_[projections[slot]] = 1;
         attachments_.push_back({rule.get(), projections[slot], slot});
     }
     rules_.push_back(std::move(rule));

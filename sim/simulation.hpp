@@ -132,8 +132,9 @@ private:
     std::vector<std::uint8_t> scheduled_, exact_;  // per global node
     std::uint64_t prediction_seq_ = 0;
     std::vector<std::vector<std::uint32_t>> out_projections_;  // per population
-    // Per projection: weights may change (a rule is attached or set_weight was
-    // used), so deliveries read the store instead of the weight copied at emission.
+    // Per projection: a weight has changed (set_weight), so deliveries read the
+    // store instead of the weight copied at emission (equal until the first change;
+    // delay-only rules so never pay a random read of the weight per delivery).
     std::vector<std::uint8_t> weight_live_;
     // Per projection: its target port is a lag port (Population::has_lag); its
     // delay is then the port's mean delay D and spikes arrive without axonal delay.
@@ -145,6 +146,7 @@ private:
     // Attachments by projection (delivered hooks) and by target population
     // (post-spike hooks), built at the first run.
     std::vector<std::vector<Attachment>> delivered_hooks_, post_hooks_;
+    bool any_delivered_hooks_ = false;
     BatchState batch_;
     bool prepared_ = false;
     bool running_ = false;  // inside run()

@@ -26,9 +26,13 @@ void Simulation::setup_batching() {
     const std::size_t np = net_.populations.size(), nq = net_.projections.size();
     delivered_hooks_.assign(nq, {});
     post_hooks_.assign(np, {});
+    any_delivered_hooks_ = false;
     for (const Attachment& a : attachments_) {
         const Projection& proj = net_.projections[a.projection];
-        if (a.rule->hooks() & plasticity::kDelivered) delivered_hooks_[a.projection].push_back(a);
+        if (a.rule->hooks() & plasticity::kDelivered) {
+            delivered_hooks_[a.projection].push_back(a);
+            any_delivered_hooks_ = true;
+        }
         if (a.rule->hooks() & plasticity::kPostSpike) post_hooks_[proj.target_population()].push_back(a);
     }
     std::vector<unsigned> hooks_on(nq, 0);
@@ -281,8 +285,15 @@ void Simulation::batch_interval(Time b, bool last) {
     for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
         if (r + 2 * kAhead < B.runs.size()) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
         if (r + kAhead < B.runs.size()) {
-            const std::uint32_t g = B.runs[r + kAhead].node, p = B.nodes[g].pop;
+            const BatchState::Run& ahead = B.runs[r + kAhead];
+            const std::uint32_t g = ahead.node, p = B.nodes[g].pop;
             net_.populations[p]->prefetch(g - node_offset_[p]);
+            if (any_delivered_hooks_)  // the rules' state of its inputs, and their delays
+                for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
+                    const SliceInput& in = B.grouped[k];
+                    for (const Attachment& a : delivered_hooks_[in.q]) a.rule->prefetch(a.slot, in.s);
+                    if (!delivered_hooks_[in.q].empty()) net_.projections[in.q].prefetch(in.s);
+                }
         }
         batch_node(r, b, last);
     }
@@ -407,7 +418,14 @@ void Simulation::batch_fire(std::uint32_t g, Time t) {
     now_ = t;
     for (const Attachment& a : hooks) {
         Projection& proj = net_.projections[a.projection];
-        for (Index s : proj.incoming(node)) {
+        const std::vector<Index>& in = proj.incoming(node);
+        constexpr std::size_t kAhead = 8;
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            if (k + kAhead < in.size()) {
+                a.rule->prefetch(a.slot, in[k + kAhead]);
+                proj.prefetch(in[k + kAhead]);
+            }
+            const Index s = in[k];
             plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
             a.rule->on_post_spike(h, t);
         }
