@@ -129,6 +129,16 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     return bound;
 }
 
+// Up to 4 links: each costs two exponentials, an exact search about twenty.
+sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) {
+    State s = evolved(state_[i], std::max(t, state_[i].ref_end));
+    for (int link = 0;; ++link) {
+        const sim::Time bound = bound_from(s, horizon, exact);
+        if (exact || !(bound < b) || link == 3) return bound;
+        s = free_evolution(s, bound);  // no crossing before `bound`: continue from there
+    }
+}
+
 bool LifExp::may_spike(const State& s, sim::Time t1, double w_ex, double w_in) const {
     if (t1 <= s.ref_end) return false;  // clamped at V_reset until t1
     if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path

@@ -43,6 +43,7 @@ public:
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
     sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     bool batchable() const override { return true; }
+    sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) override;
     void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
     bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next,

@@ -61,6 +61,13 @@ public:
     // process its nodes per slice of the minimum delay, without a per-node
     // prediction: the engine then relies on spike_bound() and may_spike_before().
     virtual bool batchable() const { return false; }
+    // spike_bound() for a node that gets no input before b: a model may tighten the
+    // bound by chaining (no crossing before the bound, so bound again from there)
+    // until it passes b, saving exact searches. Default: spike_bound().
+    virtual Time spike_bound_until(Index i, Time t, Time b, Time horizon, bool& exact) {
+        (void)b;
+        return spike_bound(i, t, horizon, exact);
+    }
     // A hint that node i is needed soon (batched slices walk nodes in input order:
     // large populations otherwise wait for memory at every node).
     virtual void prefetch(Index /*i*/) const {}

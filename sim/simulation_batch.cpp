@@ -393,7 +393,7 @@ std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool i
     for (;;) {
         const Time t0 = batch_.nodes[g].time;
         bool exact = true;
-        Time ts = P.spike_bound(node, t0, horizon_, exact);
+        Time ts = P.spike_bound_until(node, t0, b, horizon_, exact);
         auto before = [&](Time t) { return t < b || (inclusive && t == b); };
         if (!before(ts)) return {ts, exact};
         if (!exact) {
