@@ -20,6 +20,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/slice_input.hpp"
@@ -83,6 +84,7 @@ struct BatchState {
     };
     std::vector<Spike> spikes;
     std::vector<Change> log;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> log_order, log_scratch;  // (time key, position)
     bool logging = false;  // inside the node phase: rule writes are logged
     std::uint64_t seq = 0;
     std::vector<double> w_plus;  // per port, scratch

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/error.hpp"
+#include "sim/radix_sort.hpp"
 
 namespace delaysim::sim {
 
@@ -32,34 +33,11 @@ void EventQueue::settle() {
 void EventQueue::sort_active() {
     const std::size_t n = active_.size();
     order_.resize(n);
-    std::uint64_t lo = UINT64_MAX, hi = 0;
     for (std::size_t k = 0; k < n; ++k) {
         DS_ASSERT(active_[k].level == 1 && active_[k].t >= 0.0);
-        const std::uint64_t key = std::bit_cast<std::uint64_t>(active_[k].t + 0.0);  // -0 -> +0
-        order_[k] = {key, static_cast<std::uint32_t>(k)};
-        lo = std::min(lo, key);
-        hi = std::max(hi, key);
+        order_[k] = {time_key(active_[k].t), static_cast<std::uint32_t>(k)};
     }
-    if (n < 256) {  // small buckets: a comparison sort is cheaper
-        std::sort(order_.begin(), order_.end());
-        return;
-    }
-    // LSD radix on key - lo, 11 bits a pass, as many passes as the spread needs
-    // (about 4 for a bucket of 0.02 ms at t ~ 100 ms). Stable: ties keep push order.
-    constexpr int kBits = 11;
-    constexpr std::size_t kRadix = std::size_t{1} << kBits;
-    const int passes = (std::bit_width(hi - lo) + kBits - 1) / kBits;
-    scratch_.resize(n);
-    std::vector<std::uint32_t> count(kRadix);
-    for (int pass = 0; pass < passes; ++pass) {
-        const int shift = pass * kBits;
-        std::fill(count.begin(), count.end(), 0u);
-        for (const auto& e : order_) ++count[((e.first - lo) >> shift) & (kRadix - 1)];
-        std::uint32_t sum = 0;
-        for (auto& c : count) sum += std::exchange(c, sum);
-        for (const auto& e : order_) scratch_[count[((e.first - lo) >> shift) & (kRadix - 1)]++] = e;
-        std::swap(order_, scratch_);
-    }
+    radix_sort(order_, scratch_);
 }
 
 bool EventQueue::from_active() {

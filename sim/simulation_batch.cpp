@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/radix_sort.hpp"
 #include "sim/simulation.hpp"
 
 namespace delaysim::sim {
@@ -444,16 +445,20 @@ void Simulation::finish_interval() {
         if (B.log[j].delay) net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
     auto by_time = [](const auto& x, const auto& y) { return x.t < y.t || (x.t == y.t && x.seq < y.seq); };
     std::sort(B.spikes.begin(), B.spikes.end(), by_time);
-    std::sort(B.log.begin(), B.log.end(), by_time);
+    // The log can hold thousands of changes per slice: radix-sort (time, position);
+    // positions follow seq, so ties keep their order.
+    B.log_order.resize(B.log.size());
+    for (std::size_t k = 0; k < B.log.size(); ++k) B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
+    radix_sort(B.log_order, B.log_scratch);
     std::size_t i = 0, j = 0;
     while (i < B.spikes.size() || j < B.log.size()) {
-        if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[j].t)) {
+        if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[B.log_order[j].second].t)) {
             const BatchState::Spike& sp = B.spikes[i++];
             now_ = sp.t;
             for (Observer* o : observers_) o->on_spike(sp.pop, sp.node, sp.t);
             emit(sp.pop, sp.node, sp.t, 0);
         } else {
-            const BatchState::Change& c = B.log[j++];
+            const BatchState::Change& c = B.log[B.log_order[j++].second];
             Projection& proj = net_.projections[c.q];
             if (c.delay) proj.store_delay(c.s, c.new_value);
             for (Observer* o : observers_)
