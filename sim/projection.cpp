@@ -43,25 +43,29 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     }
     // Sort by (source, target, input order): a stable order that makes a node's
     // outgoing synapses contiguous.
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    std::vector<std::uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
         if (synapses.source[a] != synapses.source[b]) return synapses.source[a] < synapses.source[b];
         return synapses.target[a] < synapses.target[b];
     });
-    syn_.source.resize(n);
-    syn_.target.resize(n);
-    syn_.weight.resize(n);
-    syn_.delay.resize(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        syn_.source[k] = synapses.source[order[k]];
-        syn_.target[k] = synapses.target[order[k]];
-        syn_.weight[k] = synapses.weight[order[k]];
-        syn_.delay[k] = synapses.delay[order[k]];
-    }
     out_offset_.assign(n_source + 1, 0);
-    for (auto src : syn_.source) ++out_offset_[src + 1];
+    for (auto src : synapses.source) ++out_offset_[src + 1];
     for (Index i = 0; i < n_source; ++i) out_offset_[i + 1] += out_offset_[i];
+    std::vector<std::uint32_t>().swap(synapses.source);
+    target_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) target_[k] = synapses.target[order[k]];
+    std::vector<std::uint32_t>().swap(synapses.target);
+    delay_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) delay_[k] = synapses.delay[order[k]];
+    std::vector<double>().swap(synapses.delay);
+    const bool uniform = std::all_of(synapses.weight.begin(), synapses.weight.end(),
+                                     [&](double w) { return w == synapses.weight.front(); });
+    if (n > 0) uniform_weight_ = synapses.weight.front();
+    if (!uniform) {
+        weight_.resize(n);
+        for (std::size_t k = 0; k < n; ++k) weight_[k] = synapses.weight[order[k]];
+    }
     if (inflight_ == InflightPolicy::Retime) {
         version.assign(n, 0);
         last_delivered.assign(n, -kNever);
@@ -70,22 +74,36 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     n_target_ = n_target;
 }
 
+Index Projection::source(Index s) const {
+    DS_ASSERT(s < size());
+    // The last i with out_offset_[i] <= s (empty nodes share offsets: take the last).
+    const auto it = std::upper_bound(out_offset_.begin(), out_offset_.end(), s);
+    return static_cast<Index>(it - out_offset_.begin()) - 1;
+}
+
+double Projection::bytes_per_synapse() const {
+    if (size() == 0) return 0.0;
+    const double bytes = target_.size() * sizeof(std::uint32_t) + delay_.size() * sizeof(double) +
+                         weight_.size() * sizeof(double) + out_offset_.size() * sizeof(Index);
+    return bytes / static_cast<double>(size());
+}
+
 Time Projection::min_delay() const {
     Time m = kNever;
-    for (Time d : syn_.delay) m = std::min(m, d);
+    for (Time d : delay_) m = std::min(m, d);
     return m;
 }
 
 Time Projection::max_delay() const {
     Time m = 0.0;
-    for (Time d : syn_.delay) m = std::max(m, d);
+    for (Time d : delay_) m = std::max(m, d);
     return m;
 }
 
 const std::vector<Index>& Projection::incoming(Index j) {
     if (in_cache_.empty()) {
         in_cache_.resize(n_target_);
-        for (Index s = 0; s < size(); ++s) in_cache_[syn_.target[s]].push_back(s);
+        for (Index s = 0; s < size(); ++s) in_cache_[target_[s]].push_back(s);
     }
     return in_cache_[j];
 }

@@ -347,13 +347,12 @@ int run(const Options& o) {
         set_delay_hot_ns = seconds_since(t1) * 1e9 / static_cast<double>(o.set_delay_calls);
     }
 
-    // Layout of the current store (SynapseList: source, target, weight, delay per
-    // synapse; one offset per source node and projection, 2 ports x groups^2).
-    using SL = ds::sim::SynapseList;
-    const double store_bytes_per_syn =
-        static_cast<double>(sizeof(decltype(SL::source)::value_type) + sizeof(decltype(SL::target)::value_type) +
-                            sizeof(decltype(SL::weight)::value_type) + sizeof(decltype(SL::delay)::value_type)) +
-        static_cast<double>(2 * (n_pop * n + n_pop * n_pop)) * sizeof(ds::sim::Index) / static_cast<double>(n_syn);
+    // The store as it is after the run (Projection::bytes_per_synapse: target,
+    // delay, weights if they differ or changed, CSR offsets).
+    double store_bytes = 0.0;
+    for (std::size_t q = 0; q < sim->network().projections.size(); ++q)
+        store_bytes += sim->projection(q).bytes_per_synapse() * static_cast<double>(sim->projection(q).size());
+    const double store_bytes_per_syn = store_bytes / static_cast<double>(n_syn);
 
     auto mb = [](long kb) { return static_cast<double>(kb) / 1024.0; };
     const double build_kb = static_cast<double>(rss_after_build_kb - rss_start_kb);
