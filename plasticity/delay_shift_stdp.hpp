@@ -33,6 +33,7 @@
 
 #include "plasticity/registry.hpp"
 #include "plasticity/rule.hpp"
+#include "sim/huge_alloc.hpp"
 
 namespace delaysim::plasticity {
 
@@ -54,7 +55,7 @@ private:
     };
     double eta_, target_lag_, window_;
     bool late_pairs_;
-    std::vector<std::vector<Synapse>> state_;  // per slot, per synapse
+    std::vector<sim::HugeVector<Synapse>> state_;  // per slot, per synapse
 };
 
 }  // namespace delaysim::plasticity

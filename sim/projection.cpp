@@ -70,7 +70,6 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
         version.assign(n, 0);
         last_delivered.assign(n, -kNever);
     }
-    in_cache_.clear();
     n_target_ = n_target;
 }
 
@@ -84,7 +83,8 @@ Index Projection::source(Index s) const {
 double Projection::bytes_per_synapse() const {
     if (size() == 0) return 0.0;
     const double bytes = target_.size() * sizeof(std::uint32_t) + delay_.size() * sizeof(double) +
-                         weight_.size() * sizeof(double) + out_offset_.size() * sizeof(Index);
+                         weight_.size() * sizeof(double) + out_offset_.size() * sizeof(Index) +
+                         in_ids_.size() * sizeof(std::uint32_t) + in_offset_.size() * sizeof(Index);
     return bytes / static_cast<double>(size());
 }
 
@@ -100,12 +100,16 @@ Time Projection::max_delay() const {
     return m;
 }
 
-const std::vector<Index>& Projection::incoming(Index j) {
-    if (in_cache_.empty()) {
-        in_cache_.resize(n_target_);
-        for (Index s = 0; s < size(); ++s) in_cache_[target_[s]].push_back(s);
+std::span<const std::uint32_t> Projection::incoming(Index j) {
+    if (in_offset_.empty()) {
+        in_offset_.assign(n_target_ + 1, 0);
+        for (const std::uint32_t t : target_) ++in_offset_[t + 1];
+        for (Index i = 0; i < n_target_; ++i) in_offset_[i + 1] += in_offset_[i];
+        in_ids_.resize(size());
+        std::vector<Index> fill(in_offset_.begin(), in_offset_.end() - 1);
+        for (Index s = 0; s < size(); ++s) in_ids_[fill[target_[s]]++] = static_cast<std::uint32_t>(s);
     }
-    return in_cache_[j];
+    return {in_ids_.data() + in_offset_[j], in_ids_.data() + in_offset_[j + 1]};
 }
 
 Time Projection::apply_delay_bounds(Time d, bool initial) const {

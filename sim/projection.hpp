@@ -8,10 +8,12 @@
 // place for delays, after NEST's DelayChecker).
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "sim/error.hpp"
+#include "sim/huge_alloc.hpp"
 #include "sim/types.hpp"
 
 namespace delaysim::sim {
@@ -63,8 +65,9 @@ public:
     // Outgoing synapses of source node i: [out_begin(i), out_end(i)).
     Index out_begin(Index i) const { return out_offset_[i]; }
     Index out_end(Index i) const { return out_offset_[i + 1]; }
-    // Incoming synapses of target node j, built on first use (rules need it).
-    const std::vector<Index>& incoming(Index j);
+    // Incoming synapses of target node j (ids, ascending), built on first use
+    // (rules need it): a CSR of 4 bytes per synapse.
+    std::span<const std::uint32_t> incoming(Index j);
 
     // The one function every delay write passes: returns the delay the bounds
     // allow for the requested value d. `initial` values must lie inside the
@@ -85,14 +88,15 @@ private:
     std::string name_;
     std::uint32_t source_pop_, target_pop_;
     std::size_t port_;
-    std::vector<std::uint32_t> target_;
-    std::vector<double> delay_;   // ms
-    std::vector<double> weight_;  // empty: every weight is uniform_weight_
+    HugeVector<std::uint32_t> target_;
+    HugeVector<double> delay_;   // ms
+    HugeVector<double> weight_;  // empty: every weight is uniform_weight_
     double uniform_weight_ = 0.0;
     DelayBounds bounds_;
     InflightPolicy inflight_;
     std::vector<Index> out_offset_;
-    std::vector<std::vector<Index>> in_cache_;
+    std::vector<Index> in_offset_;     // incoming CSR: offsets per target node ...
+    HugeVector<std::uint32_t> in_ids_;  // ... and synapse ids; empty until first use
     Index n_target_ = 0;
 };
 

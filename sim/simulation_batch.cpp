@@ -419,7 +419,7 @@ void Simulation::batch_fire(std::uint32_t g, Time t) {
     now_ = t;
     for (const Attachment& a : hooks) {
         Projection& proj = net_.projections[a.projection];
-        const std::vector<Index>& in = proj.incoming(node);
+        const auto in = proj.incoming(node);
         constexpr std::size_t kAhead = 8;
         for (std::size_t k = 0; k < in.size(); ++k) {
             if (k + kAhead < in.size()) {

@@ -55,6 +55,19 @@ TEST_CASE("synapses are stored by source node (CSR)", "[sim][projection]") {
     CHECK(p.out_end(2) - p.out_begin(2) == 2);
     CHECK(p.delay(p.out_begin(2)) == 0.1);
     CHECK(p.incoming(1).size() == 2);
+    for (Index s = 0; s < p.size(); ++s) CHECK(p.target(p.incoming(p.target(s))[0]) == p.target(s));
+    // Sources come from the CSR offsets, also past a node without synapses.
+    SynapseList gap{{0, 2, 2}, {0, 0, 1}, {1.5, 1.5, 1.5}, {1, 2, 3}};
+    Projection g("g", 0, 1, 0, gap, {}, InflightPolicy::Keep, 3, 2);
+    CHECK(g.source(0) == 0);
+    CHECK(g.source(1) == 2);
+    CHECK(g.source(2) == 2);
+    // Equal weights are stored once until one changes.
+    CHECK(g.bytes_per_synapse() < p.bytes_per_synapse());
+    g.store_weight(2, 5.0);
+    CHECK(g.weight(0) == 1.5);
+    CHECK(g.weight(1) == 1.5);
+    CHECK(g.weight(2) == 5.0);
     CHECK_THROWS_AS(Projection("bad", 0, 1, 0, SynapseList{{3}, {0}, {1}, {1}}, {}, InflightPolicy::Keep, 3, 2),
                     UserError);
 }
