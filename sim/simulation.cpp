@@ -5,6 +5,10 @@
 #include <map>
 #include <tuple>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace delaysim::sim {
 
 Simulation::Simulation(Network network) : net_(std::move(network)) {
@@ -62,6 +66,11 @@ Simulation::Simulation(Network network) : net_(std::move(network)) {
                                 " share one chain and need the same delay_ms");
         }
     }
+#ifdef __GLIBC__
+    // Building a large network frees big temporaries (synapse lists, sort orders)
+    // that glibc would otherwise keep in the process: give them back.
+    malloc_trim(0);
+#endif
 }
 
 void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<std::uint32_t> projections) {
