@@ -82,10 +82,10 @@ Index Projection::source(Index s) const {
 
 double Projection::bytes_per_synapse() const {
     if (size() == 0) return 0.0;
-    const double bytes = target_.size() * sizeof(std::uint32_t) + delay_.size() * sizeof(double) +
-                         weight_.size() * sizeof(double) + out_offset_.size() * sizeof(Index) +
-                         in_ids_.size() * sizeof(std::uint32_t) + in_offset_.size() * sizeof(Index);
-    return bytes / static_cast<double>(size());
+    const std::size_t bytes = target_.size() * sizeof(std::uint32_t) + delay_.size() * sizeof(double) +
+                              weight_.size() * sizeof(double) + out_offset_.size() * sizeof(Index) +
+                              in_ids_.size() * sizeof(std::uint32_t) + in_offset_.size() * sizeof(Index);
+    return static_cast<double>(bytes) / static_cast<double>(size());
 }
 
 Time Projection::min_delay() const {

@@ -30,7 +30,7 @@ inline void radix_sort(std::vector<KeyIndex>& v, std::vector<KeyIndex>& scratch)
     }
     constexpr int kBits = 11;
     constexpr std::size_t kRadix = std::size_t{1} << kBits;
-    const int passes = (std::bit_width(hi - lo) + kBits - 1) / kBits;
+    const int passes = (static_cast<int>(std::bit_width(hi - lo)) + kBits - 1) / kBits;
     scratch.resize(n);
     std::vector<std::uint32_t> count(kRadix);
     for (int pass = 0; pass < passes; ++pass) {

@@ -297,3 +297,26 @@ TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay 
         CHECK(arrivals[m][1].delay > 1.4);                               // though the delay has moved
     }
 }
+
+TEST_CASE("inputs and checks beyond the slice ring are kept and come back in time") {
+    // A delay far beyond the ring (it spans ~6 ms here) sends inputs to the far
+    // list; a drive above rheobase puts checks (next spike bounds) beyond it too.
+    Spikes spikes[2];
+    for (int batched = 0; batched < 2; ++batched) {
+        sim::Network net = lif_network(0.4);
+        net.populations[2] = make_population("lif_exp", "I", 100, reals({{"I_e_pA", 380.0}}));
+        // Q has no input: its checks (~10 ms ahead after each spike) wait in the far list.
+        net.populations.push_back(make_population("lif_exp", "Q", 5, reals({{"I_e_pA", 380.0}})));
+        sim::Simulation s(std::move(net));
+        s.set_batching(batched == 1);
+        s.add_observer(&spikes[batched]);
+        REQUIRE(s.run(20.0));
+        for (sim::Index k = 0; k < s.projection(2).size(); k += 3) s.set_delay(2, k, 37.3 + 1e-3 * static_cast<double>(k % 997), "test");
+        REQUIRE(s.run(150.0));
+        CHECK(s.batched(1) == (batched == 1));
+        CHECK(s.batched(3) == (batched == 1));
+    }
+    REQUIRE(spikes[0].of(2).size() > 100);
+    REQUIRE(spikes[0].of(3).size() >= 10);
+    require_same_spikes(spikes[0], spikes[1], 4);
+}

@@ -10,7 +10,7 @@ Event at(double t, std::uint32_t level, delaysim::sim::Index item) {
     Event e;
     e.t = t;
     e.level = level;
-    e.item = item;
+    e.item = static_cast<std::uint32_t>(item);
     return e;
 }
 }  // namespace

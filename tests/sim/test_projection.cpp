@@ -55,7 +55,7 @@ TEST_CASE("synapses are stored by source node (CSR)", "[sim][projection]") {
     CHECK(p.out_end(2) - p.out_begin(2) == 2);
     CHECK(p.delay(p.out_begin(2)) == 0.1);
     CHECK(p.incoming(1).size() == 2);
-    for (Index s = 0; s < p.size(); ++s) CHECK(p.target(p.incoming(p.target(s))[0]) == p.target(s));
+    for (Index k = 0; k < p.size(); ++k) CHECK(p.target(p.incoming(p.target(k))[0]) == p.target(k));
     // Sources come from the CSR offsets, also past a node without synapses.
     SynapseList gap{{0, 2, 2}, {0, 0, 1}, {1.5, 1.5, 1.5}, {1, 2, 3}};
     Projection g("g", 0, 1, 0, gap, {}, InflightPolicy::Keep, 3, 2);
