@@ -64,6 +64,10 @@ public:
     virtual ~Rule() = default;
     const std::string& name() const { return name_; }
     virtual unsigned hooks() const = 0;
+    // Whether the rule may change delays. A weight-only rule says false, so the
+    // engine can batch its target population on the projection's actual delays
+    // instead of its delay_min_ms (README, "Slice batching").
+    virtual bool writes_delays() const { return true; }
 
     // Called once per projection the rule is attached to (slot 0, 1, ...), before
     // the run: allocate per-synapse or per-neuron state here.

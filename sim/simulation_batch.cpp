@@ -37,7 +37,11 @@ void Simulation::setup_batching() {
         if (a.rule->hooks() & plasticity::kPostSpike) post_hooks_[proj.target_population()].push_back(a);
     }
     std::vector<unsigned> hooks_on(nq, 0);
-    for (const Attachment& a : attachments_) hooks_on[a.projection] |= a.rule->hooks();
+    std::vector<std::uint8_t> delay_rule(nq, 0);
+    for (const Attachment& a : attachments_) {
+        hooks_on[a.projection] |= a.rule->hooks();
+        delay_rule[a.projection] |= a.rule->writes_delays();
+    }
 
     std::vector<Time> guaranteed(np, kNever);
     std::vector<std::uint8_t> ok(np, 0);
@@ -55,7 +59,7 @@ void Simulation::setup_batching() {
             proj.size() >= std::numeric_limits<std::uint32_t>::max())
             ok[tp] = 0;
         if (proj.size() == 0) continue;
-        const Time g = hooks_on[q] ? proj.bounds().min : proj.min_delay();
+        const Time g = delay_rule[q] ? proj.bounds().min : proj.min_delay();
         guaranteed[tp] = std::min(guaranteed[tp], g);
     }
     Time h = kMaxSlice;
@@ -65,9 +69,8 @@ void Simulation::setup_batching() {
     }
     batch_.pop = ok;
     batch_.on = std::any_of(ok.begin(), ok.end(), [](std::uint8_t b) { return b != 0; });
+    if (node_offset_[np] >= std::numeric_limits<std::uint32_t>::max()) batch_.on = false;  // node ids are 32-bit
     if (!batch_.on) return;
-    if (node_offset_[np] >= std::numeric_limits<std::uint32_t>::max())
-        throw UserError("too many nodes for slice batching (2^32)");
     batch_.h = h;
     batch_.inv_h = 1.0 / h;
     batch_.proj.assign(nq, 0);
@@ -76,7 +79,7 @@ void Simulation::setup_batching() {
         const Projection& proj = net_.projections[q];
         if (!ok[proj.target_population()]) continue;
         batch_.proj[q] = 1;
-        const Time m = hooks_on[q] && std::isfinite(proj.bounds().max) ? proj.bounds().max : proj.max_delay();
+        const Time m = delay_rule[q] && std::isfinite(proj.bounds().max) ? proj.bounds().max : proj.max_delay();
         span = std::max(span, m);
     }
     std::size_t slots = 16;
@@ -376,8 +379,14 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
             fast = !P.may_spike_before(node, t_last, B.w_plus.data());
         }
         for (std::uint32_t k = begin; k < end; ++k) {
-            const SliceInput& in = B.grouped[k];
+            SliceInput& in = B.grouped[k];
+            // A weight is read when it is delivered: a rule may have changed it since
+            // (a delivered hook; or the post-spike hook of a spike fired just below,
+            // before this input). More than the no-spike bound assumed: search again.
+            const bool live = weight_live_[in.q];
+            if (fast && live && net_.projections[in.q].weight(in.s) > std::max(in.w, 0.0)) fast = false;
             if (!fast) fire_crossings(g, std::max(in.t, B.nodes[g].time), true);
+            if (live) in.w = net_.projections[in.q].weight(in.s);
             apply_input(pop, node, in);
         }
     }
