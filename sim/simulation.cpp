@@ -140,6 +140,12 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     deliveries of retimed synapses (older version stamps) are dropped.
 //  6. The stop flag is polled once per event; the run ends at the first event
 //     with t >= t_stop (the run covers [start, t_stop)).
+//  7. Batched populations (sim/batch.hpp) follow the same rules per node, in
+//     slices of their minimum delay h: within each slice (cut at sample times),
+//     first the batched nodes take their inputs in time order, then their spikes
+//     and rule changes are replayed in time order (spikes expanded), then steps
+//     1-6 run for the other populations up to the slice end. Nothing reaches a
+//     batched node within h, so this order gives the event loop's results.
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) setup_batching();
