@@ -21,6 +21,7 @@
 
 #include "plasticity/registry.hpp"
 #include "plasticity/rule.hpp"
+#include "sim/huge_alloc.hpp"
 
 namespace delaysim::plasticity {
 
@@ -30,6 +31,7 @@ public:
     static RuleInfo info();
     unsigned hooks() const override { return kDelivered | kPostSpike; }
     bool writes_delays() const override { return false; }
+    void prefetch(std::size_t slot, Index s) const override { __builtin_prefetch(&state_[slot][s]); }
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike(SynapseHandle& s, Time t) override;
@@ -46,7 +48,7 @@ private:
     double clip(double w) const;
     double tau_plus_, tau_minus_, a_plus_, a_minus_, w_min_, w_max_;
     bool multiplicative_;
-    std::vector<std::vector<Synapse>> state_;  // per slot, per synapse
+    std::vector<sim::HugeVector<Synapse>> state_;  // per slot, per synapse
 };
 
 }  // namespace delaysim::plasticity
