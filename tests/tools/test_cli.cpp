@@ -140,6 +140,25 @@ TEST_CASE("run writes out/<stem>.h5 by default and prints a summary", "[cli]") {
     CHECK_THAT(r.err, Catch::Contains("spikes") && Catch::Contains("events"));
 }
 
+TEST_CASE("run reports slice batching, and simulation.batching = false turns it off with the same spikes", "[cli]") {
+    const fs::path cwd = scratch_dir("batching");
+    const std::string config = std::string(DELAYSIM_SOURCE_DIR) + "/configs/lif_random_delays.toml";
+    const Result on = run("run '" + config + "' -o on.h5 --set simulation.t_stop_ms=100", cwd);
+    REQUIRE(on.code == 0);
+    CHECK_THAT(on.err, Catch::Contains("slices of 0.5 ms") && Catch::Contains(": E I"));
+    const Result off = run("run '" + config + "' -o off.h5 --set simulation.t_stop_ms=100 --set simulation.batching=false", cwd);
+    REQUIRE(off.code == 0);
+    CHECK_THAT(off.err, !Catch::Contains("slices of"));
+    // Same spikes (to rounding) either way: compared by the spike count line here,
+    // spike by spike in tests/sim/test_batching.cpp.
+    auto spikes = [](const std::string& err) { return err.substr(err.find("simulated, ")); };
+    CHECK(spikes(on.err).substr(0, spikes(on.err).find(" spikes")) == spikes(off.err).substr(0, spikes(off.err).find(" spikes")));
+    const Result bad = run("run '" + config + "' -o bad.h5 --set simulation.batching=3", cwd);
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.err, Catch::Contains("batching"));
+    CHECK_FALSE(fs::exists(cwd / "bad.h5"));
+}
+
 TEST_CASE("validate, list, --help, --version and bad arguments", "[cli]") {
     const fs::path cwd = scratch_dir("commands");
     const std::string config = std::string(DELAYSIM_SOURCE_DIR) + "/configs/two_neuron_fixed_delays.toml";
