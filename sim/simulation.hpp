@@ -39,6 +39,8 @@ public:
     // and the slice width (ms; 0 if nothing is batched). Decided at the first run().
     bool batched(std::size_t population) const { return batch_.on && batch_.pop[population]; }
     Time slice_width() const { return batch_.on ? batch_.h : 0.0; }
+    // Populations whose model could be batched but are not, with the reason.
+    const std::vector<std::string>& batching_notes() const { return batching_notes_; }
     std::uint64_t deliveries_processed() const { return n_deliveries_; }
     const Network& network() const { return net_; }
     Population& population(std::size_t i) { return *net_.populations[i]; }
@@ -152,6 +154,7 @@ private:
     bool running_ = false;  // inside run()
     bool replan_ = false;   // a delay below the slice width was set between runs
     bool allow_batching_ = true;
+    std::vector<std::string> batching_notes_;
     Time now_ = 0.0;
     Time horizon_ = 0.0;
     std::uint32_t level_ = 0;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "sim/radix_sort.hpp"
 #include "sim/simulation.hpp"
@@ -14,6 +16,12 @@ namespace {
 constexpr Time kMinSlice = 0.01;   // ms
 constexpr Time kMaxSlice = 0.5;    // ms: wider slices loosen the no-spike bound
 constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
+
+std::string ms(double x) {
+    std::ostringstream os;
+    os << x << " ms";
+    return os.str();
+}
 }  // namespace
 
 // Decide which populations are batched (first run(): rules are attached by then).
@@ -43,30 +51,51 @@ void Simulation::setup_batching() {
         delay_rule[a.projection] |= a.rule->writes_delays();
     }
 
-    std::vector<Time> guaranteed(np, kNever);
+    // Why a population that could be batched is not: the first reason, for the user.
+    std::vector<std::string> why(np);
     std::vector<std::uint8_t> ok(np, 0);
+    auto exclude = [&](std::size_t p, const std::string& reason) {
+        if (ok[p] && why[p].empty()) why[p] = reason;
+        ok[p] = 0;
+    };
     for (std::size_t p = 0; p < np; ++p) {
         const Population& P = *net_.populations[p];
         ok[p] = allow_batching_ && P.batchable();
         for (const PortInfo& port : P.ports())
-            if (port.kind == PortKind::Inhibit) ok[p] = 0;
+            if (port.kind == PortKind::Inhibit) exclude(p, "it has an inhibit port");
     }
+    std::vector<Time> guaranteed(np, kNever);
+    std::vector<std::uint32_t> shortest(np, 0);  // the projection that sets it
     for (std::uint32_t q = 0; q < nq; ++q) {
         const Projection& proj = net_.projections[q];
-        const auto tp = proj.target_population();
-        if (hooks_on[q] & plasticity::kPreSpike) ok[tp] = ok[proj.source_population()] = 0;
-        if (proj.inflight() == InflightPolicy::Retime || lag_[q] ||
-            proj.size() >= std::numeric_limits<std::uint32_t>::max())
-            ok[tp] = 0;
+        const auto tp = proj.target_population(), sp = proj.source_population();
+        const std::string who = "projection '" + proj.name() + "'";
+        if (hooks_on[q] & plasticity::kPreSpike) {
+            exclude(tp, "a rule on " + who + " has a pre-spike hook");
+            exclude(sp, "a rule on " + who + " has a pre-spike hook");
+        }
+        if (proj.inflight() == InflightPolicy::Retime) exclude(tp, who + " uses inflight = \"retime\"");
+        if (lag_[q]) exclude(tp, who + " is a lag port");
+        if (proj.size() >= std::numeric_limits<std::uint32_t>::max()) exclude(tp, who + " has 2^32 synapses or more");
         if (proj.size() == 0) continue;
         const Time g = delay_rule[q] ? proj.bounds().min : proj.min_delay();
-        guaranteed[tp] = std::min(guaranteed[tp], g);
+        if (g < guaranteed[tp]) guaranteed[tp] = g, shortest[tp] = q;
     }
     Time h = kMaxSlice;
     for (std::size_t p = 0; p < np; ++p) {
-        if (ok[p] && !(guaranteed[p] >= kMinSlice)) ok[p] = 0;
+        if (ok[p] && !(guaranteed[p] >= kMinSlice)) {
+            const Projection& proj = net_.projections[shortest[p]];
+            exclude(p, "projection '" + proj.name() + "' onto it " +
+                           (delay_rule[shortest[p]] ? "has a delay rule and delay_min_ms = " + ms(proj.bounds().min)
+                                                    : "has a delay of " + ms(guaranteed[p])) +
+                           ", below the smallest slice width (" + ms(kMinSlice) + ")");
+        }
         if (ok[p]) h = std::min(h, guaranteed[p]);
     }
+    batching_notes_.clear();
+    for (std::size_t p = 0; p < np; ++p)
+        if (!why[p].empty())
+            batching_notes_.push_back("population '" + net_.populations[p]->name() + "' runs event by event: " + why[p]);
     batch_.pop = ok;
     batch_.on = std::any_of(ok.begin(), ok.end(), [](std::uint8_t b) { return b != 0; });
     if (node_offset_[np] >= std::numeric_limits<std::uint32_t>::max()) batch_.on = false;  // node ids are 32-bit

@@ -208,6 +208,9 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
         REQUIRE(s.run(5.0));
         CHECK_FALSE(s.batched(1));
         CHECK(s.slice_width() == 0.0);
+        REQUIRE(s.batching_notes().size() == 2);  // E and I, each with its reason
+        CHECK_THAT(s.batching_notes()[0], Catch::Contains("'E' runs event by event") &&
+                                              Catch::Contains("has a delay of") && Catch::Contains("0.01 ms"));
     }
     SECTION("a rule with a pre-spike hook on a projection onto it") {
         sim::Simulation s(lif_network(0.4));
@@ -215,6 +218,8 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
         REQUIRE(s.run(5.0));
         CHECK_FALSE(s.batched(1));
         CHECK(s.batched(2));
+        REQUIRE(s.batching_notes().size() == 1);
+        CHECK_THAT(s.batching_notes()[0], Catch::Contains("'E'") && Catch::Contains("pre-spike hook"));
     }
     SECTION("set_delay below the slice width inside a run is refused") {
         struct Meddler : sim::Observer {

@@ -74,6 +74,8 @@ int run(const Args& a, std::ostream& err, const volatile std::sig_atomic_t* stop
             if (sim->batched(p)) err << ' ' << sim->population(p).name();
         err << '\n';
     }
+    if (!a.quiet)
+        for (const std::string& note : sim->batching_notes()) err << "delaysim: note: " << note << '\n';
     return kExitOk;
 }
 
