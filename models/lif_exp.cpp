@@ -158,8 +158,7 @@ bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) 
     return may_spike(state_[i], t1, w_plus[kPortEx], w_plus[kPortIn]);
 }
 
-bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next,
-                    bool& exact) {
+bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) {
     State s = evolved(state_[i], in[0].t);
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
@@ -170,6 +169,7 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
         (in[k].port == kPortEx ? s.i_ex : s.i_in) += in[k].w;
     }
     state_[i] = s;
+    bool exact = true;
     next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
     return true;
 }

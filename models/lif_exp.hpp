@@ -46,8 +46,7 @@ public:
     sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) override;
     void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next,
-                bool& exact) override;
+    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;

@@ -48,7 +48,6 @@ struct BatchState {
         Time time;                 // time of its last update
         std::uint32_t count;       // begin_slice scratch: inputs, then write position
         std::uint32_t pop;         // population
-        std::uint8_t check_exact;  // check_time is the spike itself
         std::uint8_t far;          // listed in far_checks
     };
     std::vector<Node> nodes;
@@ -80,13 +79,12 @@ struct BatchState {
         double old_value, new_value;
         const std::string* by;
         bool delay;
-        std::uint64_t seq;
     };
     std::vector<Spike> spikes;
     std::vector<Change> log;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> log_order, log_scratch;  // (time key, position)
     bool logging = false;  // inside the node phase: rule writes are logged
-    std::uint64_t seq = 0;
+    std::uint64_t seq = 0;  // spike order (ties at equal times)
     std::vector<double> w_plus;  // per port, scratch
 
     static constexpr std::int64_t kNoSlice = INT64_MIN;

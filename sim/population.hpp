@@ -78,10 +78,9 @@ public:
     virtual bool may_spike_before(Index /*i*/, Time /*t1*/, const double* /*w_plus*/) const { return true; }
     // The batched fast path in one call: apply inputs in[0..n) (in time order,
     // in[0].t >= the node's time) if the model proves no spike before the last of
-    // them; then set `next`/`exact` as spike_bound(i, in[n-1].t, horizon) would and
-    // return true. Otherwise change nothing and return false.
-    virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/, Time& /*next*/,
-                        bool& /*exact*/) {
+    // them; then set `next` as spike_bound(i, in[n-1].t, horizon) would and return
+    // true. Otherwise change nothing and return false.
+    virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/, Time& /*next*/) {
         return false;
     }
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.

@@ -350,7 +350,7 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
     }
     proj.store_delay(s, applied);
     if (batch_.logging) {  // inside a slice: reported, and replayed against its spikes, at its end
-        batch_.log.push_back({now_, q, s, old, applied, &by, true, batch_.seq++});
+        batch_.log.push_back({now_, q, s, old, applied, &by, true});
         return;
     }
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now_);
@@ -406,7 +406,7 @@ void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::strin
     proj.store_weight(s, w);
     weight_live_[q] = 1;
     if (batch_.logging) {
-        batch_.log.push_back({now_, q, s, old, w, &by, false, batch_.seq++});
+        batch_.log.push_back({now_, q, s, old, w, &by, false});
         return;
     }
     for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now_);

@@ -118,9 +118,9 @@ private:
     void batch_interval(Time b, bool last);
     void batch_node(std::size_t run, Time b, bool last);
     void apply_input(std::uint32_t pop, Index node, const SliceInput& in);
-    std::pair<Time, bool> fire_crossings(std::uint32_t g, Time b, bool inclusive);
+    Time fire_crossings(std::uint32_t g, Time b, bool inclusive);
     void batch_fire(std::uint32_t g, Time t);
-    void file_check(std::uint32_t g, Time t, bool exact);
+    void file_check(std::uint32_t g, Time t);
     void finish_interval();
 
     Network net_;

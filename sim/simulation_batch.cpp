@@ -117,7 +117,7 @@ void Simulation::setup_batching() {
     batch_.checks.assign(slots, {});
     batch_.mask = slots - 1;
     const std::size_t n = node_offset_[np];
-    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, BatchState::kNoSlice, kNever, now_, 0, 0, 0, 0});
+    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, BatchState::kNoSlice, kNever, now_, 0, 0, 0});
     for (std::uint32_t p = 0; p < np; ++p)
         for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.nodes[i].pop = p;
     std::size_t ports = 0;
@@ -168,13 +168,12 @@ void Simulation::start_batched_run() {
             P.advance(i, now_);
             batch_.nodes[g].time = now_;
             bool exact = true;
-            const Time t = P.spike_bound(i, now_, horizon_, exact);
-            file_check(g, t, exact);
+            file_check(g, P.spike_bound(i, now_, horizon_, exact));
         }
     }
 }
 
-void Simulation::file_check(std::uint32_t g, Time t, bool exact) {
+void Simulation::file_check(std::uint32_t g, Time t) {
     BatchState& B = batch_;
     if (!(t < horizon_)) {
         B.nodes[g].check_slice = BatchState::kNoSlice;
@@ -182,7 +181,6 @@ void Simulation::file_check(std::uint32_t g, Time t, bool exact) {
     }
     std::int64_t k = slice_of(t);
     B.nodes[g].check_time = t;
-    B.nodes[g].check_exact = exact;
     if (k <= B.cur) {  // inside the slice being processed (after a sample point, or a new run)
         k = B.cur;
         B.nodes[g].check_slice = k;
@@ -379,53 +377,49 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         // Resolve live weights; clamp an arrival a rounding step before the node's
         // time (slice edge); see whether a rule watches any of these deliveries.
         bool hooked = false;
-        std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
         for (std::uint32_t k = begin; k < end; ++k) {
             SliceInput& in = B.grouped[k];
             in.t = std::max(in.t, B.nodes[g].time);
             if (weight_live_[in.q]) in.w = net_.projections[in.q].weight(in.s);
-            if (in.w > 0) B.w_plus[in.port] += in.w;
             hooked = hooked || !delivered_hooks_[in.q].empty();
         }
         const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
         bool fast = B.nodes[g].check_slice == BatchState::kNoSlice || B.nodes[g].check_time > t_first;
-        if (fast && !hooked) {
-            Time next = kNever;
-            bool exact = true;
-            if (P.absorb(node, &B.grouped[begin], end - begin, horizon_, next, exact)) {
-                B.nodes[g].time = t_last;
-                n_deliveries_ += end - begin;
-                n_events_ += end - begin;
-                if (!(next < b)) return file_check(g, next, exact);
-                const auto [t_next, ex] = fire_crossings(g, b, false);
-                return file_check(g, t_next, ex);
+        Time next = kNever;
+        if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, horizon_, next)) {
+            B.nodes[g].time = t_last;
+            n_deliveries_ += end - begin;
+            n_events_ += end - begin;
+            if (!(next < b)) return file_check(g, next);
+        } else {
+            if (fast && !hooked) fast = false;  // absorb found a possible crossing
+            if (fast) {
+                std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
+                for (std::uint32_t k = begin; k < end; ++k)
+                    if (B.grouped[k].w > 0) B.w_plus[B.grouped[k].port] += B.grouped[k].w;
+                P.advance(node, t_first);
+                B.nodes[g].time = t_first;
+                fast = !P.may_spike_before(node, t_last, B.w_plus.data());
             }
-            fast = false;
-        }
-        if (fast) {
-            P.advance(node, t_first);
-            B.nodes[g].time = t_first;
-            fast = !P.may_spike_before(node, t_last, B.w_plus.data());
-        }
-        for (std::uint32_t k = begin; k < end; ++k) {
-            SliceInput& in = B.grouped[k];
-            // A weight is read when it is delivered: a rule may have changed it since
-            // (a delivered hook; or the post-spike hook of a spike fired just below,
-            // before this input). More than the no-spike bound assumed: search again.
-            const bool live = weight_live_[in.q];
-            if (fast && live && net_.projections[in.q].weight(in.s) > std::max(in.w, 0.0)) fast = false;
-            if (!fast) fire_crossings(g, std::max(in.t, B.nodes[g].time), true);
-            if (live) in.w = net_.projections[in.q].weight(in.s);
-            apply_input(pop, node, in);
+            for (std::uint32_t k = begin; k < end; ++k) {
+                SliceInput& in = B.grouped[k];
+                // A weight is read when it is delivered: a rule may have changed it since
+                // (a delivered hook; or the post-spike hook of a spike fired just below,
+                // before this input). More than the no-spike bound assumed: search again.
+                const bool live = weight_live_[in.q];
+                if (fast && live && net_.projections[in.q].weight(in.s) > std::max(in.w, 0.0)) fast = false;
+                if (!fast) fire_crossings(g, std::max(in.t, B.nodes[g].time), true);
+                if (live) in.w = net_.projections[in.q].weight(in.s);
+                apply_input(pop, node, in);
+            }
         }
     }
-    const auto [t_next, exact] = fire_crossings(g, b, false);
-    file_check(g, t_next, exact);
+    file_check(g, fire_crossings(g, b, false));
 }
 
 // Fire every crossing of node g before b (or at b, if inclusive: a crossing at an
 // input's time comes before that input). Returns the next spike or check time.
-std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
+Time Simulation::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
     const std::uint32_t pop = batch_.nodes[g].pop;
     const Index node = g - node_offset_[pop];
     Population& P = *net_.populations[pop];
@@ -434,10 +428,10 @@ std::pair<Time, bool> Simulation::fire_crossings(std::uint32_t g, Time b, bool i
         bool exact = true;
         Time ts = P.spike_bound_until(node, t0, b, horizon_, exact);
         auto before = [&](Time t) { return t < b || (inclusive && t == b); };
-        if (!before(ts)) return {ts, exact};
+        if (!before(ts)) return ts;
         if (!exact) {
             ts = P.next_spike(node, t0, horizon_);
-            if (!before(ts)) return {ts, true};
+            if (!before(ts)) return ts;
         }
         batch_fire(g, ts);
     }
