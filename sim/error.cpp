@@ -17,4 +17,10 @@ void internal_failure(const char* expr, const char* file, int line) {
                         std::to_string(line));
 }
 
+std::string fmt_ms(double x) {
+    std::ostringstream os;
+    os << x << " ms";
+    return os.str();
+}
+
 }  // namespace delaysim::sim

@@ -34,6 +34,9 @@ public:
 
 [[noreturn]] void internal_failure(const char* expr, const char* file, int line);
 
+// "0.5 ms": a time for an error or note message (shortest form, unlike std::to_string).
+std::string fmt_ms(double x);
+
 }  // namespace delaysim::sim
 
 #define DS_ASSERT(cond) \

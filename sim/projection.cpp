@@ -3,16 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <sstream>
 
 namespace delaysim::sim {
-namespace {
-std::string ms(double x) {
-    std::ostringstream os;
-    os << x << " ms";
-    return os.str();
-}
-}  // namespace
 
 Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t target_pop,
                        std::size_t port, SynapseList synapses, DelayBounds bounds,
@@ -25,10 +17,10 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     DS_ASSERT(synapses.source.size() == n && synapses.target.size() == n && synapses.delay.size() == n);
     const std::string who = "projection '" + name_ + "'";
     if (!(bounds_.min >= 0.0) || !std::isfinite(bounds_.min))
-        throw UserError(who + ": delay_min_ms must be a finite number >= 0, got " + ms(bounds_.min));
+        throw UserError(who + ": delay_min_ms must be a finite number >= 0, got " + fmt_ms(bounds_.min));
     if (!(bounds_.max >= bounds_.min))
-        throw UserError(who + ": delay_max_ms (" + ms(bounds_.max) + ") must be >= delay_min_ms (" +
-                        ms(bounds_.min) + ")");
+        throw UserError(who + ": delay_max_ms (" + fmt_ms(bounds_.max) + ") must be >= delay_min_ms (" +
+                        fmt_ms(bounds_.min) + ")");
     if (bounds_.policy == BoundPolicy::Wrap && !(std::isfinite(bounds_.max) && bounds_.max > bounds_.min))
         throw UserError(who + ": bounds = \"wrap\" needs a finite delay_max_ms > delay_min_ms");
     for (std::size_t s = 0; s < n; ++s) {
@@ -115,14 +107,14 @@ std::span<const std::uint32_t> Projection::incoming(Index j) {
 Time Projection::apply_delay_bounds(Time d, bool initial) const {
     // Error text only on the error paths: this runs at every plastic change.
     auto who = [&] { return "projection '" + name_ + "'"; };
-    if (!std::isfinite(d)) throw UserError(who() + ": delay must be a finite number of ms, got " + ms(d));
+    if (!std::isfinite(d)) throw UserError(who() + ": delay must be a finite number of ms, got " + fmt_ms(d));
     if (d >= bounds_.min && d <= bounds_.max) {
         if (bounds_.policy == BoundPolicy::Wrap && d == bounds_.max && !initial) return bounds_.min;
         return d;
     }
     if (initial)
-        throw UserError(who() + ": delay " + ms(d) + " is outside its bounds [" + ms(bounds_.min) + ", " +
-                        ms(bounds_.max) + "]");
+        throw UserError(who() + ": delay " + fmt_ms(d) + " is outside its bounds [" + fmt_ms(bounds_.min) + ", " +
+                        fmt_ms(bounds_.max) + "]");
     switch (bounds_.policy) {
     case BoundPolicy::Clamp:
         return std::clamp(d, bounds_.min, bounds_.max);
@@ -136,8 +128,8 @@ Time Projection::apply_delay_bounds(Time d, bool initial) const {
     case BoundPolicy::Error:
         break;
     }
-    throw UserError(who() + ": a plasticity rule set delay " + ms(d) + ", outside the bounds [" +
-                    ms(bounds_.min) + ", " + ms(bounds_.max) + "] (bounds = \"error\")");
+    throw UserError(who() + ": a plasticity rule set delay " + fmt_ms(d) + ", outside the bounds [" +
+                    fmt_ms(bounds_.min) + ", " + fmt_ms(bounds_.max) + "] (bounds = \"error\")");
 }
 
 }  // namespace delaysim::sim

@@ -343,9 +343,9 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
         // Between runs: the next run re-plans its slices around this delay. Inside a
         // run it cannot happen through rules (their delays stay >= delay_min_ms >= h).
         if (running_)
-            throw UserError("projection '" + proj.name() + "': delay " + std::to_string(applied) +
-                            " ms is below the slice width " + std::to_string(batch_.h) +
-                            " ms its target population is simulated with during this run");
+            throw UserError("projection '" + proj.name() + "': delay " + fmt_ms(applied) +
+                            " is below the slice width " + fmt_ms(batch_.h) +
+                            " its target population is simulated with during this run");
         replan_ = true;
     }
     proj.store_delay(s, applied);

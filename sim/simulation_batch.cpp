@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "sim/radix_sort.hpp"
@@ -17,11 +16,6 @@ constexpr Time kMinSlice = 0.01;   // ms
 constexpr Time kMaxSlice = 0.5;    // ms: wider slices loosen the no-spike bound
 constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
 
-std::string ms(double x) {
-    std::ostringstream os;
-    os << x << " ms";
-    return os.str();
-}
 }  // namespace
 
 // Decide which populations are batched (first run(): rules are attached by then).
@@ -86,9 +80,9 @@ void Simulation::setup_batching() {
         if (ok[p] && !(guaranteed[p] >= kMinSlice)) {
             const Projection& proj = net_.projections[shortest[p]];
             exclude(p, "projection '" + proj.name() + "' onto it " +
-                           (delay_rule[shortest[p]] ? "has a delay rule and delay_min_ms = " + ms(proj.bounds().min)
-                                                    : "has a delay of " + ms(guaranteed[p])) +
-                           ", below the smallest slice width (" + ms(kMinSlice) + ")");
+                           (delay_rule[shortest[p]] ? "has a delay rule and delay_min_ms = " + fmt_ms(proj.bounds().min)
+                                                    : "has a delay of " + fmt_ms(guaranteed[p])) +
+                           ", below the smallest slice width (" + fmt_ms(kMinSlice) + ")");
         }
         if (ok[p]) h = std::min(h, guaranteed[p]);
     }
