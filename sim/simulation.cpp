@@ -82,6 +82,50 @@ void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<st
     rules_.push_back(std::move(rule));
 }
 
+// Hook dispatch lists, built once before the first run (rules are attached by then):
+// delivered hooks by projection, post-spike hooks by target population, each in
+// attachment order. Both run loops (event by event, sliced) dispatch through them.
+void Simulation::index_hooks() {
+    delivered_hooks_.assign(net_.projections.size(), {});
+    post_hooks_.assign(net_.populations.size(), {});
+    any_delivered_hooks_ = false;
+    for (const Attachment& a : attachments_) {
+        if (a.rule->hooks() & plasticity::kDelivered) {
+            delivered_hooks_[a.projection].push_back(a);
+            any_delivered_hooks_ = true;
+        }
+        if (a.rule->hooks() & plasticity::kPostSpike)
+            post_hooks_[net_.projections[a.projection].target_population()].push_back(a);
+    }
+}
+
+void Simulation::run_delivered_hooks(std::uint32_t q, Index s, Time t) {
+    for (const Attachment& a : delivered_hooks_[q]) {
+        now_ = t;
+        plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
+        a.rule->on_delivered(h, t);
+    }
+}
+
+// Walks the ~K incoming synapses of the node per rule: their state and delays are
+// scattered in large stores, so prefetch a few synapses ahead.
+void Simulation::run_post_spike_hooks(std::uint32_t pop, Index node, Time t) {
+    for (const Attachment& a : post_hooks_[pop]) {
+        now_ = t;
+        Projection& proj = net_.projections[a.projection];
+        const auto in = proj.incoming(node);
+        constexpr std::size_t kAhead = 8;
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            if (k + kAhead < in.size()) {
+                a.rule->prefetch(a.slot, in[k + kAhead]);
+                proj.prefetch(in[k + kAhead]);
+            }
+            plasticity::SynapseHandle h(*this, a.projection, in[k], a.slot, *a.rule);
+            a.rule->on_post_spike(h, t);
+        }
+    }
+}
+
 template <class F>
 void Simulation::for_rules(unsigned hook, F&& f) {
     for (const Attachment& a : attachments_)
@@ -148,7 +192,11 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     batched node within h, so this order gives the event loop's results.
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
-    if (!prepared_) setup_batching();
+    if (!prepared_) {
+        index_hooks();
+        setup_batching();
+        prepared_ = true;
+    }
     if (replan_) replan_batching();
     horizon_ = t_stop;
     running_ = true;
@@ -289,14 +337,7 @@ void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_
                 a.rule->on_pre_spike(h, t);
             }
         });
-        for_rules(plasticity::kPostSpike, [&](const Attachment& a) {
-            Projection& proj = net_.projections[a.projection];
-            if (proj.target_population() != pop) return;
-            for (Index s : proj.incoming(node)) {
-                plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-                a.rule->on_post_spike(h, t);
-            }
-        });
+        run_post_spike_hooks(pop, node, t);
     }
     predict(pop, node, t, level + 2);
 }
@@ -315,11 +356,7 @@ void Simulation::handle_delivery(const Event& e) {
     P.advance(node, e.t);
     P.receive(node, proj.port(), weight_live_[e.group] ? proj.weight(s) : e.weight, e.t);
     if (!attachments_.empty()) {
-        for_rules(plasticity::kDelivered, [&](const Attachment& a) {
-            if (a.projection != e.group) return;
-            plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-            a.rule->on_delivered(h, e.t);
-        });
+        run_delivered_hooks(e.group, s, e.t);
         if (P.ports()[proj.port()].kind == PortKind::Inhibit)
             for_rules(plasticity::kInhibited, [&](const Attachment& a) {
                 Projection& plastic = net_.projections[a.projection];

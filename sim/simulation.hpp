@@ -87,6 +87,9 @@ private:
     template <class F>
     void for_rules(unsigned hook, F&& f);
     void remember_emission(std::uint32_t pop, Index node, Time t);
+    void index_hooks();
+    void run_delivered_hooks(std::uint32_t q, Index s, Time t);
+    void run_post_spike_hooks(std::uint32_t pop, Index node, Time t);
     void emit(std::uint32_t pop, Index node, Time t, std::uint32_t level);
     bool sample_until(Time t, Time t_stop);
     bool main_until(Time until, Time t_stop);

@@ -25,19 +25,7 @@ constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
 // them, else its smallest delay. Rules with pre-spike hooks on projections from
 // or onto it would write synapses of other nodes inside a slice: not batched.
 void Simulation::setup_batching() {
-    prepared_ = true;
     const std::size_t np = net_.populations.size(), nq = net_.projections.size();
-    delivered_hooks_.assign(nq, {});
-    post_hooks_.assign(np, {});
-    any_delivered_hooks_ = false;
-    for (const Attachment& a : attachments_) {
-        const Projection& proj = net_.projections[a.projection];
-        if (a.rule->hooks() & plasticity::kDelivered) {
-            delivered_hooks_[a.projection].push_back(a);
-            any_delivered_hooks_ = true;
-        }
-        if (a.rule->hooks() & plasticity::kPostSpike) post_hooks_[proj.target_population()].push_back(a);
-    }
     std::vector<unsigned> hooks_on(nq, 0);
     std::vector<std::uint8_t> delay_rule(nq, 0);
     for (const Attachment& a : attachments_) {
@@ -336,14 +324,7 @@ void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in
     P.receive(node, in.port, in.w, t);  // weight resolved in batch_node
     ++n_deliveries_;
     ++n_events_;
-    const auto& hooks = delivered_hooks_[in.q];
-    if (!hooks.empty()) {
-        now_ = t;
-        for (const Attachment& a : hooks) {
-            plasticity::SynapseHandle h(*this, a.projection, in.s, a.slot, *a.rule);
-            a.rule->on_delivered(h, t);
-        }
-    }
+    run_delivered_hooks(in.q, in.s, t);
 }
 
 // One node through its inputs of this sub-slice. Fast path: if the model proves
@@ -440,23 +421,7 @@ void Simulation::batch_fire(std::uint32_t g, Time t) {
     batch_.nodes[g].time = t;
     batch_.spikes.push_back({t, pop, node, batch_.seq++});
     ++n_events_;
-    const auto& hooks = post_hooks_[pop];
-    if (hooks.empty()) return;
-    now_ = t;
-    for (const Attachment& a : hooks) {
-        Projection& proj = net_.projections[a.projection];
-        const auto in = proj.incoming(node);
-        constexpr std::size_t kAhead = 8;
-        for (std::size_t k = 0; k < in.size(); ++k) {
-            if (k + kAhead < in.size()) {
-                a.rule->prefetch(a.slot, in[k + kAhead]);
-                proj.prefetch(in[k + kAhead]);
-            }
-            const Index s = in[k];
-            plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-            a.rule->on_post_spike(h, t);
-        }
-    }
+    run_post_spike_hooks(pop, node, t);
 }
 
 // End of a sub-slice: the batched nodes' spikes and the rules' changes, in time
