@@ -293,6 +293,21 @@ void Simulation::handle_prediction(const Prediction& p) {
     handle_fire(p.pop, p.node, p.t, p.level);
 }
 
+// The queue entry for a spike emitted at `emitted` through synapse s of projection
+// q, arriving at t (weight as stored now; version stamp 0).
+Event Simulation::delivery(std::uint32_t q, Index s, Time t, std::uint32_t level, Time emitted) const {
+    const Projection& proj = net_.projections[q];
+    Event d;
+    d.t = t;
+    d.level = level;
+    d.group = q;
+    d.item = static_cast<std::uint32_t>(s);
+    d.target = static_cast<std::uint32_t>(proj.target(s));
+    d.weight = proj.weight(s);
+    d.emitted = emitted;
+    return d;
+}
+
 // Expand a spike: one delivery per outgoing synapse, at emission + the delay in force.
 void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
     if (!history_[pop].empty()) remember_emission(pop, node, t);
@@ -308,15 +323,9 @@ void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level
         }
         const bool retime = proj.inflight() == InflightPolicy::Retime;
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
-            Event d;
-            d.t = t + (lag_[q] ? 0.0 : proj.delay(s));
-            d.level = d.t == t ? level + 1 : 1;
-            d.group = q;
-            d.item = static_cast<std::uint32_t>(s);
-            d.target = static_cast<std::uint32_t>(proj.target(s));
-            d.weight = proj.weight(s);
-            d.stamp = retime ? proj.version[s] : 0;
-            d.emitted = t;
+            const Time arrival = t + (lag_[q] ? 0.0 : proj.delay(s));
+            Event d = delivery(q, s, arrival, arrival == t ? level + 1 : 1, t);
+            if (retime) d.stamp = proj.version[s];
             queue_.push(d);
         }
     }
@@ -397,15 +406,9 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
     const std::uint32_t stamp = ++proj.version[s];
     for (Time te : history_[proj.source_population()][proj.source(s)]) {
         if (te <= proj.last_delivered[s] || te > now_) continue;
-        Event ev;
-        ev.t = std::max(te + applied, now_);
-        ev.level = ev.t == now_ ? (level_ | 1u) : 1;  // this round's deliveries (odd level)
-        ev.group = q;
-        ev.item = static_cast<std::uint32_t>(s);
-        ev.target = static_cast<std::uint32_t>(proj.target(s));
-        ev.weight = proj.weight(s);
+        const Time arrival = std::max(te + applied, now_);
+        Event ev = delivery(q, s, arrival, arrival == now_ ? (level_ | 1u) : 1, te);  // now: this round (odd level)
         ev.stamp = stamp;
-        ev.emitted = te;
         queue_.push(ev);
     }
 }

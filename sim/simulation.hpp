@@ -91,6 +91,7 @@ private:
     void run_delivered_hooks(std::uint32_t q, Index s, Time t);
     void run_post_spike_hooks(std::uint32_t pop, Index node, Time t);
     void emit(std::uint32_t pop, Index node, Time t, std::uint32_t level);
+    Event delivery(std::uint32_t q, Index s, Time t, std::uint32_t level, Time emitted) const;
     bool sample_until(Time t, Time t_stop);
     bool main_until(Time until, Time t_stop);
 

@@ -125,17 +125,10 @@ void Simulation::replan_batching() {
             push_input(in);
             continue;
         }
-        // Its population left batching: into the event queue, as emit() would.
-        const Projection& proj = net_.projections[in.q];
-        Event d;
-        d.t = in.t;
-        d.level = 1;
-        d.group = in.q;
-        d.item = in.s;
-        d.target = static_cast<std::uint32_t>(in.node - node_offset_[proj.target_population()]);
-        d.weight = in.w;
-        d.emitted = in.t - proj.delay(in.s);  // used by retime only, which is never batched
-        queue_.push(d);
+        // Its population left batching: into the event queue, as emit() would. (The
+        // stored weight equals the one copied at emission unless weights are live,
+        // and then deliveries read the store anyway.)
+        queue_.push(delivery(in.q, in.s, in.t, 1, in.t - net_.projections[in.q].delay(in.s)));
     }
 }
 
