@@ -20,6 +20,8 @@
 // is concave up to its peak with psi'(0) = 1/C_m, so psi(u) <= min(u/C_m, psi_peak); with
 // the slope bound for the free evolution, V over [t0, t1] stays below
 //   min(V0 + S (t1-t0), V_inf + sum of positive terms) + sum_port W+_port min((t1-t0)/C_m, psi_peak_port).
+// spike_bound_until chains the slope bound (no crossing before it, so bound again from
+// there, at most 4 links) before the engine pays for an exact search.
 #pragma once
 #include <algorithm>
 #include <vector>
