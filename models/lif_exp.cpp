@@ -40,7 +40,7 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
       v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
       tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_),
       r_m_(1.0 / tau_m_), r_ex_(1.0 / tau_ex_), r_in_(1.0 / tau_in_), kf_ex_(1.0 / (c_m_ * (r_m_ - r_ex_))),
-      kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))) {
+      kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))), r_max_(std::max({r_m_, r_ex_, r_in_})) {
     if (!(v_reset_ < v_th_))
         throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'", p.where("V_reset_mV"));
     for (const char* key : {"tau_syn_ex_ms", "tau_syn_in_ms"})
@@ -139,7 +139,8 @@ sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim:
     }
 }
 
-bool LifExp::may_spike(const State& s, sim::Time t1, double w_ex, double w_in) const {
+// Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.
+bool LifExp::may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const {
     if (t1 <= s.ref_end) return false;  // clamped at V_reset until t1
     if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path
     const Terms c = terms(s);
@@ -148,14 +149,14 @@ bool LifExp::may_spike(const State& s, sim::Time t1, double w_ex, double w_in) c
         std::max(-c.a * r_m_, 0.0) + std::max(-c.k_ex * r_ex_, 0.0) + std::max(-c.k_in * r_in_, 0.0);
     const double ceiling = v_inf_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
     const double free_max = std::min(s.v + u * slope, ceiling);
-    const double rise = u / c_m_;
+    const double rise = (t1 - std::max(t_in, s.t)) / c_m_;
     const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
     // A hair of margin for rounding in the bound itself.
     return free_max + inputs >= v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
 }
 
 bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
-    return may_spike(state_[i], t1, w_plus[kPortEx], w_plus[kPortIn]);
+    return may_spike(state_[i], state_[i].t, t1, w_plus[kPortEx], w_plus[kPortIn]);
 }
 
 bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) {
@@ -163,7 +164,7 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
         if (in[k].w > 0) (in[k].port == kPortEx ? w_ex : w_in) += in[k].w;
-    if (may_spike(s, in[n - 1].t, w_ex, w_in)) return false;
+    if (may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return false;
     for (std::size_t k = 0; k < n; ++k) {
         s = evolved(s, in[k].t);
         (in[k].port == kPortEx ? s.i_ex : s.i_in) += in[k].w;
@@ -171,6 +172,67 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
     state_[i] = s;
     bool exact = true;
     next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
+    return true;
+}
+
+bool LifExp::slice_kernel(sim::SliceKernel& k) const {
+    k.r_m = r_m_;
+    k.r[kPortEx] = r_ex_;
+    k.r[kPortIn] = r_in_;
+    k.kf[kPortEx] = kf_ex_;
+    k.kf[kPortIn] = kf_in_;
+    return true;
+}
+
+LifExp::State LifExp::free_step(const State& s, sim::Time t) {
+    const double x = t - s.t;
+    State out = s;
+    out.t = t;
+    if (x == 0.0) return out;
+    const Terms c = terms(s);
+    const double e_ex = exp_ex_(x);
+    const double e_in = tau_in_ == tau_ex_ ? e_ex : exp_in_(x);
+    out.v = v_inf_ + c.a * exp_m_(x) + c.k_ex * e_ex + c.k_in * e_in;
+    out.i_ex = s.i_ex * e_ex;
+    out.i_in = s.i_in * e_in;
+    return out;
+}
+
+bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
+    const sim::Time t1 = span.t1;
+    if (const double h = t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
+        table_span_ = h;
+        exp_m_ = sim::SliceExp(r_m_, kStepSlices * h);
+        exp_ex_ = sim::SliceExp(r_ex_, kStepSlices * h);
+        exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
+    }
+    State s = state_[i];
+    // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
+    if (!(s.ref_end < sum.t_first)) return false;
+    if (s.t < s.ref_end) s = evolved(s, s.ref_end);
+    const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
+    State s1 = free_step(s, t1);
+    bool safe = false;
+    const double u = t1 - std::max(sum.t_first, s.t);
+    if (span.quiet_until >= t1 && r_max_ * u < 0.5) {  // backwards from V_free(t1)
+        const Terms c = terms(s1);
+        const double fall = std::max(c.a * r_m_, 0.0) + std::max(c.k_ex * r_ex_, 0.0) + std::max(c.k_in * r_in_, 0.0);
+        const double rise = u / c_m_;
+        const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
+        safe = s1.v + u * fall / (1.0 - r_max_ * u) + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+    }
+    if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
+        // The forward bound from an old update is loose: once more from the first arrival.
+        if (!(s.t < sum.t_first)) return false;
+        s = free_evolution(s, sum.t_first);
+        if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
+    }
+    s1.v += sum.v;
+    s1.i_ex += sum.syn[kPortEx];
+    s1.i_in += sum.syn[kPortIn];
+    state_[i] = s1;
+    bool exact = true;
+    next = bound_from(s1, span.horizon, exact);
     return true;
 }
 

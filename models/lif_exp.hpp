@@ -20,6 +20,13 @@
 // is concave up to its peak with psi'(0) = 1/C_m, so psi(u) <= min(u/C_m, psi_peak); with
 // the slope bound for the free evolution, V over [t0, t1] stays below
 //   min(V0 + S (t1-t0), V_inf + sum of positive terms) + sum_port W+_port min((t1-t0)/C_m, psi_peak_port).
+// settle (slice superposition): V(t1) = free evolution + the summed PSPs
+// (sim/slice_input.hpp), if no spike in the slice. Inputs arrive after t_first, so
+// they add at most W+ min((t1 - t_first)/C_m, psi_peak); the free part is bounded
+// by the forward bound above or, when the engine's check already excludes a free
+// crossing before t1, backwards from V(t1): going back u <= t1 - t_first, each
+// term's slope grows at most by e^{r u} <= 1/(1 - r_max u), so
+//   V_free(t) <= V_free(t1) + u sum_j max(r_j c_j(t1), 0) / (1 - r_max u).
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
 // there, at most 4 links) before the engine pays for an exact search.
 #pragma once
@@ -29,6 +36,7 @@
 #include "models/neuron_model.hpp"
 #include "models/registry.hpp"
 #include "sim/population.hpp"
+#include "sim/slice_exp.hpp"
 
 namespace delaysim::models {
 
@@ -49,6 +57,8 @@ public:
     void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
     bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) override;
+    bool slice_kernel(sim::SliceKernel& k) const override;
+    bool settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
@@ -60,9 +70,14 @@ private:
         sim::Time ref_end = -1e300;  // end of the refractory period
     };
     State evolved(const State& s, sim::Time t) const;
-    bool may_spike(const State& s, sim::Time t1, double w_ex, double w_in) const;
+    bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
     sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
     State free_evolution(const State& s, sim::Time t) const;
+    // free_evolution with table exponentials (sim/slice_exp.hpp) for steps of up
+    // to kStepSlices slices: settle() takes one such step per node and slice, and
+    // in sparsely driven networks the step since a node's last input spans slices.
+    State free_step(const State& s, sim::Time t);
+    static constexpr double kStepSlices = 32;
 
     // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s.
     struct Terms {
@@ -82,9 +97,11 @@ private:
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
     // (every delivery) then multiplies instead of dividing.
-    double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
+    double r_m_, r_ex_, r_in_, kf_ex_, kf_in_, r_max_;
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
     std::vector<State> state_;
+    double table_span_ = 0.0;  // slice width the tables were built for
+    sim::SliceExp exp_m_, exp_ex_, exp_in_;
 };
 
 }  // namespace delaysim::models

@@ -21,6 +21,7 @@ public:
     explicit ConstantDrift(const sim::Params& p);
     static RuleInfo info();
     unsigned hooks() const override { return kPreSpike; }
+    bool writes_weights() const override { return false; }
     void on_pre_spike(SynapseHandle& s, Time t) override;
 
 private:

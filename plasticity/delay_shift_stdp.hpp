@@ -42,6 +42,7 @@ public:
     explicit DelayShiftStdp(const sim::Params& p);
     static RuleInfo info();
     unsigned hooks() const override { return kDelivered | kPostSpike; }
+    bool writes_weights() const override { return false; }
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike(SynapseHandle& s, Time t) override;

@@ -25,6 +25,7 @@ public:
     explicit LoserDelayShift(const sim::Params& p);
     static RuleInfo info();
     unsigned hooks() const override { return kInhibited; }
+    bool writes_weights() const override { return false; }
     void on_inhibited(SynapseHandle& s, Time t) override;
 
 private:

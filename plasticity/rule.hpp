@@ -68,6 +68,10 @@ public:
     // engine can batch its target population on the projection's actual delays
     // instead of its delay_min_ms (README, "Slice batching").
     virtual bool writes_delays() const { return true; }
+    // Whether the rule may change weights. A rule that says false lets the engine
+    // superpose the inputs its delivered hook watches (README, "Slice batching"):
+    // the node's dynamics over a slice then do not depend on the hook.
+    virtual bool writes_weights() const { return true; }
 
     // Called once per projection the rule is attached to (slot 0, 1, ...), before
     // the run: allocate per-synapse or per-neuron state here.

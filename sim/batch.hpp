@@ -17,12 +17,21 @@
 // Delay changes made by rules inside a slice are replayed in time order against
 // the slice's spikes before these are expanded, so "the delay in force at
 // emission" holds exactly. The driver is Simulation::run_batched.
+//
+// Superposition (a whole slice, no sample time inside it): for models with a
+// SliceKernel, each input's effect at the slice end t1 is summed per node in one
+// pass over the slice's inputs (two table exponentials each, sim/slice_exp.hpp),
+// without grouping them; then each node settles in one model call if a bound
+// proves it cannot fire in the slice. Only the nodes left over (the bound failed,
+// refractory, a rule watches an input, a check due) are grouped and taken input
+// by input as above. Same results up to rounding (tests/sim/test_batching.cpp).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "sim/slice_exp.hpp"
 #include "sim/slice_input.hpp"
 #include "sim/types.hpp"
 
@@ -64,6 +73,22 @@ struct BatchState {
         std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
     };
     std::vector<Run> runs;
+
+    // Superposition: per population its kernel (ok = superposable), per node its sum.
+    struct Kernel {
+        bool ok = false;
+        double kf[SliceKernel::kPorts] = {};
+        SliceExp e_m, e_p[SliceKernel::kPorts];
+    };
+    std::vector<Kernel> kernel;
+    std::vector<SliceSum> sums;        // per node (global), valid if sums[g].slice == cur
+    // Per projection: no delivered hook (0), hooks of rules that write no weights
+    // (kHooked: summed, the hooks run after settling), or that may (kSlow).
+    std::vector<std::uint8_t> hooked;
+    static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
+    bool superpose = false;            // the slice being processed is superposed
+    std::vector<Run> slow;             // scratch: the nodes left to the exact path
+    std::vector<std::uint64_t> slow_bits;  // scratch: those nodes, a bit each
 
     // Produced inside a sub-slice, replayed in time order at its end.
     struct Spike {

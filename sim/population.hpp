@@ -83,6 +83,23 @@ public:
     virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/, Time& /*next*/) {
         return false;
     }
+    // Slice superposition (sim/batch.hpp): a model whose inputs superpose
+    // linearly between spikes describes them (SliceKernel); the engine then sums a
+    // node's inputs of a whole slice [span.t0, span.t1) at t1 and asks settle() to
+    // apply the sum. settle() must prove that node i, from its last update, with
+    // inputs arriving in [sum.t_first, t1) whose positive weights are sum.w_plus,
+    // cannot reach threshold before t1 (false: change nothing, the engine takes
+    // the exact path); then move the node to t1 with the sum added and set `next`
+    // as spike_bound(i, t1, span.horizon) would. It may use span.quiet_until: the
+    // node's own evolution, without these inputs, does not reach threshold before
+    // it (the engine's check, proven by an earlier spike_bound).
+    struct SliceSpan {
+        Time t0, t1, quiet_until, horizon;
+    };
+    virtual bool slice_kernel(SliceKernel& /*k*/) const { return false; }
+    virtual bool settle(Index /*i*/, const SliceSum& /*sum*/, const SliceSpan& /*span*/, Time& /*next*/) {
+        return false;
+    }
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.
     virtual void fire(Index i, Time t) = 0;
     // Value of variable `var` of node i at time t >= last update, assuming no

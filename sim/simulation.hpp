@@ -26,6 +26,9 @@ public:
     // Slice batching (sim/batch.hpp) is on by default; off forces the
     // event-by-event loop everywhere (for comparisons). Call before run().
     void set_batching(bool on) { allow_batching_ = on; }
+    // Superposition of whole slices (sim/batch.hpp) is on by default; off takes
+    // every batched input one by one (for comparisons). Call before run().
+    void set_superposition(bool on) { allow_superposition_ = on; }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 
@@ -42,6 +45,8 @@ public:
     // Populations whose model could be batched but are not, with the reason.
     const std::vector<std::string>& batching_notes() const { return batching_notes_; }
     std::uint64_t deliveries_processed() const { return n_deliveries_; }
+    // Node updates that took a whole slice's inputs by superposition (sim/batch.hpp).
+    std::uint64_t superposed_updates() const { return n_superposed_; }
     const Network& network() const { return net_; }
     Population& population(std::size_t i) { return *net_.populations[i]; }
     const Population& population(std::size_t i) const { return *net_.populations[i]; }
@@ -118,7 +123,14 @@ private:
         else
             batch_.ring[static_cast<std::size_t>(k) & batch_.mask].push_back(in);
     }
-    void begin_slice(std::int64_t k);
+    void begin_slice(std::int64_t k, bool whole);
+    void sum_inputs(std::int64_t k);
+    void group_inputs();
+    void group_slow_inputs();
+    template <class Keep>
+    void place_inputs(Keep keep);
+    void settle_nodes();
+    void settled_hooks(BatchState::Run& r);
     void batch_interval(Time b, bool last);
     void batch_node(std::size_t run, Time b, bool last);
     void apply_input(std::uint32_t pop, Index node, const SliceInput& in);
@@ -158,13 +170,14 @@ private:
     bool running_ = false;  // inside run()
     bool replan_ = false;   // a delay below the slice width was set between runs
     bool allow_batching_ = true;
+    bool allow_superposition_ = true;
     std::vector<std::string> batching_notes_;
     Time now_ = 0.0;
     Time horizon_ = 0.0;
     std::uint32_t level_ = 0;
     Time sample_interval_ = 0.0;
     std::uint64_t next_sample_ = 0;
-    std::uint64_t n_events_ = 0, n_deliveries_ = 0;
+    std::uint64_t n_events_ = 0, n_deliveries_ = 0, n_superposed_ = 0;
     const volatile std::sig_atomic_t* stop_flag_ = nullptr;
 };
 

@@ -106,6 +106,33 @@ void Simulation::setup_batching() {
     for (const auto& P : net_.populations) ports = std::max(ports, P->ports().size());
     batch_.w_plus.assign(ports, 0.0);
     batch_.cur = slice_of(now_) - 1;
+    // Superposition: per population its kernel, with exponential tables for h.
+    batch_.kernel.assign(np, {});
+    bool any_kernel = false;
+    for (std::size_t p = 0; p < np; ++p) {
+        SliceKernel k;
+        const Population& P = *net_.populations[p];
+        if (!ok[p] || !allow_superposition_ || P.ports().size() > SliceKernel::kPorts || !P.slice_kernel(k)) continue;
+        BatchState::Kernel& K = batch_.kernel[p];
+        K.ok = any_kernel = true;
+        K.e_m = SliceExp(k.r_m, h);
+        for (std::size_t j = 0; j < SliceKernel::kPorts; ++j) {
+            K.kf[j] = k.kf[j];
+            K.e_p[j] = SliceExp(k.r[j], h);
+        }
+    }
+    if (any_kernel && np <= UINT16_MAX) {
+        SliceSum none;
+        none.slice = BatchState::kNoSlice;
+        batch_.sums.assign(n, none);
+        batch_.slow_bits.assign(n / 64 + 1, 0);
+        for (std::uint32_t p = 0; p < np; ++p)
+            for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.sums[i].pop = static_cast<std::uint16_t>(p);
+    }
+    batch_.hooked.assign(nq, 0);
+    for (std::uint32_t q = 0; q < nq; ++q)
+        for (const Attachment& a : delivered_hooks_[q])
+            batch_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
 }
 
 // A delay below the slice width was set between runs: plan again (h may shrink,
@@ -177,10 +204,10 @@ void Simulation::file_check(std::uint32_t g, Time t) {
     }
 }
 
-// Open slice k: its inputs grouped per node (per-node lists, then each node's
-// few inputs sorted by time, ties in push order) and the nodes whose check falls
-// in it. Cost O(inputs + checks), not O(nodes).
-void Simulation::begin_slice(std::int64_t k) {
+// Open slice k. A whole slice of superposable nodes: their inputs summed per
+// node (sum_inputs); otherwise grouped per node (group_inputs). Then the nodes
+// whose check falls in it. Cost O(inputs + checks), not O(nodes).
+void Simulation::begin_slice(std::int64_t k, bool whole) {
     BatchState& B = batch_;
     B.cur = k;
     B.begun = true;
@@ -212,14 +239,106 @@ void Simulation::begin_slice(std::int64_t k) {
         }
         B.far_checks.resize(keep);
     }
-    // Counting sort by node over the touched nodes only, then each node's few
-    // inputs by time (insertion sort: stable, so ties keep push order).
+    B.superpose = whole && !B.sums.empty();
+    if (B.superpose)
+        sum_inputs(k);
+    else
+        group_inputs();
+    auto& due = B.checks[slot];
+    for (const std::uint32_t g : due) {
+        if (B.nodes[g].check_slice != k || B.nodes[g].touched == k) continue;
+        if (B.superpose) {  // (touched is set at settling)
+            SliceSum& S = B.sums[g];
+            if (S.slice == k) continue;
+            S.slice = k;
+            S.flags = BatchState::kSlow;
+            S.t_first = kNever;  // no input
+        }
+        B.nodes[g].touched = k;
+        const auto o = static_cast<std::uint32_t>(B.grouped.size());
+        B.runs.push_back({g, o, o, o});
+    }
+    due.clear();
+}
+
+// Superposition: one pass over the slice's inputs, each one's effect at the
+// slice end added to its node's sum. Nodes that cannot be superposed, or whose
+// inputs a rule that writes weights watches, are marked slow and get no sum.
+void Simulation::sum_inputs(std::int64_t k) {
+    BatchState& B = batch_;
+    const Time t1 = slice_start(k + 1);
     B.runs.clear();
     const std::size_t n_in = B.active.size();
     for (std::size_t idx = 0; idx < n_in; ++idx) {
-        if (idx + 16 < n_in) __builtin_prefetch(&B.nodes[B.active[idx + 16].node]);
+        if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
         const SliceInput& in = B.active[idx];
-        const std::uint32_t g = in.node;
+        SliceSum& S = B.sums[in.node];
+        if (S.slice != k) {
+            S.slice = k;
+            S.flags = B.kernel[S.pop].ok ? 0 : BatchState::kSlow;
+            S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
+            S.t_first = in.t;
+            S.count = 0;
+            B.runs.push_back({in.node, 0, 0, 0});
+        }
+        S.flags |= B.hooked[in.q];
+        if (S.flags & BatchState::kSlow) continue;
+        const BatchState::Kernel& K = B.kernel[S.pop];
+        const double w = weight_live_[in.q] ? net_.projections[in.q].weight(in.s) : in.w;
+        const double u = t1 - in.t;
+        const double e_p = K.e_p[in.port](u), e_m = K.e_m(u);
+        S.syn[in.port] += w * e_p;
+        S.v += w * K.kf[in.port] * (e_p - e_m);
+        S.w_plus[in.port] += std::max(w, 0.0);
+        S.t_first = std::min(S.t_first, in.t);
+        ++S.count;
+    }
+}
+
+// Superposition: each summed node settles at the slice end if its model proves
+// it cannot fire in the slice; the others are left to the input-by-input path.
+void Simulation::settle_nodes() {
+    BatchState& B = batch_;
+    Population::SliceSpan span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
+    constexpr std::size_t kAhead = 8;
+    const std::size_t n = B.runs.size();
+    for (std::size_t r = 0; r < n; ++r) {
+        if (r + 2 * kAhead < n) {
+            __builtin_prefetch(&B.sums[B.runs[r + 2 * kAhead].node]);
+            __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
+        }
+        if (r + kAhead < n) {  // its sum is in cache by now: read its population
+            const std::uint32_t ahead = B.runs[r + kAhead].node, p = B.sums[ahead].pop;
+            net_.populations[p]->prefetch(ahead - node_offset_[p]);
+        }
+        const std::uint32_t g = B.runs[r].node;
+        SliceSum& S = B.sums[g];
+        BatchState::Node& N = B.nodes[g];
+        N.touched = B.cur;
+        if (S.flags & BatchState::kSlow) continue;
+        Time next = kNever;
+        span.quiet_until = N.check_slice == BatchState::kNoSlice ? kNever : N.check_time;
+        if (!net_.populations[S.pop]->settle(g - node_offset_[S.pop], S, span, next)) {
+            S.flags |= BatchState::kSlow;
+            continue;
+        }
+        if (!(S.flags & BatchState::kHooked)) N.time = span.t1;  // else after its hooks
+        n_deliveries_ += S.count;
+        n_events_ += S.count;
+        ++n_superposed_;
+        file_check(g, next);
+    }
+}
+
+// Group the slice's inputs per node: counting sort over the touched nodes.
+void Simulation::group_inputs() {
+    BatchState& B = batch_;
+    const std::int64_t k = B.cur;
+    const std::size_t n_in = B.active.size();
+    B.runs.clear();
+    for (std::size_t idx = 0; idx < n_in; ++idx) {
+        if (idx + 16 < n_in) __builtin_prefetch(&B.nodes[B.active[idx + 16].node]);
+        const std::uint32_t g = B.active[idx].node;
         if (B.nodes[g].touched != k) {
             B.nodes[g].touched = k;
             B.nodes[g].count = 0;
@@ -227,6 +346,44 @@ void Simulation::begin_slice(std::int64_t k) {
         }
         ++B.nodes[g].count;
     }
+    place_inputs([](std::uint32_t) { return true; });
+}
+
+// After settle_nodes: the nodes marked slow, and the settled ones whose hooks
+// are still to run, become the runs, with their inputs grouped. Which inputs are
+// theirs: a bit per node (a few kB, stays in cache) rather than a look at each
+// input's node record.
+void Simulation::group_slow_inputs() {
+    BatchState& B = batch_;
+    B.slow.clear();
+    bool inputs = false;
+    for (const auto& r : B.runs) {
+        if (!B.sums[r.node].flags) continue;
+        B.nodes[r.node].count = 0;
+        B.slow.push_back({r.node, 0, 0, 0});
+        if (B.sums[r.node].t_first != kNever) {  // it has inputs
+            inputs = true;
+            B.slow_bits[r.node >> 6] |= std::uint64_t{1} << (r.node & 63);
+        }
+    }
+    std::swap(B.runs, B.slow);
+    if (!inputs) {
+        B.grouped.clear();
+        return;
+    }
+    auto slow = [&](std::uint32_t g) { return ((B.slow_bits[g >> 6] >> (g & 63)) & 1) != 0; };
+    for (const SliceInput& in : B.active)
+        if (slow(in.node)) ++B.nodes[in.node].count;
+    place_inputs(slow);
+    for (const auto& r : B.runs) B.slow_bits[r.node >> 6] = 0;
+}
+
+// Runs have their input counts in nodes[].count: set their ranges, copy the kept
+// inputs there, and put each run's few inputs into time order (insertion sort:
+// stable, so ties keep push order).
+template <class Keep>
+void Simulation::place_inputs(Keep keep) {
+    BatchState& B = batch_;
     std::uint32_t pos = 0;
     for (auto& r : B.runs) {
         r.begin = r.cursor = pos;
@@ -234,8 +391,9 @@ void Simulation::begin_slice(std::int64_t k) {
         r.end = pos;
         B.nodes[r.node].count = r.begin;
     }
-    B.grouped.resize(B.active.size());
-    for (const SliceInput& in : B.active) B.grouped[B.nodes[in.node].count++] = in;
+    B.grouped.resize(pos);
+    for (const SliceInput& in : B.active)
+        if (keep(in.node)) B.grouped[B.nodes[in.node].count++] = in;
     for (const auto& r : B.runs)
         for (std::uint32_t a = r.begin + 1; a < r.end; ++a) {
             if (!(B.grouped[a].t < B.grouped[a - 1].t)) continue;
@@ -244,14 +402,6 @@ void Simulation::begin_slice(std::int64_t k) {
             for (; b > r.begin && B.grouped[b - 1].t > x.t; --b) B.grouped[b] = B.grouped[b - 1];
             B.grouped[b] = x;
         }
-    auto& due = B.checks[slot];
-    for (const std::uint32_t g : due) {
-        if (B.nodes[g].check_slice != k || B.nodes[g].touched == k) continue;
-        B.nodes[g].touched = k;
-        const auto o = static_cast<std::uint32_t>(B.grouped.size());
-        B.runs.push_back({g, o, o, o});
-    }
-    due.clear();
 }
 
 // The driver: slice after slice; within a slice, sub-slices end at sample times.
@@ -267,7 +417,12 @@ bool Simulation::run_batched(Time t_stop) {
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         if (!sample_until(now_, t_stop)) return false;
-        if (!B.begun) begin_slice(B.cur + 1);
+        if (!B.begun) {  // whole: no sample time and not the run's end inside the slice
+            const Time t1 = slice_start(B.cur + 2);
+            const bool whole = t_stop >= t1 && !(sample_interval_ > 0 &&
+                                                 static_cast<double>(next_sample_) * sample_interval_ < t1);
+            begin_slice(B.cur + 1, whole);
+        }
         const Time end = slice_start(B.cur + 1);
         Time b = std::min(end, t_stop);
         if (sample_interval_ > 0) b = std::min(b, static_cast<double>(next_sample_) * sample_interval_);
@@ -287,6 +442,10 @@ bool Simulation::run_batched(Time t_stop) {
 void Simulation::batch_interval(Time b, bool last) {
     BatchState& B = batch_;
     B.logging = true;
+    if (B.superpose) {  // a whole slice (b is its end): settle, then the rest one by one
+        settle_nodes();
+        group_slow_inputs();
+    }
     constexpr std::size_t kAhead = 8;  // prefetch distance, in nodes
     for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
         if (r + 2 * kAhead < B.runs.size()) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
@@ -301,10 +460,27 @@ void Simulation::batch_interval(Time b, bool last) {
                     if (!delivered_hooks_[in.q].empty()) net_.projections[in.q].prefetch(in.s);
                 }
         }
-        batch_node(r, b, last);
+        const std::uint32_t g = B.runs[r].node;
+        if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
+            settled_hooks(B.runs[r]);
+        else
+            batch_node(r, b, last);
     }
     B.logging = false;
     finish_interval();
+}
+
+// A node that settled a superposed slice: its inputs' delivered hooks, in time
+// order (rules that write no weights: the node's dynamics did not depend on them).
+void Simulation::settled_hooks(BatchState::Run& r) {
+    BatchState& B = batch_;
+    const Time t0 = B.nodes[r.node].time;
+    for (std::uint32_t k = r.cursor; k < r.end; ++k) {
+        const SliceInput& in = B.grouped[k];
+        run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
+    }
+    r.cursor = r.end;
+    B.nodes[r.node].time = slice_start(B.cur + 1);
 }
 
 void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {

@@ -1,6 +1,8 @@
 // Slice batching (sim/batch.hpp) must give the results of the event-by-event loop:
-// the same network is run both ways (Simulation::set_batching(false) forces the
-// loop) and compared spike by spike, sample by sample and change by change.
+// the same network is run three ways (mode 0: set_batching(false) forces the
+// loop; 1: batched, whole slices superposed; 2: batched, set_superposition(false)
+// takes every input one by one) and compared spike by spike, sample by sample
+// and change by change.
 // Differences can only come from rounding (the two paths split the exact
 // propagation at different times), so the tolerance is 1e-9 ms.
 #include <catch2/catch.hpp>
@@ -104,61 +106,105 @@ void require_same_spikes(const Spikes& a, const Spikes& b, std::uint32_t pops) {
 }  // namespace
 
 TEST_CASE("slice batching reproduces the event-by-event spike trains and samples of a LIF network") {
-    Spikes spikes[2];
-    VSampler samples[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    Spikes spikes[3];
+    VSampler samples[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(lif_network(0.4));
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_observer(&spikes[batched]);
         samples[batched].sim = &s;
         s.add_observer(&samples[batched]);
         s.set_sample_interval(0.37);  // cuts slices at odd places
         REQUIRE(s.run(300.0));
-        CHECK(s.batched(1) == (batched == 1));
-        CHECK(s.batched(2) == (batched == 1));
+        CHECK(s.batched(1) == (batched != 0));
+        CHECK(s.batched(2) == (batched != 0));
         CHECK_FALSE(s.batched(0));  // sources stay in the event loop
         if (batched) CHECK(s.slice_width() == Approx(0.4).margin(0.01));
     }
     REQUIRE(spikes[0].of(1).size() > 500);  // a network that actually fires
     REQUIRE(spikes[0].of(2).size() > 100);
     require_same_spikes(spikes[0], spikes[1], 3);
-    REQUIRE(samples[0].v.size() == samples[1].v.size());
+    require_same_spikes(spikes[0], spikes[2], 3);
     REQUIRE(samples[0].v.size() > 2000);
-    for (std::size_t i = 0; i < samples[0].v.size(); ++i) {
-        REQUIRE(samples[0].t[i] == samples[1].t[i]);
-        REQUIRE(samples[0].v[i] == Approx(samples[1].v[i]).margin(1e-9));
+    for (int m = 1; m < 3; ++m) {
+        REQUIRE(samples[0].v.size() == samples[m].v.size());
+        for (std::size_t i = 0; i < samples[0].v.size(); ++i) {
+            REQUIRE(samples[0].t[i] == samples[m].t[i]);
+            REQUIRE(samples[0].v[i] == Approx(samples[m].v[i]).margin(1e-9));
+        }
     }
+}
+
+TEST_CASE("superposed slices reproduce the event-by-event spike trains and samples; cut slices are not superposed") {
+    Spikes spikes[3];
+    VSampler samples[3];
+    std::uint64_t superposed[3] = {};
+    for (int mode = 0; mode < 3; ++mode) {
+        sim::Simulation s(lif_network(0.4));
+        s.set_batching(mode != 0);
+        s.set_superposition(mode == 1);
+        s.add_observer(&spikes[mode]);
+        samples[mode].sim = &s;
+        s.add_observer(&samples[mode]);
+        s.set_sample_interval(2.1);  // most slices are whole
+        REQUIRE(s.run(300.0));
+        superposed[mode] = s.superposed_updates();
+    }
+    CHECK(superposed[0] == 0);
+    CHECK(superposed[1] > 10000);
+    CHECK(superposed[2] == 0);
+    REQUIRE(spikes[0].of(1).size() > 500);
+    require_same_spikes(spikes[0], spikes[1], 3);
+    require_same_spikes(spikes[0], spikes[2], 3);
+    REQUIRE(samples[0].v.size() > 300);
+    for (int m = 1; m < 3; ++m) {
+        REQUIRE(samples[0].v.size() == samples[m].v.size());
+        for (std::size_t i = 0; i < samples[0].v.size(); ++i)
+            REQUIRE(samples[0].v[i] == Approx(samples[m].v[i]).margin(1e-9));
+    }
+    // Samples every 0.37 ms cut every 0.4 ms slice: none is superposed.
+    sim::Simulation s(lif_network(0.4));
+    s.set_sample_interval(0.37);
+    REQUIRE(s.run(20.0));
+    CHECK(s.superposed_updates() == 0);
 }
 
 TEST_CASE("slice batching with delay_shift_stdp: the same changes at the same times, spikes expanded with the delay in force") {
     // Rules move E->E delays within [0.4, 6] ms; the slices are 0.4 ms wide, so
     // many changes fall in the same slice as a spike of the changed synapse's source.
     const sim::DelayBounds bounds{0.4, 6.0, sim::BoundPolicy::Clamp};
-    Spikes spikes[2];
-    ChangeLog changes[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    Spikes spikes[3];
+    ChangeLog changes[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(lif_network(0.4, bounds));
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.3}, {"window_ms", 8.0}})), {2});
         s.add_observer(&spikes[batched]);
         s.add_observer(&changes[batched]);
         REQUIRE(s.run(250.0));
-        CHECK(s.batched(1) == (batched == 1));
+        CHECK(s.batched(1) == (batched != 0));
+        // A delay-only rule's delivered hooks run after superposition.
+        CHECK((s.superposed_updates() > 10000) == (batched == 1));
     }
     require_same_spikes(spikes[0], spikes[1], 3);
+    require_same_spikes(spikes[0], spikes[2], 3);
     const auto& a = changes[0].changes;
-    const auto& b = changes[1].changes;
     REQUIRE(a.size() > 1000);
-    REQUIRE(a.size() == b.size());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        INFO("change " << i);
-        REQUIRE(a[i].synapse == b[i].synapse);
-        REQUIRE(std::abs(a[i].t - b[i].t) < 1e-9);
-        REQUIRE(a[i].new_value == Approx(b[i].new_value).margin(1e-9));
-        REQUIRE(a[i].old_value == Approx(b[i].old_value).margin(1e-9));
+    for (int m = 1; m < 3; ++m) {
+        const auto& b = changes[m].changes;
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            INFO("mode " << m << " change " << i);
+            REQUIRE(a[i].synapse == b[i].synapse);
+            REQUIRE(std::abs(a[i].t - b[i].t) < 1e-9);
+            REQUIRE(a[i].new_value == Approx(b[i].new_value).margin(1e-9));
+            REQUIRE(a[i].old_value == Approx(b[i].old_value).margin(1e-9));
+        }
+        // Reported in time order, as the event loop reports them.
+        for (std::size_t i = 1; i < b.size(); ++i) REQUIRE(b[i - 1].t <= b[i].t);
     }
-    // Reported in time order, as the event loop reports them.
-    for (std::size_t i = 1; i < b.size(); ++i) REQUIRE(b[i - 1].t <= b[i].t);
 }
 
 TEST_CASE("batched spikes reach event-loop nodes with zero delay, and a run can be split") {
@@ -234,13 +280,14 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
 }
 
 TEST_CASE("a delay set below the slice width between runs re-plans the slices, pending spikes kept") {
-    Spikes spikes[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    Spikes spikes[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(lif_network(0.4));
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_observer(&spikes[batched]);
         REQUIRE(s.run(50.3));  // stops inside a slice, spikes in flight
-        CHECK(s.batched(1) == (batched == 1));
+        CHECK(s.batched(1) == (batched != 0));
         for (sim::Index k = 0; k < 40; ++k) s.set_delay(2, k, 0.05, "test");
         REQUIRE(s.run(120.0));
         if (batched) {
@@ -250,10 +297,11 @@ TEST_CASE("a delay set below the slice width between runs re-plans the slices, p
         s.set_delay(2, 0, 0.001, "test");  // too short for slices: E leaves batching
         REQUIRE(s.run(200.0));
         CHECK_FALSE(s.batched(1));
-        CHECK(s.batched(2) == (batched == 1));
+        CHECK(s.batched(2) == (batched != 0));
     }
     REQUIRE(spikes[0].of(1).size() > 300);
     require_same_spikes(spikes[0], spikes[1], 3);
+    require_same_spikes(spikes[0], spikes[2], 3);
 }
 
 TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay leaves with the old delay") {
@@ -276,26 +324,28 @@ TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay 
                                      sim::DelayBounds{1.0, 6.0, sim::BoundPolicy::Clamp}, sim::InflightPolicy::Keep, 1, 1);
         return net;
     };
-    std::vector<delaysim::testing::ArrivalProbe::Arrival> arrivals[2];
-    Spikes spikes[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    std::vector<delaysim::testing::ArrivalProbe::Arrival> arrivals[3];
+    Spikes spikes[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(build());
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.5}, {"window_ms", 10.0}})), {2});
         s.add_rule(std::make_unique<delaysim::testing::ArrivalProbe>(&arrivals[batched]), {2});
         s.add_observer(&spikes[batched]);
         s.set_sample_interval(0.0);
         REQUIRE(s.run(30.0));
-        CHECK(s.batched(1) == (batched == 1));
+        CHECK(s.batched(1) == (batched != 0));
         if (batched) CHECK(s.slice_width() == 0.5);
     }
     require_same_spikes(spikes[0], spikes[1], 3);
+    require_same_spikes(spikes[0], spikes[2], 3);
     const auto a = spikes[1].of(1), b = spikes[1].of(2);
     REQUIRE(a.size() == 2);
     REQUIRE(b.size() == 1);
     REQUIRE(std::floor(a[1].t / 0.5) == std::floor(b[0].t / 0.5));  // the same slice
     REQUIRE(a[1].t < b[0].t);
-    for (int m = 0; m < 2; ++m) {
+    for (int m = 0; m < 3; ++m) {
         REQUIRE(arrivals[m].size() == 2);
         CHECK(arrivals[m][0].t == Approx(a[0].t + 1.0).margin(1e-12));
         CHECK(arrivals[m][1].t == Approx(a[1].t + 1.0).margin(1e-12));  // the old delay
@@ -306,50 +356,56 @@ TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay 
 TEST_CASE("inputs and checks beyond the slice ring are kept and come back in time") {
     // A delay far beyond the ring (it spans ~6 ms here) sends inputs to the far
     // list; a drive above rheobase puts checks (next spike bounds) beyond it too.
-    Spikes spikes[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    Spikes spikes[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Network net = lif_network(0.4);
         net.populations[2] = make_population("lif_exp", "I", 100, reals({{"I_e_pA", 380.0}}));
         // Q has no input: its checks (~10 ms ahead after each spike) wait in the far list.
         net.populations.push_back(make_population("lif_exp", "Q", 5, reals({{"I_e_pA", 380.0}})));
         sim::Simulation s(std::move(net));
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_observer(&spikes[batched]);
         REQUIRE(s.run(20.0));
         for (sim::Index k = 0; k < s.projection(2).size(); k += 3) s.set_delay(2, k, 37.3 + 1e-3 * static_cast<double>(k % 997), "test");
         REQUIRE(s.run(150.0));
-        CHECK(s.batched(1) == (batched == 1));
-        CHECK(s.batched(3) == (batched == 1));
+        CHECK(s.batched(1) == (batched != 0));
+        CHECK(s.batched(3) == (batched != 0));
     }
     REQUIRE(spikes[0].of(2).size() > 100);
     REQUIRE(spikes[0].of(3).size() >= 10);
     require_same_spikes(spikes[0], spikes[1], 4);
+    require_same_spikes(spikes[0], spikes[2], 4);
 }
 
 TEST_CASE("slice batching with stdp_weight: weight-only rules keep batching on the actual delays, same results") {
-    Spikes spikes[2];
-    ChangeLog changes[2];
-    for (int batched = 0; batched < 2; ++batched) {
+    Spikes spikes[3];
+    ChangeLog changes[3];
+    for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(lif_network(0.4));  // default bounds: delay_min_ms = 0
-        s.set_batching(batched == 1);
+        s.set_batching(batched != 0);
+        s.set_superposition(batched == 1);
         s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 60.0}})), {2});
         s.add_observer(&spikes[batched]);
         s.add_observer(&changes[batched]);
         // A weight potentiated by a spike must be the one a later input of the same
         // slice delivers (this test found the engine reading it before the spike).
         REQUIRE(s.run(200.0));
-        CHECK(s.batched(1) == (batched == 1));  // stdp_weight never writes delays
+        CHECK(s.batched(1) == (batched != 0));  // stdp_weight never writes delays
     }
     const auto& a = changes[0].changes;
     require_same_spikes(spikes[0], spikes[1], 3);
-    const auto& b = changes[1].changes;
+    require_same_spikes(spikes[0], spikes[2], 3);
     REQUIRE(a.size() > 1000);
-    REQUIRE(a.size() == b.size());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        INFO("change " << i);
-        REQUIRE(a[i].variable == sim::SynapseVariable::Weight);
-        REQUIRE(a[i].synapse == b[i].synapse);
-        REQUIRE(std::abs(a[i].t - b[i].t) < 1e-9);
-        REQUIRE(a[i].new_value == Approx(b[i].new_value).margin(1e-9));
+    for (int m = 1; m < 3; ++m) {
+        const auto& b = changes[m].changes;
+        REQUIRE(a.size() == b.size());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            INFO("mode " << m << " change " << i);
+            REQUIRE(a[i].variable == sim::SynapseVariable::Weight);
+            REQUIRE(a[i].synapse == b[i].synapse);
+            REQUIRE(std::abs(a[i].t - b[i].t) < 1e-9);
+            REQUIRE(a[i].new_value == Approx(b[i].new_value).margin(1e-9));
+        }
     }
 }
