@@ -40,7 +40,7 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
       v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
       tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_),
       r_m_(1.0 / tau_m_), r_ex_(1.0 / tau_ex_), r_in_(1.0 / tau_in_), kf_ex_(1.0 / (c_m_ * (r_m_ - r_ex_))),
-      kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))), r_max_(std::max({r_m_, r_ex_, r_in_})) {
+      kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))) {
     if (!(v_reset_ < v_th_))
         throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'", p.where("V_reset_mV"));
     for (const char* key : {"tau_syn_ex_ms", "tau_syn_in_ms"})
@@ -214,16 +214,24 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     State s1 = free_step(s, t1);
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
-    if (span.quiet_until >= t1 && r_max_ * u < 0.5) {  // backwards from V_free(t1)
+    if (span.quiet_until >= t1) {  // backwards from V_free(t1)
+        // A decaying term's slope, u ms earlier, was e^{r u} times larger:
+        // e^x <= 1/(1 - x) for x < 1; beyond 0.5 the exponential itself.
+        auto fall = [u](double c, double r) {
+            if (!(c > 0.0)) return 0.0;
+            const double x = r * u;
+            return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
+        };
         const Terms c = terms(s1);
-        const double fall = std::max(c.a * r_m_, 0.0) + std::max(c.k_ex * r_ex_, 0.0) + std::max(c.k_in * r_in_, 0.0);
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
-        safe = s1.v + u * fall / (1.0 - r_max_ * u) + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+        const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
+        safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
-        // The forward bound from an old update is loose: once more from the first arrival.
-        if (!(s.t < sum.t_first)) return false;
+        // The forward bound from an old update is loose: once more from the first
+        // arrival, if the engine's check excludes a free crossing before it.
+        if (!(s.t < sum.t_first) || !(span.quiet_until > sum.t_first)) return false;
         s = free_evolution(s, sum.t_first);
         if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
     }

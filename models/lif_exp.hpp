@@ -24,9 +24,9 @@
 // (sim/slice_input.hpp), if no spike in the slice. Inputs arrive after t_first, so
 // they add at most W+ min((t1 - t_first)/C_m, psi_peak); the free part is bounded
 // by the forward bound above or, when the engine's check already excludes a free
-// crossing before t1, backwards from V(t1): going back u <= t1 - t_first, each
-// term's slope grows at most by e^{r u} <= 1/(1 - r_max u), so
-//   V_free(t) <= V_free(t1) + u sum_j max(r_j c_j(t1), 0) / (1 - r_max u).
+// crossing before t1, backwards from V(t1): going back u <= t1 - t_first, term j's
+// slope grows by e^{r_j u} (<= 1/(1 - r_j u) for r_j u < 1), so with its amplitude c_j(t1)
+//   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j u}.
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
 // there, at most 4 links) before the engine pays for an exact search.
 #pragma once
@@ -97,7 +97,7 @@ private:
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
     // (every delivery) then multiplies instead of dividing.
-    double r_m_, r_ex_, r_in_, kf_ex_, kf_in_, r_max_;
+    double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
     std::vector<State> state_;
     double table_span_ = 0.0;  // slice width the tables were built for
