@@ -51,18 +51,21 @@ struct BatchState {
     // Per global node, in one record: large populations touch a node's fields
     // together, and separate arrays would cost one cache miss each.
     struct Node {
-        std::int64_t touched;      // slice the node got a run in
-        std::int64_t check_slice;  // slice of its check; kNoSlice if none
-        Time check_time;           // its check: no spike before (without new input)
-        Time time;                 // time of its last update
-        std::uint32_t count;       // begin_slice scratch: inputs, then write position
-        std::uint32_t pop;         // population
-        std::uint8_t far;          // listed in far_checks
+        std::int64_t touched;  // slice the node got a run in
+        Time check_time;       // its check: no spike before it without new input; kNever: none
+        Time time;             // time of its last update
+        std::uint32_t count;   // scratch of grouping: inputs, then write position
+        std::uint32_t pop;     // population
     };
     std::vector<Node> nodes;
-    // Checks: calendar of node ids per slice (valid if the node's check_slice matches).
-    std::vector<std::vector<std::uint32_t>> checks;
-    std::vector<std::uint32_t> far_checks;
+    // Checks: per block of 16 nodes, and per group of 64 blocks, a time <= their
+    // earliest check (exact after a scan, lowered by every filing). A slice scans
+    // the groups and blocks whose time falls in it: O(nodes / 1024) per slice plus
+    // the due blocks, and filing a check is two stores (a calendar of slices cost
+    // a push per filing, most of them stale by their slice, since nodes that get
+    // inputs file again).
+    std::vector<Time> block_min, group_min;
+    static constexpr unsigned kBlockBits = 4, kGroupBits = 6;  // 16 nodes, 64 blocks
 
     // The slice being processed.
     std::int64_t cur = kNoSlice;

@@ -137,6 +137,8 @@ private:
     Time fire_crossings(std::uint32_t g, Time b, bool inclusive);
     void batch_fire(std::uint32_t g, Time t);
     void file_check(std::uint32_t g, Time t);
+    void add_check_run(std::uint32_t g);
+    void due_checks(std::int64_t k);
     void finish_interval();
 
     Network net_;

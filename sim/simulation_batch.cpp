@@ -15,6 +15,7 @@ namespace {
 constexpr Time kMinSlice = 0.01;   // ms
 constexpr Time kMaxSlice = 0.5;    // ms: wider slices loosen the no-spike bound
 constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
+constexpr double kMinSumDensity = 0.05;  // inputs per node in a slice, to superpose it
 
 }  // namespace
 
@@ -96,10 +97,11 @@ void Simulation::setup_batching() {
     std::size_t slots = 16;
     while (slots < kMaxSlots && static_cast<double>(slots) * h < span + 2.0 * h) slots *= 2;
     batch_.ring.assign(slots, {});
-    batch_.checks.assign(slots, {});
     batch_.mask = slots - 1;
     const std::size_t n = node_offset_[np];
-    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, BatchState::kNoSlice, kNever, now_, 0, 0, 0});
+    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, kNever, now_, 0, 0});
+    batch_.block_min.assign((n >> BatchState::kBlockBits) + 1, kNever);
+    batch_.group_min.assign((batch_.block_min.size() >> BatchState::kGroupBits) + 1, kNever);
     for (std::uint32_t p = 0; p < np; ++p)
         for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.nodes[i].pop = p;
     std::size_t ports = 0;
@@ -177,36 +179,67 @@ void Simulation::start_batched_run() {
 
 void Simulation::file_check(std::uint32_t g, Time t) {
     BatchState& B = batch_;
-    if (!(t < horizon_)) {
-        B.nodes[g].check_slice = BatchState::kNoSlice;
-        return;
+    BatchState::Node& N = B.nodes[g];
+    N.check_time = t < horizon_ ? t : kNever;
+    if (!(t < horizon_)) return;
+    const std::size_t b = g >> BatchState::kBlockBits;
+    B.block_min[b] = std::min(B.block_min[b], t);
+    B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
+    // Inside the slice being processed (after a sample point, or at a new run).
+    if (B.begun && t < slice_start(B.cur + 1) && N.touched != B.cur) add_check_run(g);
+}
+
+// Node g's check falls in the slice being processed and it has no input there: a
+// run of its own (no inputs: the exact path, which fires what the check finds).
+void Simulation::add_check_run(std::uint32_t g) {
+    BatchState& B = batch_;
+    B.nodes[g].touched = B.cur;
+    if (B.superpose) {
+        SliceSum& S = B.sums[g];
+        S.slice = B.cur;
+        S.flags = BatchState::kSlow;
+        S.t_first = kNever;  // no input
     }
-    std::int64_t k = slice_of(t);
-    B.nodes[g].check_time = t;
-    if (k <= B.cur) {  // inside the slice being processed (after a sample point, or a new run)
-        k = B.cur;
-        B.nodes[g].check_slice = k;
-        if (B.begun && B.nodes[g].touched != k) {
-            B.nodes[g].touched = k;
-            const auto o = static_cast<std::uint32_t>(B.grouped.size());
-            B.runs.push_back({g, o, o, o});
+    const auto o = static_cast<std::uint32_t>(B.grouped.size());
+    B.runs.push_back({g, o, o, o});
+}
+
+// The nodes whose check falls in slice k (before t1) and that have no input in
+// it; each scanned block's time is made exact again, without them (they file anew).
+void Simulation::due_checks(std::int64_t k) {
+    BatchState& B = batch_;
+    const Time t1 = slice_start(k + 1);
+    const std::size_t n = B.nodes.size(), nb = B.block_min.size();
+    for (std::size_t grp = 0; grp < B.group_min.size(); ++grp) {
+        if (!(B.group_min[grp] < t1)) continue;
+        Time gm = kNever;
+        const std::size_t b1 = std::min(nb, (grp + 1) << BatchState::kGroupBits);
+        for (std::size_t b = grp << BatchState::kGroupBits; b < b1; ++b) {
+            if (!(B.block_min[b] < t1)) {
+                gm = std::min(gm, B.block_min[b]);
+                continue;
+            }
+            Time m = kNever;
+            const std::size_t g1 = std::min(n, (b + 1) << BatchState::kBlockBits);
+            for (std::size_t g = b << BatchState::kBlockBits; g < g1; ++g) {
+                const Time c = B.nodes[g].check_time;
+                if (!(c < t1)) {
+                    m = std::min(m, c);
+                    continue;
+                }
+                const bool has_run = B.superpose ? B.sums[g].slice == k : B.nodes[g].touched == k;
+                if (!has_run) add_check_run(static_cast<std::uint32_t>(g));
+            }
+            B.block_min[b] = m;
+            gm = std::min(gm, m);
         }
-        return;
-    }
-    B.nodes[g].check_slice = k;
-    if (k - B.cur > static_cast<std::int64_t>(B.mask)) {
-        if (!B.nodes[g].far) {
-            B.far_checks.push_back(g);
-            B.nodes[g].far = 1;
-        }
-    } else {
-        B.checks[static_cast<std::size_t>(k) & B.mask].push_back(g);
+        B.group_min[grp] = gm;
     }
 }
 
 // Open slice k. A whole slice of superposable nodes: their inputs summed per
 // node (sum_inputs); otherwise grouped per node (group_inputs). Then the nodes
-// whose check falls in it. Cost O(inputs + checks), not O(nodes).
+// whose check falls in it. Cost O(inputs + nodes/64 + due blocks).
 void Simulation::begin_slice(std::int64_t k, bool whole) {
     BatchState& B = batch_;
     B.cur = k;
@@ -214,7 +247,7 @@ void Simulation::begin_slice(std::int64_t k, bool whole) {
     const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
     B.active.clear();
     std::swap(B.active, B.ring[slot]);
-    if (slot == 0) {  // a turn of the ring: bring far inputs and checks closer
+    if (slot == 0) {  // a turn of the ring: bring far inputs closer
         const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
         std::vector<SliceInput> far;
         far.swap(B.far);
@@ -227,38 +260,16 @@ void Simulation::begin_slice(std::int64_t k, bool whole) {
             else
                 B.far.push_back(in);
         }
-        std::size_t keep = 0;
-        for (const std::uint32_t g : B.far_checks) {
-            const std::int64_t s = B.nodes[g].check_slice;
-            if (s != BatchState::kNoSlice && s > reach) {
-                B.far_checks[keep++] = g;
-                continue;
-            }
-            B.nodes[g].far = 0;
-            if (s != BatchState::kNoSlice && s >= k) B.checks[static_cast<std::size_t>(s) & B.mask].push_back(g);
-        }
-        B.far_checks.resize(keep);
     }
-    B.superpose = whole && !B.sums.empty();
+    // Superposition pays a sum per node in a second array: in slices where few
+    // nodes get any input (sparse activity in large populations, where each node
+    // visit is a cache miss) the input-by-input path is cheaper.
+    B.superpose = whole && !B.sums.empty() && B.active.size() >= kMinSumDensity * B.nodes.size();
     if (B.superpose)
         sum_inputs(k);
     else
         group_inputs();
-    auto& due = B.checks[slot];
-    for (const std::uint32_t g : due) {
-        if (B.nodes[g].check_slice != k || B.nodes[g].touched == k) continue;
-        if (B.superpose) {  // (touched is set at settling)
-            SliceSum& S = B.sums[g];
-            if (S.slice == k) continue;
-            S.slice = k;
-            S.flags = BatchState::kSlow;
-            S.t_first = kNever;  // no input
-        }
-        B.nodes[g].touched = k;
-        const auto o = static_cast<std::uint32_t>(B.grouped.size());
-        B.runs.push_back({g, o, o, o});
-    }
-    due.clear();
+    due_checks(k);
 }
 
 // Superposition: one pass over the slice's inputs, each one's effect at the
@@ -317,7 +328,7 @@ void Simulation::settle_nodes() {
         N.touched = B.cur;
         if (S.flags & BatchState::kSlow) continue;
         Time next = kNever;
-        span.quiet_until = N.check_slice == BatchState::kNoSlice ? kNever : N.check_time;
+        span.quiet_until = N.check_time;
         if (!net_.populations[S.pop]->settle(g - node_offset_[S.pop], S, span, next)) {
             S.flags |= BatchState::kSlow;
             continue;
@@ -510,7 +521,7 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         end = r.cursor;
         while (end < r.end && B.grouped[end].t < b) ++end;
     }
-    const bool check_due = B.nodes[g].check_slice == B.cur && (last || B.nodes[g].check_time < b);
+    const bool check_due = B.nodes[g].check_time < (last ? slice_start(B.cur + 1) : b);
     if (end == r.cursor && !check_due) return;
     const std::uint32_t pop = batch_.nodes[g].pop;
     const Index node = g - node_offset_[pop];
@@ -528,7 +539,7 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
             hooked = hooked || !delivered_hooks_[in.q].empty();
         }
         const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
-        bool fast = B.nodes[g].check_slice == BatchState::kNoSlice || B.nodes[g].check_time > t_first;
+        bool fast = B.nodes[g].check_time > t_first;
         Time next = kNever;
         if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, horizon_, next)) {
             B.nodes[g].time = t_last;
