@@ -157,6 +157,16 @@ TEST_CASE("run reports slice batching, and simulation.batching = false turns it 
     CHECK(bad.code == 2);
     CHECK_THAT(bad.err, Catch::Contains("batching"));
     CHECK_FALSE(fs::exists(cwd / "bad.h5"));
+    // Superposition: reported when used (slices without a sample time inside),
+    // off with simulation.superposition = false, same spikes.
+    const std::string sparse = "--set simulation.t_stop_ms=100 --set record.interval_ms=10";
+    const Result sup = run("run '" + config + "' -o sup.h5 " + sparse, cwd);
+    REQUIRE(sup.code == 0);
+    CHECK_THAT(sup.err, Catch::Contains("node updates took a whole slice's inputs at once"));
+    const Result nosup = run("run '" + config + "' -o nosup.h5 " + sparse + " --set simulation.superposition=false", cwd);
+    REQUIRE(nosup.code == 0);
+    CHECK_THAT(nosup.err, !Catch::Contains("superposition"));
+    CHECK(spikes(sup.err).substr(0, spikes(sup.err).find(" spikes")) == spikes(nosup.err).substr(0, spikes(nosup.err).find(" spikes")));
 }
 
 TEST_CASE("validate, list, --help, --version and bad arguments", "[cli]") {

@@ -73,6 +73,9 @@ int run(const Args& a, std::ostream& err, const volatile std::sig_atomic_t* stop
         for (std::size_t p = 0; p < sim->network().populations.size(); ++p)
             if (sim->batched(p)) err << ' ' << sim->population(p).name();
         err << '\n';
+        if (sim->superposed_updates() > 0)
+            err << "delaysim: " << sim->superposed_updates()
+                << " node updates took a whole slice's inputs at once (superposition)\n";
     }
     if (!a.quiet)
         for (const std::string& note : sim->batching_notes()) err << "delaysim: note: " << note << '\n';

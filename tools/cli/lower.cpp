@@ -165,6 +165,7 @@ Lowered lower(const ConfigSpec& spec) {
     inflight_policy(s.inflight, "[simulation]");
     out.t_stop = s.t_stop_ms.value;
     out.batching = s.batching;
+    out.superposition = s.superposition;
     out.seed = s.seed.value;
     std::set<std::string> names;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
@@ -186,6 +187,7 @@ Lowered lower(const ConfigSpec& spec) {
 std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered) {
     auto sim = std::make_unique<sim::Simulation>(std::move(lowered.network));
     sim->set_batching(lowered.batching);
+    sim->set_superposition(lowered.superposition);
     for (LoweredRule& r : lowered.rules) sim->add_rule(std::move(r.rule), std::move(r.projections));
     lowered.rules.clear();
     sim->set_sample_interval(lowered.record.interval);

@@ -30,6 +30,7 @@ struct Lowered {
     sim::Time t_stop = 0.0;
     std::uint64_t seed = 0;
     bool batching = true;
+    bool superposition = true;
 };
 
 Lowered lower(const ConfigSpec& spec);

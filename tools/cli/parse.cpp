@@ -20,13 +20,14 @@ std::vector<const toml::table*> table_array(TableReader& r, std::string_view key
 
 SimulationSpec parse_simulation(TableReader& r) {
     SimulationSpec s;
-    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching"});
+    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching", "superposition"});
     s.where = r.where();
     s.t_stop_ms = r.required(r.real("t_stop_ms"), "t_stop_ms");
     if (auto v = r.count("seed")) s.seed = *v;
     s.output = r.string("output");
     if (auto v = r.string("inflight")) s.inflight = *v;
     if (auto v = r.boolean("batching")) s.batching = v->value;
+    if (auto v = r.boolean("superposition")) s.superposition = v->value;
     return s;
 }
 

@@ -29,6 +29,7 @@ struct SimulationSpec {
     std::optional<Located<std::string>> output;
     Located<std::string> inflight{"keep", {}};
     bool batching = true;
+    bool superposition = true;
     SourceLocation where;
 };
 
