@@ -120,8 +120,13 @@ private:
         if (k <= batch_.cur) k = batch_.cur + 1;
         if (k - batch_.cur > static_cast<std::int64_t>(batch_.mask)) [[unlikely]]
             batch_.far.push_back(in);
-        else
-            batch_.ring[static_cast<std::size_t>(k) & batch_.mask].push_back(in);
+        else {
+            auto& slot = batch_.ring[static_cast<std::size_t>(k) & batch_.mask];
+            slot.push_back(in);
+            // The slot's next line, for writing: a slot gets an input every ~100
+            // writes of a fan-out, so its tail is out of cache by then.
+            __builtin_prefetch(slot.data() + slot.size() + 2, 1);
+        }
     }
     void begin_slice(std::int64_t k, bool whole);
     void sum_inputs(std::int64_t k);
