@@ -81,7 +81,7 @@ struct BatchState {
     struct Kernel {
         bool ok = false;
         double kf[SliceKernel::kPorts] = {};
-        SliceExp e_m, e_p[SliceKernel::kPorts];
+        SliceExp2 e[SliceKernel::kPorts];  // per port: (e^{-r_p u}, e^{-r_m u})
     };
     std::vector<Kernel> kernel;
     std::vector<SliceSum> sums;        // per node (global), valid if sums[g].slice == cur

@@ -117,10 +117,9 @@ void Simulation::setup_batching() {
         if (!ok[p] || !allow_superposition_ || P.ports().size() > SliceKernel::kPorts || !P.slice_kernel(k)) continue;
         BatchState::Kernel& K = batch_.kernel[p];
         K.ok = any_kernel = true;
-        K.e_m = SliceExp(k.r_m, h);
         for (std::size_t j = 0; j < SliceKernel::kPorts; ++j) {
             K.kf[j] = k.kf[j];
-            K.e_p[j] = SliceExp(k.r[j], h);
+            K.e[j] = SliceExp2(k.r[j], k.r_m, h);
         }
     }
     if (any_kernel && np <= UINT16_MAX) {
@@ -297,7 +296,8 @@ void Simulation::sum_inputs(std::int64_t k) {
         const BatchState::Kernel& K = B.kernel[S.pop];
         const double w = weight_live_[in.q] ? net_.projections[in.q].weight(in.s) : in.w;
         const double u = t1 - in.t;
-        const double e_p = K.e_p[in.port](u), e_m = K.e_m(u);
+        double e_p, e_m;
+        K.e[in.port](u, e_p, e_m);
         S.syn[in.port] += w * e_p;
         S.v += w * K.kf[in.port] * (e_p - e_m);
         S.w_plus[in.port] += std::max(w, 0.0);

@@ -14,8 +14,10 @@ namespace delaysim::sim {
 class SliceExp {
 public:
     SliceExp() = default;
-    SliceExp(double rate, double span) : r_(rate) {
-        const double steps = std::ceil(64.0 * rate * span);
+    // `step_rate`: build the table for this rate's step (>= rate), so that two
+    // tables share their index (SliceExp2).
+    SliceExp(double rate, double span, double step_rate = 0.0) : r_(rate) {
+        const double steps = std::ceil(64.0 * std::max(rate, step_rate) * span);
         if (!(steps <= kMaxSteps) || !(span > 0.0)) return;  // too steep: std::exp
         n_ = std::max(1, static_cast<int>(steps));
         d_ = span / n_;
@@ -29,18 +31,50 @@ public:
         if (!(f > -1.0 && f < n_ + 1.0)) [[unlikely]]
             return std::exp(-r_ * u);  // also: no table
         const int j = static_cast<int>(f);  // truncation: 0 for f in (-1, 0)
-        const double x = -r_ * (u - j * d_);  // |x| <= r d (a hair more just below 0)
+        return at(j, u - j * d_);
+    }
+    // Given the step: e^{-r u} for u = j d + rho (j in the table).
+    double at(int j, double rho) const {
+        const double x = -r_ * rho;  // |x| <= r d (a hair more just below 0)
         const double x2 = x * x, x4 = x2 * x2;  // Estrin: a short dependency chain
         const double p = ((1.0 + x) + x2 * (1.0 / 2 + x * (1.0 / 6))) +
                          x4 * ((1.0 / 24 + x * (1.0 / 120)) + x2 * (1.0 / 720));
         return table_[static_cast<std::size_t>(j)] * p;
     }
+    double rate() const { return r_; }
+    double step() const { return d_; }
+    double inv_step() const { return inv_d_; }
+    int steps() const { return n_; }
 
 private:
     static constexpr double kMaxSteps = 4096;
     double r_ = 0.0, d_ = 0.0, inv_d_ = 0.0;
     int n_ = -3;  // f < n_ + 1 fails without a table
     std::vector<double> table_;
+};
+
+// Two exponentials of one argument, e^{-r1 u} and e^{-r2 u}, on one table step:
+// the index and remainder are computed once (superposition needs both per input).
+class SliceExp2 {
+public:
+    SliceExp2() = default;
+    SliceExp2(double r1, double r2, double span)
+        : e1_(r1, span, std::max(r1, r2)), e2_(r2, span, std::max(r1, r2)) {}
+    void operator()(double u, double& x1, double& x2) const {
+        const double f = u * e1_.inv_step();
+        if (!(f > -1.0 && f < e1_.steps() + 1.0)) [[unlikely]] {
+            x1 = e1_(u);
+            x2 = e2_(u);
+            return;
+        }
+        const int j = static_cast<int>(f);
+        const double rho = u - j * e1_.step();
+        x1 = e1_.at(j, rho);
+        x2 = e2_.at(j, rho);
+    }
+
+private:
+    SliceExp e1_, e2_;
 };
 
 }  // namespace delaysim::sim
