@@ -190,9 +190,10 @@ LifExp::State LifExp::free_step(const State& s, sim::Time t) {
     out.t = t;
     if (x == 0.0) return out;
     const Terms c = terms(s);
-    const double e_ex = exp_ex_(x);
+    double e_ex, e_m;
+    exp_ex_m_(x, e_ex, e_m);
     const double e_in = tau_in_ == tau_ex_ ? e_ex : exp_in_(x);
-    out.v = v_inf_ + c.a * exp_m_(x) + c.k_ex * e_ex + c.k_in * e_in;
+    out.v = v_inf_ + c.a * e_m + c.k_ex * e_ex + c.k_in * e_in;
     out.i_ex = s.i_ex * e_ex;
     out.i_in = s.i_in * e_in;
     return out;
@@ -202,8 +203,7 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     const sim::Time t1 = span.t1;
     if (const double h = t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
         table_span_ = h;
-        exp_m_ = sim::SliceExp(r_m_, kStepSlices * h);
-        exp_ex_ = sim::SliceExp(r_ex_, kStepSlices * h);
+        exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
     }
     State s = state_[i];

@@ -101,7 +101,8 @@ private:
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
     std::vector<State> state_;
     double table_span_ = 0.0;  // slice width the tables were built for
-    sim::SliceExp exp_m_, exp_ex_, exp_in_;
+    sim::SliceExp2 exp_ex_m_;
+    sim::SliceExp exp_in_;
 };
 
 }  // namespace delaysim::models
