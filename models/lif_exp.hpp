@@ -54,7 +54,10 @@ public:
     sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     bool batchable() const override { return true; }
     sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) override;
-    void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
+    void prefetch(sim::Index i) const override {  // a 40-byte state may straddle two lines
+        __builtin_prefetch(&state_[i]);
+        __builtin_prefetch(reinterpret_cast<const char*>(&state_[i]) + sizeof(State) - 1);
+    }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
     bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) override;
     bool slice_kernel(sim::SliceKernel& k) const override;
