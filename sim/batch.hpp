@@ -7,8 +7,9 @@
 // can be processed one after another, each through its own inputs in time order,
 // without a central queue: deliveries go into one flat vector per future slice
 // (a ring), and each node keeps a "check" (a time before which it provably does
-// not spike, Population::spike_bound) in a calendar of slices instead of an
-// entry in a priority queue. Times stay continuous; only the bookkeeping is sliced.
+// not spike, Population::spike_bound) in its record, found by a scan of block
+// minima per slice, instead of an entry in a priority queue. Times stay
+// continuous; only the bookkeeping is sliced.
 //
 // Results are those of the event-by-event loop (Simulation::main_until) up to
 // rounding (tests/sim/test_batching.cpp). Nothing reaches a batched node in zero
