@@ -19,13 +19,16 @@
 // the slice's spikes before these are expanded, so "the delay in force at
 // emission" holds exactly. The driver is Simulation::run_batched.
 //
-// Superposition (a whole slice, no sample time inside it): for models with a
-// SliceKernel, each input's effect at the slice end t1 is summed per node in one
+// Superposition (a slice the run does not end in): for models with a SliceKernel, each input's effect at the slice end t1 is summed per node in one
 // pass over the slice's inputs (two table exponentials each, sim/slice_exp.hpp),
 // without grouping them; then each node settles in one model call if a bound
 // proves it cannot fire in the slice. Only the nodes left over (the bound failed,
 // refractory, a rule watches an input, a check due) are grouped and taken input
 // by input as above. Same results up to rounding (tests/sim/test_batching.cpp).
+// Sample times inside the slice: the nodes an observer samples are left to the
+// input-by-input path (Observer::reads_state), the others move to the slice end
+// at once, and the hooks of settled nodes run sub-slice by sub-slice, so that
+// rule changes are in force exactly up to each sample time.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -91,6 +94,9 @@ struct BatchState {
     std::vector<std::uint8_t> hooked;
     static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
     bool superpose = false;            // the slice being processed is superposed
+    bool cut = false;                  // ... and has sample times inside: sampled nodes are slow
+    bool settled = false;              // ... and its nodes have been settled
+    std::vector<std::uint8_t> sampled;  // per node: an observer reads its state at sample times
     std::vector<Run> slow;             // scratch: the nodes left to the exact path
     std::vector<std::uint64_t> slow_bits;  // scratch: those nodes, a bit each
 

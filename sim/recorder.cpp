@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -79,6 +80,7 @@ struct Recorder::Impl {
     std::unique_ptr<H5::H5File> file;  // pointer: HDF5 objects are not meant to be reassigned
     std::vector<std::optional<Spikes>> spikes;  // per population; empty: not recorded
     std::vector<Trace> traces;
+    std::set<std::pair<std::uint32_t, Index>> traced;  // (population, node) of every trace
     std::vector<SynapseSamples> synapse_samples;
     std::vector<std::unique_ptr<Events>> events_;  // per projection, created on demand
     std::vector<double> row;                       // scratch for one sample row
@@ -146,6 +148,7 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
                  AppendDataset<double>::matrix(g, "data", ids.size())};
         tr.time.set_attr("units", "ms");
         tr.data.set_attr("units", info.unit);
+        for (const Index i : ids) traced.insert({key.first, i});
         traces.push_back(std::move(tr));
     }
     for (const auto& [q, vars_ids] : syn) {
@@ -301,6 +304,10 @@ void Recorder::on_sample(Time t) {
             ss.data.append_row(m.row.data());
         }
     });
+}
+
+bool Recorder::reads_state(std::uint32_t population, Index node) const {
+    return impl_ && impl_->traced.count({population, node}) != 0;
 }
 
 void Recorder::on_progress(Time /*t*/) {

@@ -44,6 +44,7 @@ public:
     void on_synapse_change(std::uint32_t projection, Index synapse, SynapseVariable var, double old_value,
                            double new_value, const std::string& by, Time t) override;
     void on_sample(Time t) override;
+    bool reads_state(std::uint32_t population, Index node) const override;
     void on_progress(Time t) override;
 
 private:

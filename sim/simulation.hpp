@@ -128,14 +128,14 @@ private:
             __builtin_prefetch(slot.data() + slot.size() + 2, 1);
         }
     }
-    void begin_slice(std::int64_t k, bool whole);
+    void begin_slice(std::int64_t k, bool superposable, bool cut);
     void sum_inputs(std::int64_t k);
     void group_inputs();
     void group_slow_inputs();
     template <class Keep>
     void place_inputs(Keep keep);
     void settle_nodes();
-    void settled_hooks(BatchState::Run& r);
+    void settled_hooks(BatchState::Run& r, Time b, bool last);
     void batch_interval(Time b, bool last);
     void batch_node(std::size_t run, Time b, bool last);
     void apply_input(std::uint32_t pop, Index node, const SliceInput& in);

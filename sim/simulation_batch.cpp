@@ -163,6 +163,18 @@ void Simulation::replan_batching() {
 // Every batched node: advance to now and file its first check (again at each
 // run: checks depend on the horizon).
 void Simulation::start_batched_run() {
+    // Which nodes observers sample (observers may have been added since the last run).
+    batch_.sampled.assign(batch_.nodes.size(), 0);
+    if (sample_interval_ > 0)
+        for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+            if (!batched(p)) continue;
+            for (Index i = 0; i < net_.populations[p]->size(); ++i)
+                for (const Observer* o : observers_)
+                    if (o->reads_state(p, i)) {
+                        batch_.sampled[node_offset_[p] + i] = 1;
+                        break;
+                    }
+        }
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
         Population& P = *net_.populations[p];
@@ -239,7 +251,7 @@ void Simulation::due_checks(std::int64_t k) {
 // Open slice k. A whole slice of superposable nodes: their inputs summed per
 // node (sum_inputs); otherwise grouped per node (group_inputs). Then the nodes
 // whose check falls in it. Cost O(inputs + nodes/64 + due blocks).
-void Simulation::begin_slice(std::int64_t k, bool whole) {
+void Simulation::begin_slice(std::int64_t k, bool superposable, bool cut) {
     BatchState& B = batch_;
     B.cur = k;
     B.begun = true;
@@ -263,7 +275,9 @@ void Simulation::begin_slice(std::int64_t k, bool whole) {
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
     // visit is a cache miss) the input-by-input path is cheaper.
-    B.superpose = whole && !B.sums.empty() && B.active.size() >= kMinSumDensity * B.nodes.size();
+    B.superpose = superposable && !B.sums.empty() && B.active.size() >= kMinSumDensity * B.nodes.size();
+    B.cut = cut;
+    B.settled = false;
     if (B.superpose)
         sum_inputs(k);
     else
@@ -285,7 +299,7 @@ void Simulation::sum_inputs(std::int64_t k) {
         SliceSum& S = B.sums[in.node];
         if (S.slice != k) {
             S.slice = k;
-            S.flags = B.kernel[S.pop].ok ? 0 : BatchState::kSlow;
+            S.flags = B.kernel[S.pop].ok && !(B.cut && B.sampled[in.node]) ? 0 : BatchState::kSlow;
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
@@ -428,11 +442,10 @@ bool Simulation::run_batched(Time t_stop) {
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         if (!sample_until(now_, t_stop)) return false;
-        if (!B.begun) {  // whole: no sample time and not the run's end inside the slice
+        if (!B.begun) {  // superposable: the run does not end inside; cut: sample times inside
             const Time t1 = slice_start(B.cur + 2);
-            const bool whole = t_stop >= t1 && !(sample_interval_ > 0 &&
-                                                 static_cast<double>(next_sample_) * sample_interval_ < t1);
-            begin_slice(B.cur + 1, whole);
+            const bool cut = sample_interval_ > 0 && static_cast<double>(next_sample_) * sample_interval_ < t1;
+            begin_slice(B.cur + 1, t_stop >= t1, cut);
         }
         const Time end = slice_start(B.cur + 1);
         Time b = std::min(end, t_stop);
@@ -453,9 +466,10 @@ bool Simulation::run_batched(Time t_stop) {
 void Simulation::batch_interval(Time b, bool last) {
     BatchState& B = batch_;
     B.logging = true;
-    if (B.superpose) {  // a whole slice (b is its end): settle, then the rest one by one
+    if (B.superpose && !B.settled) {  // at the slice's first sub-slice: settle, then the rest one by one
         settle_nodes();
         group_slow_inputs();
+        B.settled = true;
     }
     constexpr std::size_t kAhead = 8;  // prefetch distance, in nodes
     for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
@@ -473,7 +487,7 @@ void Simulation::batch_interval(Time b, bool last) {
         }
         const std::uint32_t g = B.runs[r].node;
         if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
-            settled_hooks(B.runs[r]);
+            settled_hooks(B.runs[r], b, last);
         else
             batch_node(r, b, last);
     }
@@ -483,15 +497,19 @@ void Simulation::batch_interval(Time b, bool last) {
 
 // A node that settled a superposed slice: its inputs' delivered hooks, in time
 // order (rules that write no weights: the node's dynamics did not depend on them).
-void Simulation::settled_hooks(BatchState::Run& r) {
+// Sub-slice by sub-slice (inputs before b), so that the changes they make are in
+// force exactly up to each sample time.
+void Simulation::settled_hooks(BatchState::Run& r, Time b, bool last) {
     BatchState& B = batch_;
     const Time t0 = B.nodes[r.node].time;
-    for (std::uint32_t k = r.cursor; k < r.end; ++k) {
+    std::uint32_t end = r.cursor;
+    while (end < r.end && (last || B.grouped[end].t < b)) ++end;
+    for (std::uint32_t k = r.cursor; k < end; ++k) {
         const SliceInput& in = B.grouped[k];
         run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
     }
-    r.cursor = r.end;
-    B.nodes[r.node].time = slice_start(B.cur + 1);
+    r.cursor = end;
+    if (end == r.end) B.nodes[r.node].time = slice_start(B.cur + 1);
 }
 
 void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {

@@ -30,6 +30,7 @@ struct Spikes : sim::Observer {
     };
     std::vector<S> all;
     void on_spike(std::uint32_t p, sim::Index n, sim::Time t) override { all.push_back({p, n, t}); }
+    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
     std::vector<S> of(std::uint32_t p) const {
         std::vector<S> out;
         for (const auto& s : all)
@@ -163,11 +164,65 @@ TEST_CASE("superposed slices reproduce the event-by-event spike trains and sampl
         for (std::size_t i = 0; i < samples[0].v.size(); ++i)
             REQUIRE(samples[0].v[i] == Approx(samples[m].v[i]).margin(1e-9));
     }
-    // Samples every 0.37 ms cut every 0.4 ms slice: none is superposed.
+    // Samples every 0.37 ms cut every 0.4 ms slice: with an observer that may read
+    // any node (VSampler keeps Observer::reads_state's default), none is superposed.
     sim::Simulation s(lif_network(0.4));
+    VSampler any;
+    any.sim = &s;
+    s.add_observer(&any);
     s.set_sample_interval(0.37);
     REQUIRE(s.run(20.0));
     CHECK(s.superposed_updates() == 0);
+}
+
+// An observer that says which nodes it samples: the others are superposed across
+// the sample times, and rule changes are in force exactly up to each of them.
+TEST_CASE("with samples inside slices, the nodes nobody samples are superposed, same results") {
+    struct Declared : VSampler {
+        bool reads_state(std::uint32_t p, sim::Index i) const override { return p == 1 && (i == 0 || i == 7 || i == 42); }
+    };
+    struct DelaySampler : sim::Observer {
+        const sim::Simulation* sim = nullptr;
+        std::vector<double> d;
+        void on_sample(sim::Time) override {
+            for (sim::Index k = 0; k < sim->projection(2).size(); k += 97) d.push_back(sim->projection(2).delay(k));
+        }
+        bool reads_state(std::uint32_t, sim::Index) const override { return false; }
+    };
+    const sim::DelayBounds bounds{0.4, 6.0, sim::BoundPolicy::Clamp};
+    Spikes spikes[3];
+    Declared samples[3];
+    DelaySampler delays[3];
+    std::uint64_t superposed[3] = {};
+    for (int mode = 0; mode < 3; ++mode) {
+        sim::Simulation s(lif_network(0.4, bounds));
+        s.set_batching(mode != 0);
+        s.set_superposition(mode == 1);
+        s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.3}, {"window_ms", 8.0}})), {2});
+        s.add_observer(&spikes[mode]);
+        samples[mode].sim = &s;
+        s.add_observer(&samples[mode]);
+        delays[mode].sim = &s;
+        s.add_observer(&delays[mode]);
+        s.set_sample_interval(0.37);
+        REQUIRE(s.run(200.0));
+        superposed[mode] = s.superposed_updates();
+    }
+    CHECK(superposed[1] > 10000);
+    CHECK(superposed[2] == 0);
+    REQUIRE(spikes[0].of(1).size() > 300);
+    require_same_spikes(spikes[0], spikes[1], 3);
+    require_same_spikes(spikes[0], spikes[2], 3);
+    for (int m = 1; m < 3; ++m) {
+        REQUIRE(samples[0].v.size() == samples[m].v.size());
+        for (std::size_t i = 0; i < samples[0].v.size(); ++i)
+            REQUIRE(samples[0].v[i] == Approx(samples[m].v[i]).margin(1e-9));
+        REQUIRE(delays[0].d.size() == delays[m].d.size());
+        for (std::size_t i = 0; i < delays[0].d.size(); ++i) {
+            INFO("mode " << m << " delay sample " << i);
+            REQUIRE(delays[0].d[i] == Approx(delays[m].d[i]).margin(1e-9));
+        }
+    }
 }
 
 TEST_CASE("slice batching with delay_shift_stdp: the same changes at the same times, spikes expanded with the delay in force") {

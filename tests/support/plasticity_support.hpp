@@ -42,6 +42,7 @@ struct Change {
 
 struct ChangeLog : sim::Observer {
     std::vector<Change> changes;
+    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
     void on_synapse_change(std::uint32_t q, sim::Index s, sim::SynapseVariable v, double o, double n,
                            const std::string& by, sim::Time t) override {
         changes.push_back({q, s, v, o, n, by, t});

@@ -18,6 +18,7 @@ public:
 
     void on_spike(std::uint32_t, sim::Index, sim::Time) override { ++spikes_; }
     void on_progress(sim::Time t) override;
+    bool reads_state(std::uint32_t, sim::Index) const override { return false; }  // samples nothing
     // Erase the bar (if any) so that the summary starts on a clean line.
     void finish();
 
