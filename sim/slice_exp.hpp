@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace delaysim::sim {
 
@@ -42,6 +45,7 @@ public:
         return table_[static_cast<std::size_t>(j)] * p;
     }
     double rate() const { return r_; }
+    double table(int j) const { return table_[static_cast<std::size_t>(j)]; }
     double step() const { return d_; }
     double inv_step() const { return inv_d_; }
     int steps() const { return n_; }
@@ -69,8 +73,22 @@ public:
         }
         const int j = static_cast<int>(f);
         const double rho = u - j * e1_.step();
+#if defined(__SSE2__)
+        // Both polynomials in the two lanes of one register: the same operations
+        // in the same order as SliceExp::at, so the same bits, at half the count.
+        const __m128d x = _mm_mul_pd(_mm_set_pd(-e2_.rate(), -e1_.rate()), _mm_set1_pd(rho));
+        const __m128d xx = _mm_mul_pd(x, x), x4 = _mm_mul_pd(xx, xx);
+        const __m128d lo = _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0), x),
+                                      _mm_mul_pd(xx, _mm_add_pd(_mm_set1_pd(1.0 / 2), _mm_mul_pd(x, _mm_set1_pd(1.0 / 6)))));
+        const __m128d hi = _mm_mul_pd(x4, _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0 / 24), _mm_mul_pd(x, _mm_set1_pd(1.0 / 120))),
+                                                     _mm_mul_pd(xx, _mm_set1_pd(1.0 / 720))));
+        const __m128d p = _mm_mul_pd(_mm_set_pd(e2_.table(j), e1_.table(j)), _mm_add_pd(lo, hi));
+        x1 = _mm_cvtsd_f64(p);
+        x2 = _mm_cvtsd_f64(_mm_unpackhi_pd(p, p));
+#else
         x1 = e1_.at(j, rho);
         x2 = e2_.at(j, rho);
+#endif
     }
 
 private:
