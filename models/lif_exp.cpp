@@ -66,10 +66,17 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    const Terms c = terms(s);
     const double e_ex = std::exp(-x * r_ex_);
     const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x * r_in_);  // common case: one exp less
-    out.v = v_inf_ + c.a * std::exp(-x * r_m_) + c.k_ex * e_ex + c.k_in * e_in;
+    return decayed(s, t, std::exp(-x * r_m_), e_ex, e_in);
+}
+
+// The free evolution given its decay factors over [s.t, t].
+LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const {
+    const Terms c = terms(s);
+    State out = s;
+    out.t = t;
+    out.v = v_inf_ + c.a * e_m + c.k_ex * e_ex + c.k_in * e_in;
     out.i_ex = s.i_ex * e_ex;
     out.i_in = s.i_in * e_in;
     return out;
@@ -189,14 +196,9 @@ LifExp::State LifExp::free_step(const State& s, sim::Time t) {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    const Terms c = terms(s);
     double e_ex, e_m;
     exp_ex_m_(x, e_ex, e_m);
-    const double e_in = tau_in_ == tau_ex_ ? e_ex : exp_in_(x);
-    out.v = v_inf_ + c.a * e_m + c.k_ex * e_ex + c.k_in * e_in;
-    out.i_ex = s.i_ex * e_ex;
-    out.i_in = s.i_in * e_in;
-    return out;
+    return decayed(s, t, e_m, e_ex, tau_in_ == tau_ex_ ? e_ex : exp_in_(x));
 }
 
 bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {

@@ -76,6 +76,7 @@ private:
     bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
     sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
     State free_evolution(const State& s, sim::Time t) const;
+    State decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const;
     // free_evolution with table exponentials (sim/slice_exp.hpp) for steps of up
     // to kStepSlices slices: settle() takes one such step per node and slice, and
     // in sparsely driven networks the step since a node's last input spans slices.

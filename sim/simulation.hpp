@@ -136,6 +136,7 @@ private:
     void place_inputs(Keep keep);
     void settle_nodes();
     void settled_hooks(BatchState::Run& r, Time b, bool last);
+    std::uint32_t sub_slice_end(const BatchState::Run& r, Time b, bool last) const;
     void batch_interval(Time b, bool last);
     void batch_node(std::size_t run, Time b, bool last);
     void apply_input(std::uint32_t pop, Index node, const SliceInput& in);

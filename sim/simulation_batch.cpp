@@ -165,7 +165,7 @@ void Simulation::replan_batching() {
 void Simulation::start_batched_run() {
     // Which nodes observers sample (observers may have been added since the last run).
     batch_.sampled.assign(batch_.nodes.size(), 0);
-    if (sample_interval_ > 0)
+    if (sample_interval_ > 0 && !batch_.sums.empty())  // (read only by superposition)
         for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
             if (!batched(p)) continue;
             for (Index i = 0; i < net_.populations[p]->size(); ++i)
@@ -275,7 +275,7 @@ void Simulation::begin_slice(std::int64_t k, bool superposable, bool cut) {
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
     // visit is a cache miss) the input-by-input path is cheaper.
-    B.superpose = superposable && !B.sums.empty() && B.active.size() >= kMinSumDensity * B.nodes.size();
+    B.superpose = superposable && !B.sums.empty() && static_cast<double>(B.active.size()) >= kMinSumDensity * static_cast<double>(B.nodes.size());
     B.cut = cut;
     B.settled = false;
     if (B.superpose)
@@ -495,6 +495,14 @@ void Simulation::batch_interval(Time b, bool last) {
     finish_interval();
 }
 
+// The end of run r's inputs in the sub-slice ending at b (all of them in the last).
+std::uint32_t Simulation::sub_slice_end(const BatchState::Run& r, Time b, bool last) const {
+    if (last) return r.end;
+    std::uint32_t end = r.cursor;
+    while (end < r.end && batch_.grouped[end].t < b) ++end;
+    return end;
+}
+
 // A node that settled a superposed slice: its inputs' delivered hooks, in time
 // order (rules that write no weights: the node's dynamics did not depend on them).
 // Sub-slice by sub-slice (inputs before b), so that the changes they make are in
@@ -502,8 +510,7 @@ void Simulation::batch_interval(Time b, bool last) {
 void Simulation::settled_hooks(BatchState::Run& r, Time b, bool last) {
     BatchState& B = batch_;
     const Time t0 = B.nodes[r.node].time;
-    std::uint32_t end = r.cursor;
-    while (end < r.end && (last || B.grouped[end].t < b)) ++end;
+    const std::uint32_t end = sub_slice_end(r, b, last);
     for (std::uint32_t k = r.cursor; k < end; ++k) {
         const SliceInput& in = B.grouped[k];
         run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
@@ -534,11 +541,7 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
     BatchState& B = batch_;
     BatchState::Run& r = B.runs[ri];
     const std::uint32_t g = r.node;
-    std::uint32_t end = r.end;
-    if (!last) {
-        end = r.cursor;
-        while (end < r.end && B.grouped[end].t < b) ++end;
-    }
+    const std::uint32_t end = sub_slice_end(r, b, last);
     const bool check_due = B.nodes[g].check_time < (last ? slice_start(B.cur + 1) : b);
     if (end == r.cursor && !check_due) return;
     const std::uint32_t pop = batch_.nodes[g].pop;
