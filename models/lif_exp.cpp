@@ -58,6 +58,7 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
     };
     psi_peak_ex_ = psi_peak(r_ex_, kf_ex_);
     psi_peak_in_ = psi_peak(r_in_, kf_in_);
+    envelope_ = r_ex_ >= r_m_ && r_in_ >= r_m_;
 }
 
 // Sub-threshold evolution without refractoriness.
@@ -126,7 +127,7 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     const auto [a, k_ex, k_in] = terms(s);
     exact = true;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    if (!can_cross({a, k_ex, k_in})) return sim::kNever;
+    if (!can_cross({a, k_ex, k_in}) || stays_below({a, k_ex, k_in})) return sim::kNever;
     const double slope =
         std::max(-a * r_m_, 0.0) + std::max(-k_ex * r_ex_, 0.0) + std::max(-k_in * r_in_, 0.0);
     if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
@@ -140,10 +141,53 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
 sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) {
     State s = evolved(state_[i], std::max(t, state_[i].ref_end));
     for (int link = 0;; ++link) {
-        const sim::Time bound = bound_from(s, horizon, exact);
+        sim::Time bound = bound_from(s, horizon, exact);
+        if (!exact) bound = std::max(bound, envelope_bound(s));
+        if (!exact && !(bound < horizon)) {
+            exact = true;
+            return sim::kNever;
+        }
         if (exact || !(bound < b) || link == 3) return bound;
         s = free_evolution(s, bound);  // no crossing before `bound`: continue from there
     }
+}
+
+// From a state below threshold with V_inf < V_th and at most two distinct rates
+// among the nonzero terms: V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one
+// critical point, s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1), so its maximum over s >= 0
+// is V(0), V_inf or V(s*): if all three are below threshold, V never gets there.
+bool LifExp::stays_below(const Terms& c) const {
+    if (!(v_inf_ < v_th_)) return false;
+    double c1 = c.a, r1 = r_m_, c2 = c.k_ex, r2 = r_ex_;
+    if (c.k_in != 0.0) {
+        if (c.k_ex == 0.0 || r_in_ == r_ex_) {
+            c2 += c.k_in;
+            r2 = r_in_;
+        } else {
+            return false;
+        }
+    }
+    if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0) return true;  // one sign: V(0) or V_inf is the max
+    const double s_star = std::log(-c2 * r2 / (c1 * r1)) / (r2 - r1);
+    if (!(s_star > 0.0)) return true;  // monotone over s > 0
+    const double peak = v_inf_ + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
+    return peak < v_th_ - 1e-9 * (std::abs(v_th_) + 1.0);  // margin for the rounding of log and exp
+}
+
+// From a non-refractory state below threshold: V <= V_inf + A e^{-r_m s} with
+// A = a + k_ex+ + k_in+ (the positive synaptic terms decay at least as fast as
+// the membrane's), so if V_inf > V_th and A < 0 there is no crossing before
+// ln(A/(V_th - V_inf))/r_m; exact when the synaptic currents are zero. s.t when
+// it says nothing.
+sim::Time LifExp::envelope_bound(const State& s) const {
+    if (!envelope_ || !(v_inf_ > v_th_)) return s.t;
+    const Terms c = terms(s);
+    const double A = c.a + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
+    const double ratio = A / (v_th_ - v_inf_);
+    if (!(ratio > 1.0)) return s.t;
+    // A hair early: near the crossing the envelope is nearly exact, and a check
+    // past the true crossing would let it be found too late.
+    return s.t + std::log(ratio) / r_m_ * (1.0 - 1e-9) - 1e-9;
 }
 
 // Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.
@@ -196,9 +240,14 @@ LifExp::State LifExp::free_step(const State& s, sim::Time t) {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    double e_ex, e_m;
-    exp_ex_m_(x, e_ex, e_m);
-    return decayed(s, t, e_m, e_ex, tau_in_ == tau_ex_ ? e_ex : exp_in_(x));
+    // Nodes settled in consecutive slices all step by the same x: the same bits
+    // as the table would give, without its polynomials.
+    if (x != step_.x) {
+        step_.x = x;
+        exp_ex_m_(x, step_.e_ex, step_.e_m);
+        step_.e_in = tau_in_ == tau_ex_ ? step_.e_ex : exp_in_(x);
+    }
+    return decayed(s, t, step_.e_m, step_.e_ex, step_.e_in);
 }
 
 bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
@@ -207,6 +256,9 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         table_span_ = h;
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
+        step_ = {};
+        // u <= h (inputs arrive inside the slice); a hair more for rounding at its edge.
+        for (int j = 0; j < 3; ++j) growth_[j] = std::exp((j == 0 ? r_m_ : j == 1 ? r_ex_ : r_in_) * h * (1.0 + 1e-6));
     }
     State s = state_[i];
     // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
@@ -217,17 +269,12 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
     if (span.quiet_until >= t1) {  // backwards from V_free(t1)
-        // A decaying term's slope, u ms earlier, was e^{r u} times larger:
-        // e^x <= 1/(1 - x) for x < 1; beyond 0.5 the exponential itself.
-        auto fall = [u](double c, double r) {
-            if (!(c > 0.0)) return 0.0;
-            const double x = r * u;
-            return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
-        };
+        // A decaying term's slope, u <= h ms earlier, was at most e^{r h} times larger.
         const Terms c = terms(s1);
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
-        const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
+        const double slope = std::max(c.a, 0.0) * r_m_ * growth_[0] + std::max(c.k_ex, 0.0) * r_ex_ * growth_[1] +
+                             std::max(c.k_in, 0.0) * r_in_ * growth_[2];
         safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {

@@ -24,9 +24,9 @@
 // (sim/slice_input.hpp), if no spike in the slice. Inputs arrive after t_first, so
 // they add at most W+ min((t1 - t_first)/C_m, psi_peak); the free part is bounded
 // by the forward bound above or, when the engine's check already excludes a free
-// crossing before t1, backwards from V(t1): going back u <= t1 - t_first, term j's
-// slope grows by e^{r_j u} (<= 1/(1 - r_j u) for r_j u < 1), so with its amplitude c_j(t1)
-//   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j u}.
+// crossing before t1, backwards from V(t1): going back u <= t1 - t_first <= h (the
+// slice), term j's slope grows by at most e^{r_j h}, so with its amplitude c_j(t1)
+//   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j h}.
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
 // there, at most 4 links) before the engine pays for an exact search.
 #pragma once
@@ -75,6 +75,7 @@ private:
     State evolved(const State& s, sim::Time t) const;
     bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
     sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
+    sim::Time envelope_bound(const State& s) const;
     State free_evolution(const State& s, sim::Time t) const;
     State decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const;
     // free_evolution with table exponentials (sim/slice_exp.hpp) for steps of up
@@ -97,16 +98,22 @@ private:
     bool can_cross(const Terms& c) const {
         return v_inf_ - v_th_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0) >= 0.0;
     }
+    bool stays_below(const Terms& c) const;  // exact, for V_inf < V_th (sparse networks)
 
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
     // (every delivery) then multiplies instead of dividing.
     double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
+    bool envelope_ = false;             // synaptic currents decay faster than V: envelope_bound
     std::vector<State> state_;
     double table_span_ = 0.0;  // slice width the tables were built for
     sim::SliceExp2 exp_ex_m_;
     sim::SliceExp exp_in_;
+    struct Step {
+        double x = -1.0, e_ex = 0.0, e_m = 0.0, e_in = 0.0;
+    } step_;                  // free_step's last step and its decay factors
+    double growth_[3] = {};   // e^{r h} for r_m, r_ex, r_in (settle's backward bound)
 };
 
 }  // namespace delaysim::models
