@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/exp_sum.hpp"
+#include "sim/exp_neg.hpp"
 
 namespace delaysim::models {
 
@@ -67,9 +68,9 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    const double e_ex = std::exp(-x * r_ex_);
-    const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x * r_in_);  // common case: one exp less
-    return decayed(s, t, std::exp(-x * r_m_), e_ex, e_in);
+    const double e_ex = sim::exp_neg(x * r_ex_);
+    const double e_in = tau_in_ == tau_ex_ ? e_ex : sim::exp_neg(x * r_in_);  // common case: one exp less
+    return decayed(s, t, sim::exp_neg(x * r_m_), e_ex, e_in);
 }
 
 // The free evolution given its decay factors over [s.t, t].
@@ -86,8 +87,8 @@ LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_
 LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
     if (t <= s.ref_end) {  // still refractory at t: V clamped, currents decay
         State out = s;
-        out.i_ex = s.i_ex * std::exp(-(t - s.t) * r_ex_);
-        out.i_in = s.i_in * std::exp(-(t - s.t) * r_in_);
+        out.i_ex = s.i_ex * sim::exp_neg((t - s.t) * r_ex_);
+        out.i_in = s.i_in * sim::exp_neg((t - s.t) * r_in_);
         out.v = v_reset_;
         out.t = t;
         return out;
