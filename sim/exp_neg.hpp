@@ -2,7 +2,7 @@
 // y = J + j/64 + rho (J, j integers, 0 <= rho < 1/64),
 //   e^{-y} = e^{-J} e^{-j/64} p(rho),
 // two tables (708 + 64 doubles, rate-independent, shared by all models) and the
-// degree-6 Taylor polynomial of sim/slice_exp.hpp (remainder < 5e-17). Exact
+// degree-6 Taylor polynomial of e^{-rho} (remainder < 5e-17). Exact
 // models take one or two per input for their decay factors e^{-r x}. Arguments
 // below 0, from 708 on (where e^{-y} leaves the normal doubles) and NaN go to
 // std::exp.
