@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "models/exp_sum.hpp"
-#include "sim/exp_neg.hpp"
 
 namespace delaysim::models {
 
@@ -68,9 +67,9 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    const double e_ex = sim::exp_neg(x * r_ex_);
-    const double e_in = tau_in_ == tau_ex_ ? e_ex : sim::exp_neg(x * r_in_);  // common case: one exp less
-    return decayed(s, t, sim::exp_neg(x * r_m_), e_ex, e_in);
+    const double e_ex = std::exp(-x * r_ex_);
+    const double e_in = tau_in_ == tau_ex_ ? e_ex : std::exp(-x * r_in_);  // common case: one exp less
+    return decayed(s, t, std::exp(-x * r_m_), e_ex, e_in);
 }
 
 // The free evolution given its decay factors over [s.t, t].
@@ -87,8 +86,8 @@ LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_
 LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
     if (t <= s.ref_end) {  // still refractory at t: V clamped, currents decay
         State out = s;
-        out.i_ex = s.i_ex * sim::exp_neg((t - s.t) * r_ex_);
-        out.i_in = s.i_in * sim::exp_neg((t - s.t) * r_in_);
+        out.i_ex = s.i_ex * std::exp(-(t - s.t) * r_ex_);
+        out.i_in = s.i_in * std::exp(-(t - s.t) * r_in_);
         out.v = v_reset_;
         out.t = t;
         return out;
@@ -128,7 +127,7 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     const auto [a, k_ex, k_in] = terms(s);
     exact = true;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    if (!can_cross({a, k_ex, k_in}) || stays_below({a, k_ex, k_in})) return sim::kNever;
+    if (!can_cross({a, k_ex, k_in}) || (v_inf_ < v_th_ && stays_below({a, k_ex, k_in}))) return sim::kNever;
     const double slope =
         std::max(-a * r_m_, 0.0) + std::max(-k_ex * r_ex_, 0.0) + std::max(-k_in * r_in_, 0.0);
     if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
@@ -138,17 +137,21 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     return bound;
 }
 
-// Up to 4 links: each costs two exponentials, an exact search about twenty.
+// Up to 4 links: each costs two exponentials, an exact search about twenty; before
+// the exact search, the envelope bound (one logarithm) may show it can wait.
 sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) {
     State s = evolved(state_[i], std::max(t, state_[i].ref_end));
     for (int link = 0;; ++link) {
         sim::Time bound = bound_from(s, horizon, exact);
-        if (!exact) bound = std::max(bound, envelope_bound(s));
-        if (!exact && !(bound < horizon)) {
-            exact = true;
-            return sim::kNever;
+        if (exact || !(bound < b)) return bound;
+        if (link == 3) {  // before an exact search: one logarithm may clear b
+            bound = std::max(bound, envelope_bound(s));
+            if (!(bound < horizon)) {
+                exact = true;
+                return sim::kNever;
+            }
+            return bound;
         }
-        if (exact || !(bound < b) || link == 3) return bound;
         s = free_evolution(s, bound);  // no crossing before `bound`: continue from there
     }
 }
@@ -241,14 +244,9 @@ LifExp::State LifExp::free_step(const State& s, sim::Time t) {
     State out = s;
     out.t = t;
     if (x == 0.0) return out;
-    // Nodes settled in consecutive slices all step by the same x: the same bits
-    // as the table would give, without its polynomials.
-    if (x != step_.x) {
-        step_.x = x;
-        exp_ex_m_(x, step_.e_ex, step_.e_m);
-        step_.e_in = tau_in_ == tau_ex_ ? step_.e_ex : exp_in_(x);
-    }
-    return decayed(s, t, step_.e_m, step_.e_ex, step_.e_in);
+    double e_ex, e_m;
+    exp_ex_m_(x, e_ex, e_m);
+    return decayed(s, t, e_m, e_ex, tau_in_ == tau_ex_ ? e_ex : exp_in_(x));
 }
 
 bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
@@ -257,9 +255,6 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         table_span_ = h;
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
-        step_ = {};
-        // u <= h (inputs arrive inside the slice); a hair more for rounding at its edge.
-        for (int j = 0; j < 3; ++j) growth_[j] = std::exp((j == 0 ? r_m_ : j == 1 ? r_ex_ : r_in_) * h * (1.0 + 1e-6));
     }
     State s = state_[i];
     // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
@@ -270,12 +265,17 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
     if (span.quiet_until >= t1) {  // backwards from V_free(t1)
-        // A decaying term's slope, u <= h ms earlier, was at most e^{r h} times larger.
+        // A decaying term's slope, u ms earlier, was e^{r u} times larger:
+        // e^x <= 1/(1 - x) for x < 1; beyond 0.5 the exponential itself.
+        auto fall = [u](double c, double r) {
+            if (!(c > 0.0)) return 0.0;
+            const double x = r * u;
+            return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
+        };
         const Terms c = terms(s1);
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
-        const double slope = std::max(c.a, 0.0) * r_m_ * growth_[0] + std::max(c.k_ex, 0.0) * r_ex_ * growth_[1] +
-                             std::max(c.k_in, 0.0) * r_in_ * growth_[2];
+        const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
         safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {

@@ -24,11 +24,19 @@
 // (sim/slice_input.hpp), if no spike in the slice. Inputs arrive after t_first, so
 // they add at most W+ min((t1 - t_first)/C_m, psi_peak); the free part is bounded
 // by the forward bound above or, when the engine's check already excludes a free
-// crossing before t1, backwards from V(t1): going back u <= t1 - t_first <= h (the
-// slice), term j's slope grows by at most e^{r_j h}, so with its amplitude c_j(t1)
-//   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j h}.
+// crossing before t1, backwards from V(t1): going back u <= t1 - t_first, term j's
+// slope grows by e^{r_j u} (<= 1/(1 - r_j u) for r_j u < 1), so with its amplitude c_j(t1)
+//   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j u}.
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
-// there, at most 4 links) before the engine pays for an exact search.
+// there, at most 4 links) before the engine pays for an exact search; at the last link
+// the envelope bound may still show the search can wait: with tau_syn <= tau_m the
+// positive synaptic terms decay at least as fast as the membrane's, so
+//   V(s) <= V_inf + A e^{-s/tau_m},  A = a + max(K_ex, 0) + max(K_in, 0),
+// and for V_inf > V_th, A < 0 no crossing comes before tau_m ln(A/(V_th - V_inf)).
+// Below rheobase (V_inf < V_th), with at most two distinct rates among the nonzero
+// terms, V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one critical point
+// s* = ln(-c2 r2/(c1 r1))/(r2 - r1): if V(0), V_inf and V(s*) are below V_th, V never
+// reaches it (stays_below; the check is then "never", not a chain of bounds).
 #pragma once
 #include <algorithm>
 #include <vector>
@@ -110,10 +118,6 @@ private:
     double table_span_ = 0.0;  // slice width the tables were built for
     sim::SliceExp2 exp_ex_m_;
     sim::SliceExp exp_in_;
-    struct Step {
-        double x = -1.0, e_ex = 0.0, e_m = 0.0, e_in = 0.0;
-    } step_;                  // free_step's last step and its decay factors
-    double growth_[3] = {};   // e^{r h} for r_m, r_ex, r_in (settle's backward bound)
 };
 
 }  // namespace delaysim::models

@@ -10,7 +10,6 @@
 #include <random>
 #include <utility>
 
-#include "sim/exp_neg.hpp"
 #include "sim/slice_exp.hpp"
 
 using delaysim::sim::SliceExp;
@@ -65,30 +64,4 @@ TEST_CASE("SliceExp2 gives both exponentials of one argument to the same accurac
         CHECK(a == std::exp(-4.5));
         CHECK(b == std::exp(-0.9));
     }
-}
-
-// exp_neg (sim/exp_neg.hpp): e^{-y} for y >= 0 from two tables and a polynomial,
-// against the long double exponential of the same double y. Its argument is
-// exact, so only its own rounding counts: 3 ulp. Off its range: std::exp itself.
-TEST_CASE("exp_neg agrees with the long double exponential to 3 ulp over [0, 708)") {
-    std::mt19937_64 rng(2029);
-    double worst = 0.0;
-    auto check = [&](double y) {
-        const long double ref = std::exp(-static_cast<long double>(y));
-        worst = std::max(worst, static_cast<double>(std::abs(delaysim::sim::exp_neg(y) - ref) / ref) / (3 * 2.2e-16));
-    };
-    std::uniform_real_distribution<double> small(0.0, 2.0), large(0.0, 707.999);
-    for (int i = 0; i < 200000; ++i) {
-        check(small(rng));
-        check(large(rng));
-    }
-    for (double y : {0.0, 1.0 / 64, 1.0 - 1e-16, 1.0, 63.0 / 64, 5e-324, 700.5, 707.9999999})  // table edges
-        check(y);
-    CAPTURE(worst);
-    CHECK(worst < 1.0);
-    CHECK(delaysim::sim::exp_neg(0.0) == 1.0);
-    for (double y : {-0.5, 708.0, 745.0, 800.0, 1e300})
-        CHECK(delaysim::sim::exp_neg(y) == std::exp(-y));
-    CHECK(std::isnan(delaysim::sim::exp_neg(std::nan(""))));
-    CHECK(delaysim::sim::exp_neg(HUGE_VAL) == 0.0);
 }
