@@ -130,6 +130,8 @@ void Simulation::setup_batching() {
         for (std::uint32_t p = 0; p < np; ++p)
             for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.sums[i].pop = static_cast<std::uint16_t>(p);
     }
+    batch_.target_pop.assign(nq, 0);
+    for (std::uint32_t q = 0; q < nq; ++q) batch_.target_pop[q] = net_.projections[q].target_population();
     batch_.hooked.assign(nq, 0);
     for (std::uint32_t q = 0; q < nq; ++q)
         for (const Attachment& a : delivered_hooks_[q])
@@ -296,10 +298,18 @@ void Simulation::sum_inputs(std::int64_t k) {
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
         const SliceInput& in = B.active[idx];
+        // The effect first, from the input alone (its kernel is its projection's
+        // target's): it does not wait for the sum's line, so consecutive inputs overlap.
+        const BatchState::Kernel& K = B.kernel[B.target_pop[in.q]];
+        const double w = weight_live_[in.q] ? net_.projections[in.q].weight(in.s) : in.w;
+        const double u = t1 - in.t;
+        double e_p, e_m;
+        K.e[in.port](u, e_p, e_m);
+        const double d_syn = w * e_p, d_v = w * K.kf[in.port] * (e_p - e_m);
         SliceSum& S = B.sums[in.node];
         if (S.slice != k) {
             S.slice = k;
-            S.flags = B.kernel[S.pop].ok && !(B.cut && B.sampled[in.node]) ? 0 : BatchState::kSlow;
+            S.flags = K.ok && !(B.cut && B.sampled[in.node]) ? 0 : BatchState::kSlow;
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
@@ -307,13 +317,8 @@ void Simulation::sum_inputs(std::int64_t k) {
         }
         S.flags |= B.hooked[in.q];
         if (S.flags & BatchState::kSlow) continue;
-        const BatchState::Kernel& K = B.kernel[S.pop];
-        const double w = weight_live_[in.q] ? net_.projections[in.q].weight(in.s) : in.w;
-        const double u = t1 - in.t;
-        double e_p, e_m;
-        K.e[in.port](u, e_p, e_m);
-        S.syn[in.port] += w * e_p;
-        S.v += w * K.kf[in.port] * (e_p - e_m);
+        S.syn[in.port] += d_syn;
+        S.v += d_v;
         S.w_plus[in.port] += std::max(w, 0.0);
         S.t_first = std::min(S.t_first, in.t);
         ++S.count;
