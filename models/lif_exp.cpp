@@ -73,7 +73,7 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
 }
 
 // The free evolution given its decay factors over [s.t, t].
-LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const {
+[[gnu::always_inline]] inline LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const {
     const Terms c = terms(s);
     State out = s;
     out.t = t;
@@ -239,7 +239,7 @@ bool LifExp::slice_kernel(sim::SliceKernel& k) const {
     return true;
 }
 
-LifExp::State LifExp::free_step(const State& s, sim::Time t) {
+[[gnu::always_inline]] inline LifExp::State LifExp::free_step(const State& s, sim::Time t) {
     const double x = t - s.t;
     State out = s;
     out.t = t;
@@ -285,12 +285,16 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         s = free_evolution(s, sum.t_first);
         if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
     }
-    s1.v += sum.v;
-    s1.i_ex += sum.syn[kPortEx];
-    s1.i_in += sum.syn[kPortIn];
-    state_[i] = s1;
+    // Field by field: a whole-struct copy of s1 went through the stack in widths
+    // that defeated store-to-load forwarding (a stall on every settled node).
+    State& out = state_[i];
+    out.v = s1.v + sum.v;
+    out.i_ex = s1.i_ex + sum.syn[kPortEx];
+    out.i_in = s1.i_in + sum.syn[kPortIn];
+    out.t = t1;
+    out.ref_end = s1.ref_end;
     bool exact = true;
-    next = bound_from(s1, span.horizon, exact);
+    next = bound_from(out, span.horizon, exact);
     return true;
 }
 
