@@ -129,7 +129,7 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
     if (!can_cross({a, k_ex, k_in}) || (v_inf_ < v_th_ && stays_below({a, k_ex, k_in}))) return sim::kNever;
     const double slope =
-        std::max(-a * r_m_, 0.0) + std::max(-k_ex * r_ex_, 0.0) + std::max(-k_in * r_in_, 0.0);
+        positive(-a * r_m_) + positive(-k_ex * r_ex_) + positive(-k_in * r_in_);
     if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
     const sim::Time bound = s.t + (v_th_ - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;
@@ -186,7 +186,7 @@ bool LifExp::stays_below(const Terms& c) const {
 sim::Time LifExp::envelope_bound(const State& s) const {
     if (!envelope_ || !(v_inf_ > v_th_)) return s.t;
     const Terms c = terms(s);
-    const double A = c.a + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
+    const double A = c.a + positive(c.k_ex) + positive(c.k_in);
     const double ratio = A / (v_th_ - v_inf_);
     if (!(ratio > 1.0)) return s.t;
     // A hair early: near the crossing the envelope is nearly exact, and a check
@@ -201,8 +201,8 @@ bool LifExp::may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex
     const Terms c = terms(s);
     const double u = t1 - s.t;
     const double slope =
-        std::max(-c.a * r_m_, 0.0) + std::max(-c.k_ex * r_ex_, 0.0) + std::max(-c.k_in * r_in_, 0.0);
-    const double ceiling = v_inf_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0);
+        positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
+    const double ceiling = v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
     const double free_max = std::min(s.v + u * slope, ceiling);
     const double rise = (t1 - std::max(t_in, s.t)) / c_m_;
     const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
@@ -222,9 +222,17 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
     if (may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return false;
     for (std::size_t k = 0; k < n; ++k) {
         s = evolved(s, in[k].t);
-        (in[k].port == kPortEx ? s.i_ex : s.i_in) += in[k].w;
+        if (in[k].port == kPortEx)
+            s.i_ex += in[k].w;
+        else
+            s.i_in += in[k].w;
     }
-    state_[i] = s;
+    State& out = state_[i];  // field by field: see settle()
+    out.v = s.v;
+    out.i_ex = s.i_ex;
+    out.i_in = s.i_in;
+    out.t = s.t;
+    out.ref_end = s.ref_end;
     bool exact = true;
     next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
     return true;

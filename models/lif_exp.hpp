@@ -39,6 +39,9 @@
 // reaches it (stays_below; the check is then "never", not a chain of bounds).
 #pragma once
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <vector>
 
 #include "models/neuron_model.hpp"
@@ -47,6 +50,17 @@
 #include "sim/slice_exp.hpp"
 
 namespace delaysim::models {
+
+// max(x, 0) without a branch: the bounds below take the positive parts of terms
+// whose signs vary from node to node, and GCC compiles std::max to a mispredicted
+// jump there. (A NaN gives 0; a NaN state is lost anyway.)
+inline double positive(double x) {
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+#else
+    return std::max(x, 0.0);
+#endif
+}
 
 class LifExp : public NeuronModel {
 public:
@@ -104,7 +118,7 @@ private:
     // above: if even that stays below threshold, no crossing is possible (cheap
     // exit for the common sub-threshold case in large networks).
     bool can_cross(const Terms& c) const {
-        return v_inf_ - v_th_ + std::max(c.a, 0.0) + std::max(c.k_ex, 0.0) + std::max(c.k_in, 0.0) >= 0.0;
+        return v_inf_ - v_th_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in) >= 0.0;
     }
     bool stays_below(const Terms& c) const;  // exact, for V_inf < V_th (sparse networks)
 
