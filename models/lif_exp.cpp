@@ -58,7 +58,6 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
     };
     psi_peak_ex_ = psi_peak(r_ex_, kf_ex_);
     psi_peak_in_ = psi_peak(r_in_, kf_in_);
-    envelope_ = r_ex_ >= r_m_ && r_in_ >= r_m_;
 }
 
 // Sub-threshold evolution without refractoriness.
@@ -137,21 +136,12 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     return bound;
 }
 
-// Up to 4 links: each costs two exponentials, an exact search about twenty; before
-// the exact search, the envelope bound (one logarithm) may show it can wait.
+// Up to 4 links: each costs two exponentials, an exact search about twenty.
 sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) {
     State s = evolved(state_[i], std::max(t, state_[i].ref_end));
     for (int link = 0;; ++link) {
-        sim::Time bound = bound_from(s, horizon, exact);
-        if (exact || !(bound < b)) return bound;
-        if (link == 3) {  // before an exact search: one logarithm may clear b
-            bound = std::max(bound, envelope_bound(s));
-            if (!(bound < horizon)) {
-                exact = true;
-                return sim::kNever;
-            }
-            return bound;
-        }
+        const sim::Time bound = bound_from(s, horizon, exact);
+        if (exact || !(bound < b) || link == 3) return bound;
         s = free_evolution(s, bound);  // no crossing before `bound`: continue from there
     }
 }
@@ -176,22 +166,6 @@ bool LifExp::stays_below(const Terms& c) const {
     if (!(s_star > 0.0)) return true;  // monotone over s > 0
     const double peak = v_inf_ + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
     return peak < v_th_ - 1e-9 * (std::abs(v_th_) + 1.0);  // margin for the rounding of log and exp
-}
-
-// From a non-refractory state below threshold: V <= V_inf + A e^{-r_m s} with
-// A = a + k_ex+ + k_in+ (the positive synaptic terms decay at least as fast as
-// the membrane's), so if V_inf > V_th and A < 0 there is no crossing before
-// ln(A/(V_th - V_inf))/r_m; exact when the synaptic currents are zero. s.t when
-// it says nothing.
-sim::Time LifExp::envelope_bound(const State& s) const {
-    if (!envelope_ || !(v_inf_ > v_th_)) return s.t;
-    const Terms c = terms(s);
-    const double A = c.a + positive(c.k_ex) + positive(c.k_in);
-    const double ratio = A / (v_th_ - v_inf_);
-    if (!(ratio > 1.0)) return s.t;
-    // A hair early: near the crossing the envelope is nearly exact, and a check
-    // past the true crossing would let it be found too late.
-    return s.t + std::log(ratio) / r_m_ * (1.0 - 1e-9) - 1e-9;
 }
 
 // Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.

@@ -28,11 +28,7 @@
 // slope grows by e^{r_j u} (<= 1/(1 - r_j u) for r_j u < 1), so with its amplitude c_j(t1)
 //   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j u}.
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
-// there, at most 4 links) before the engine pays for an exact search; at the last link
-// the envelope bound may still show the search can wait: with tau_syn <= tau_m the
-// positive synaptic terms decay at least as fast as the membrane's, so
-//   V(s) <= V_inf + A e^{-s/tau_m},  A = a + max(K_ex, 0) + max(K_in, 0),
-// and for V_inf > V_th, A < 0 no crossing comes before tau_m ln(A/(V_th - V_inf)).
+// there, at most 4 links) before the engine pays for an exact search.
 // Below rheobase (V_inf < V_th), with at most two distinct rates among the nonzero
 // terms, V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one critical point
 // s* = ln(-c2 r2/(c1 r1))/(r2 - r1): if V(0), V_inf and V(s*) are below V_th, V never
@@ -97,7 +93,6 @@ private:
     State evolved(const State& s, sim::Time t) const;
     bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
     sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
-    sim::Time envelope_bound(const State& s) const;
     State free_evolution(const State& s, sim::Time t) const;
     State decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const;
     // free_evolution with table exponentials (sim/slice_exp.hpp) for steps of up
@@ -127,7 +122,6 @@ private:
     // (every delivery) then multiplies instead of dividing.
     double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
-    bool envelope_ = false;             // synaptic currents decay faster than V: envelope_bound
     std::vector<State> state_;
     double table_span_ = 0.0;  // slice width the tables were built for
     sim::SliceExp2 exp_ex_m_;

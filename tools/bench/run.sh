@@ -4,6 +4,8 @@
 #   tools/bench/run.sh --quick              N=1e3, K=100, 200 ms, both simulators (< 1 min)
 #   tools/bench/run.sh --sizes n1e3k100,n1e4k100 [--t-ms 500]
 #   tools/bench/run.sh --write-results      also write tools/bench/RESULTS.md and the PNG there
+#   tools/bench/run.sh --repeat 3           each simulator 3 times, alternately; the report takes each
+#                                           one's fastest run (shared machines drift by tens of percent)
 # Options: --build-dir DIR (default build/), --work-dir DIR (default BUILD/bench),
 #   --no-brian2, --no-plastic, --no-build, --fresh-compile (delete Brian2's projects first;
 #   implied by --write-results so that compile times are full builds).
@@ -16,7 +18,7 @@ root="$(cd "$here/../.." && pwd)"
 py=/usr/bin/python3
 
 all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100"
-sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0
+sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1
 build_dir="$root/build"; work=""
 plastic_size="n1e4k1000"
 while (($#)); do
@@ -24,6 +26,7 @@ while (($#)); do
     --quick) quick=1; sizes="n1e3k100"; t_ms=200; plastic_size="n1e3k100" ;;
     --sizes) sizes="$2"; shift ;;
     --t-ms) t_ms="$2"; shift ;;
+    --repeat) repeat="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --work-dir) work="$2"; shift ;;
     --no-brian2) brian2=0 ;;
@@ -31,12 +34,13 @@ while (($#)); do
     --no-build) build=0 ;;
     --fresh-compile) fresh=1 ;;
     --write-results) write=1; fresh=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 work="${work:-$build_dir/bench}"
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive integer, got '$repeat'" >&2; exit 2; }
 mkdir -p "$work"
 bench="$build_dir/tools/bench/delaysim_bench"
 
@@ -70,33 +74,42 @@ for size in "${size_list[@]}"; do
   fi
   echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\"}" >"$work/$size.net.json"
   echo "== $size: N=$n K=$k ($regime), $t_ms ms" >&2
-  if "$bench" "$net" --t-ms "$t_ms" >"$work/$size.delaysim.json"; then
-    echo "   delaysim: $(cut -c1-1000 "$work/$size.delaysim.json" | grep -o '"run_s": [0-9.]*, "spikes": [0-9]*, "rate_hz": [0-9.]*')" >&2
-  else
-    echo "   delaysim FAILED" >&2; status=1
-  fi
-  if ((brian2)); then
-    b2dir="$work/brian2_$size"
-    ((fresh)) && rm -rf "$b2dir"
-    if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t_ms" --dir "$b2dir" >"$work/$size.brian2.json" 2>"$work/$size.brian2.log"; then
-      echo "   brian2:   $(grep -o '"run_s": [0-9.]*' "$work/$size.brian2.json"), $(grep -o '"rate_hz": [0-9.]*' "$work/$size.brian2.json"), $(grep -o '"compile_s": [0-9.]*' "$work/$size.brian2.json")" >&2
+  : >"$work/$size.delaysim.json"  # one JSON line per run from here on
+  ((brian2)) && : >"$work/$size.brian2.json"
+  for ((rep = 1; rep <= repeat; ++rep)); do
+    if ((repeat > 1)); then echo "   run $rep of $repeat" >&2; fi
+    set_calls=(); ((rep > 1)) && set_calls=(--set-delay-calls 0)  # measured once
+    if "$bench" "$net" --t-ms "$t_ms" "${set_calls[@]}" >>"$work/$size.delaysim.json"; then
+      echo "   delaysim: $(tail -1 "$work/$size.delaysim.json" | cut -c1-1000 | grep -o '"run_s": [0-9.]*, "spikes": [0-9]*, "rate_hz": [0-9.]*')" >&2
     else
-      echo "   brian2 FAILED (log: $work/$size.brian2.log)" >&2; tail -5 "$work/$size.brian2.log" >&2; status=1
+      echo "   delaysim FAILED" >&2; status=1
     fi
-  fi
-  if ((plastic)) && [ "$size" = "$plastic_size" ]; then
-    if "$bench" "$net" --t-ms "$t_ms" --plastic --set-delay-calls 0 >"$work/$size.plastic.json" 2>"$work/$size.plastic.log"; then
-      echo "   plastic:  $(grep -o '"run_s": [0-9.]*' "$work/$size.plastic.json"), $(grep -o '"delay_changes": [0-9]*' "$work/$size.plastic.json")" >&2
-    else
-      rm -f "$work/$size.plastic.json"
-      cat "$work/$size.plastic.log" >&2
-      cp "$work/$size.plastic.log" "$work/plastic_unavailable"
-      status=1
+    if ((brian2)); then
+      b2dir="$work/brian2_$size"
+      ((fresh && rep == 1)) && rm -rf "$b2dir"
+      if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t_ms" --dir "$b2dir" >>"$work/$size.brian2.json" 2>"$work/$size.brian2.log"; then
+        last="$(tail -1 "$work/$size.brian2.json")"
+        echo "   brian2:   $(grep -o '"run_s": [0-9.]*' <<<"$last"), $(grep -o '"rate_hz": [0-9.]*' <<<"$last"), $(grep -o '"compile_s": [0-9.]*' <<<"$last")" >&2
+      else
+        echo "   brian2 FAILED (log: $work/$size.brian2.log)" >&2; tail -5 "$work/$size.brian2.log" >&2; status=1
+      fi
     fi
-  fi
+    if ((plastic)) && [ "$size" = "$plastic_size" ] && [ ! -f "$work/plastic_unavailable" ]; then
+      ((rep == 1)) && : >"$work/$size.plastic.json"
+      if "$bench" "$net" --t-ms "$t_ms" --plastic --set-delay-calls 0 >>"$work/$size.plastic.json" 2>"$work/$size.plastic.log"; then
+        last="$(tail -1 "$work/$size.plastic.json")"
+        echo "   plastic:  $(grep -o '"run_s": [0-9.]*' <<<"$last"), $(grep -o '"delay_changes": [0-9]*' <<<"$last")" >&2
+      else
+        rm -f "$work/$size.plastic.json"
+        cat "$work/$size.plastic.log" >&2
+        cp "$work/$size.plastic.log" "$work/plastic_unavailable"
+        status=1
+      fi
+    fi
+  done
 done
 
-report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
+report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir" --repeat "$repeat")
 if ((write)); then
   report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
 else
