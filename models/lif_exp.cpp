@@ -72,7 +72,8 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
 }
 
 // The free evolution given its decay factors over [s.t, t].
-[[gnu::always_inline]] inline LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const {
+[[gnu::always_inline]] inline LifExp::State LifExp::decayed(const State& s, sim::Time t, double e_m,
+                                                            double e_ex, double e_in) const {
     const Terms c = terms(s);
     State out = s;
     out.t = t;
@@ -127,8 +128,7 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) con
     exact = true;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
     if (!can_cross({a, k_ex, k_in}) || (v_inf_ < v_th_ && stays_below({a, k_ex, k_in}))) return sim::kNever;
-    const double slope =
-        positive(-a * r_m_) + positive(-k_ex * r_ex_) + positive(-k_in * r_in_);
+    const double slope = positive(-a * r_m_) + positive(-k_ex * r_ex_) + positive(-k_in * r_in_);
     if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
     const sim::Time bound = s.t + (v_th_ - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;
@@ -161,7 +161,8 @@ bool LifExp::stays_below(const Terms& c) const {
             return false;
         }
     }
-    if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0) return true;  // one sign: V(0) or V_inf is the max
+    if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0)
+        return true;  // one sign: V(0) or V_inf is the max
     const double s_star = std::log(-c2 * r2 / (c1 * r1)) / (r2 - r1);
     if (!(s_star > 0.0)) return true;  // monotone over s > 0
     const double peak = v_inf_ + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
@@ -174,8 +175,7 @@ bool LifExp::may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex
     if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path
     const Terms c = terms(s);
     const double u = t1 - s.t;
-    const double slope =
-        positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
+    const double slope = positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
     const double ceiling = v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
     const double free_max = std::min(s.v + u * slope, ceiling);
     const double rise = (t1 - std::max(t_in, s.t)) / c_m_;

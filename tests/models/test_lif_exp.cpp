@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <iomanip>
 #include <random>
@@ -198,17 +198,20 @@ TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
     const int set = GENERATE(0, 1, 2);
     sim::ParamValues v;
     v.real["I_e_pA"] = set == 2 ? 450.0 : 300.0;  // V_inf = -47 or -53 mV (C_m 250 pF, tau_m 10 ms)
-    v.real["tau_syn_in_ms"] = set == 1 ? 5.0 : 2.0;  // set 1: three rates, no exact proof unless a current is 0
+    v.real["tau_syn_in_ms"] =
+        set == 1 ? 5.0 : 2.0;  // set 1: three rates, no exact proof unless a current is 0
     const int n = 3000;
     auto p = testing::make_population("lif_exp", "a", n, v);
-    const double c_m = 250.0, r_m = 0.1, r_ex = 0.5, r_in = set == 1 ? 0.2 : 0.5, v_inf = -65.0 + v.real["I_e_pA"] * 0.04;
+    const double c_m = 250.0, r_m = 0.1, r_ex = 0.5, r_in = set == 1 ? 0.2 : 0.5,
+                 v_inf = -65.0 + v.real["I_e_pA"] * 0.04;
     std::mt19937_64 rng(77 + static_cast<unsigned>(set));
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     const double horizon = 500.0;
     int never_above_ceiling = 0, crossings = 0;
     for (int i = 0; i < n; ++i) {
         const double v0 = -66.0 + 15.9 * uni(rng);
-        const double iex = uni(rng) < 0.2 ? 0.0 : 1500.0 * uni(rng), iin = uni(rng) < 0.2 ? 0.0 : -1500.0 * uni(rng);
+        const double iex = uni(rng) < 0.2 ? 0.0 : 1500.0 * uni(rng),
+                     iin = uni(rng) < 0.2 ? 0.0 : -1500.0 * uni(rng);
         p->set_value(i, LifExp::kV, v0);
         p->set_value(i, LifExp::kIex, iex);
         p->set_value(i, LifExp::kIin, iin);
@@ -228,7 +231,8 @@ TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
         if (b1 == sim::kNever) {  // in one step, not by a chain of slope bounds
             REQUIRE(exact_t == sim::kNever);
             const double k_ex = iex / (c_m * (r_m - r_ex)), k_in = iin / (c_m * (r_m - r_in));
-            const double ceiling = v_inf + std::max(v0 - v_inf - k_ex - k_in, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0);
+            const double ceiling =
+                v_inf + std::max(v0 - v_inf - k_ex - k_in, 0.0) + std::max(k_ex, 0.0) + std::max(k_in, 0.0);
             never_above_ceiling += ceiling >= -50.0;
         }
     }
