@@ -150,8 +150,8 @@ sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim:
 // among the nonzero terms: V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one
 // critical point, s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1), so its maximum over s >= 0
 // is V(0), V_inf or V(s*): if all three are below threshold, V never gets there.
+// (The caller has checked V_inf < V_th.)
 bool LifExp::stays_below(const Terms& c) const {
-    if (!(v_inf_ < v_th_)) return false;
     double c1 = c.a, r1 = r_m_, c2 = c.k_ex, r2 = r_ex_;
     if (c.k_in != 0.0) {
         if (c.k_ex == 0.0 || r_in_ == r_ex_) {
@@ -201,12 +201,7 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
         else
             s.i_in += in[k].w;
     }
-    State& out = state_[i];  // field by field: see settle()
-    out.v = s.v;
-    out.i_ex = s.i_ex;
-    out.i_in = s.i_in;
-    out.t = s.t;
-    out.ref_end = s.ref_end;
+    store(i, s);
     bool exact = true;
     next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
     return true;
@@ -267,16 +262,12 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         s = free_evolution(s, sum.t_first);
         if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
     }
-    // Field by field: a whole-struct copy of s1 went through the stack in widths
-    // that defeated store-to-load forwarding (a stall on every settled node).
-    State& out = state_[i];
-    out.v = s1.v + sum.v;
-    out.i_ex = s1.i_ex + sum.syn[kPortEx];
-    out.i_in = s1.i_in + sum.syn[kPortIn];
-    out.t = t1;
-    out.ref_end = s1.ref_end;
+    s1.v += sum.v;
+    s1.i_ex += sum.syn[kPortEx];
+    s1.i_in += sum.syn[kPortIn];
+    store(i, s1);
     bool exact = true;
-    next = bound_from(out, span.horizon, exact);
+    next = bound_from(state_[i], span.horizon, exact);
     return true;
 }
 

@@ -115,7 +115,17 @@ private:
     bool can_cross(const Terms& c) const {
         return v_inf_ - v_th_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in) >= 0.0;
     }
-    bool stays_below(const Terms& c) const;  // exact, for V_inf < V_th (sparse networks)
+    bool stays_below(const Terms& c) const;  // exact; call only with V_inf < V_th (sparse networks)
+    // Field by field: a whole-struct copy went through the stack in widths that
+    // defeated store-to-load forwarding (a stall on every settled node).
+    void store(sim::Index i, const State& s) {
+        State& out = state_[i];
+        out.v = s.v;
+        out.i_ex = s.i_ex;
+        out.i_in = s.i_in;
+        out.t = s.t;
+        out.ref_end = s.ref_end;
+    }
 
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path

@@ -88,7 +88,6 @@ struct BatchState {
         SliceExp2 e[SliceKernel::kPorts];  // per port: (e^{-r_p u}, e^{-r_m u})
     };
     std::vector<Kernel> kernel;
-    std::vector<std::uint32_t> target_pop;  // per projection (its inputs' kernel)
     std::vector<SliceSum> sums;        // per node (global), valid if sums[g].slice == cur
     // Per projection: no delivered hook (0), hooks of rules that write no weights
     // (kHooked: summed, the hooks run after settling), or that may (kSlow).

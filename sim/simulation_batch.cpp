@@ -130,8 +130,6 @@ void Simulation::setup_batching() {
         for (std::uint32_t p = 0; p < np; ++p)
             for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.sums[i].pop = static_cast<std::uint16_t>(p);
     }
-    batch_.target_pop.assign(nq, 0);
-    for (std::uint32_t q = 0; q < nq; ++q) batch_.target_pop[q] = net_.projections[q].target_population();
     batch_.hooked.assign(nq, 0);
     for (std::uint32_t q = 0; q < nq; ++q)
         for (const Attachment& a : delivered_hooks_[q])
@@ -300,12 +298,18 @@ void Simulation::sum_inputs(std::int64_t k) {
         const SliceInput& in = B.active[idx];
         // The effect first, from the input alone (its kernel is its projection's
         // target's): it does not wait for the sum's line, so consecutive inputs overlap.
-        const BatchState::Kernel& K = B.kernel[B.target_pop[in.q]];
-        const double w = weight_live_[in.q] ? net_.projections[in.q].weight(in.s) : in.w;
-        const double u = t1 - in.t;
-        double e_p, e_m;
-        K.e[in.port](u, e_p, e_m);
-        const double d_syn = w * e_p, d_v = w * K.kf[in.port] * (e_p - e_m);
+        // Not for inputs that will be slow whatever their node.
+        const Projection& proj = net_.projections[in.q];
+        const BatchState::Kernel& K = B.kernel[proj.target_population()];
+        const std::uint8_t hooked = B.hooked[in.q];
+        double w = 0.0, d_syn = 0.0, d_v = 0.0;
+        if (K.ok && !(hooked & BatchState::kSlow)) {
+            w = weight_live_[in.q] ? proj.weight(in.s) : in.w;
+            double e_p, e_m;
+            K.e[in.port](t1 - in.t, e_p, e_m);
+            d_syn = w * e_p;
+            d_v = w * K.kf[in.port] * (e_p - e_m);
+        }
         SliceSum& S = B.sums[in.node];
         if (S.slice != k) {
             S.slice = k;
@@ -315,7 +319,7 @@ void Simulation::sum_inputs(std::int64_t k) {
             S.count = 0;
             B.runs.push_back({in.node, 0, 0, 0});
         }
-        S.flags |= B.hooked[in.q];
+        S.flags |= hooked;  // (kSlow if K is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;
         S.syn[in.port] += d_syn;
         S.v += d_v;

@@ -99,7 +99,6 @@ def main(argv=None):
     ap.add_argument("--png")
     ap.add_argument("--write-results")
     ap.add_argument("--command", default="tools/bench/run.sh")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per simulator (run.sh --repeat)")
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
@@ -142,9 +141,10 @@ def main(argv=None):
             f"| {ds['bytes_per_synapse_store']:.1f} / {ds['bytes_per_synapse_rss']:.1f} "
             f"| {fmt(b2['peak_rss_mb'] * 2**20 / b2['synapses'], '.1f') if b2 and b2['synapses'] >= 1e6 else '-'} |")
 
-    if a.repeat > 1:
+    repeat = max((len(r.get("runs", [])) for _, _, ds, b2 in rows for r in (ds, b2) if r), default=1)
+    if repeat > 1:  # run.sh --repeat
         lines.append("")
-        lines.append(f"Each simulator ran {a.repeat} times per size, alternately; the table shows each one's fastest "
+        lines.append(f"Each simulator ran {repeat} times per size, alternately; the table shows each one's fastest "
                      "run (run times in s, in order): " + "; ".join(
                          f"{size}: delaysim {', '.join(f'{x:.3f}' for x in ds.get('runs', []))}"
                          + (f" / Brian2 {', '.join(f'{x:.3f}' for x in b2.get('runs', []))}" if b2 else "")

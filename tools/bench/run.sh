@@ -109,7 +109,7 @@ for size in "${size_list[@]}"; do
   done
 done
 
-report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir" --repeat "$repeat")
+report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
 if ((write)); then
   report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
 else
