@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "models/exp_sum.hpp"
 
@@ -103,6 +104,7 @@ void LifExp::advance(sim::Index i, sim::Time t) { state_[i] = evolved(state_[i],
 
 void LifExp::receive(sim::Index i, std::size_t port, double w, sim::Time) {
     (port == kPortEx ? state_[i].i_ex : state_[i].i_in) += w;
+    state_[i].headroom = 0.0;
 }
 
 sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
@@ -122,14 +124,26 @@ sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool
 }
 
 // From a non-refractory state s: V' <= S (see the header), so no crossing before
-// s.t + (V_th - V)/S.
-sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact) const {
-    const auto [a, k_ex, k_in] = terms(s);
+// s.t + (V_th - V)/S. headroom: > 0 with a "never" that holds for all time.
+sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, double& headroom) const {
+    const Terms c = terms(s);
     exact = true;
+    headroom = 0.0;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    if (!can_cross({a, k_ex, k_in}) || (v_inf_ < v_th_ && stays_below({a, k_ex, k_in}))) return sim::kNever;
-    const double slope = positive(-a * r_m_) + positive(-k_ex * r_ex_) + positive(-k_in * r_in_);
-    if (!(slope > 0.0)) return sim::kNever;  // V can only decrease
+    const double ceiling = v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
+    if (!(ceiling >= v_th_)) {
+        headroom = v_th_ - ceiling - rounding_margin();
+        return sim::kNever;
+    }
+    if (v_inf_ < v_th_) {
+        const double peak = peak_below(c);
+        if (peak < v_th_ - rounding_margin()) {
+            headroom = v_th_ - peak - rounding_margin();
+            return sim::kNever;
+        }
+    }
+    const double slope = positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
+    if (!(slope > 0.0)) return sim::kNever;  // V can only decrease (for now: no headroom kept)
     const sim::Time bound = s.t + (v_th_ - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;
     exact = false;
@@ -149,24 +163,24 @@ sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim:
 // From a state below threshold with V_inf < V_th and at most two distinct rates
 // among the nonzero terms: V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one
 // critical point, s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1), so its maximum over s >= 0
-// is V(0), V_inf or V(s*): if all three are below threshold, V never gets there.
-// (The caller has checked V_inf < V_th.)
-bool LifExp::stays_below(const Terms& c) const {
+// is V(0), V_inf or V(s*). (The caller has checked V_inf < V_th.)
+double LifExp::peak_below(const Terms& c) const {
     double c1 = c.a, r1 = r_m_, c2 = c.k_ex, r2 = r_ex_;
     if (c.k_in != 0.0) {
         if (c.k_ex == 0.0 || r_in_ == r_ex_) {
             c2 += c.k_in;
             r2 = r_in_;
         } else {
-            return false;
+            return std::numeric_limits<double>::infinity();
         }
     }
+    const double v0 = v_inf_ + c1 + c2;
     if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0)
-        return true;  // one sign: V(0) or V_inf is the max
+        return std::max(v0, v_inf_);  // one sign: monotone
     const double s_star = std::log(-c2 * r2 / (c1 * r1)) / (r2 - r1);
-    if (!(s_star > 0.0)) return true;  // monotone over s > 0
+    if (!(s_star > 0.0)) return std::max(v0, v_inf_);  // monotone over s > 0
     const double peak = v_inf_ + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
-    return peak < v_th_ - 1e-9 * (std::abs(v_th_) + 1.0);  // margin for the rounding of log and exp
+    return std::max({v0, v_inf_, peak});
 }
 
 // Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.
@@ -193,7 +207,10 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
         if (in[k].w > 0) (in[k].port == kPortEx ? w_ex : w_in) += in[k].w;
-    if (may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return false;
+    // Within its headroom the node still never fires: no bound needed (header).
+    const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_;
+    const bool within = rise < s.headroom;
+    if (!within && may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return false;
     for (std::size_t k = 0; k < n; ++k) {
         s = evolved(s, in[k].t);
         if (in[k].port == kPortEx)
@@ -201,9 +218,15 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
         else
             s.i_in += in[k].w;
     }
+    if (within) {
+        s.headroom -= rise;
+        next = sim::kNever;
+    } else {
+        bool exact = true;
+        next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact, s.headroom);
+        if (s.t < s.ref_end) s.headroom = 0.0;  // it holds from ref_end on only
+    }
     store(i, s);
-    bool exact = true;
-    next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact);
     return true;
 }
 
@@ -238,7 +261,18 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     if (!(s.ref_end < sum.t_first)) return false;
     if (s.t < s.ref_end) s = evolved(s, s.ref_end);
     const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
-    State s1 = free_step(s, t1);
+    const State f = free_step(s, t1);  // free evolution to t1
+    State s1 = f;
+    s1.v += sum.v;
+    s1.i_ex += sum.syn[kPortEx];
+    s1.i_in += sum.syn[kPortIn];
+    // Within its headroom the node still never fires: no bound needed (header).
+    if (const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_; rise < s.headroom) {
+        s1.headroom = s.headroom - rise;
+        next = sim::kNever;
+        store(i, s1);
+        return true;
+    }
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
     if (span.quiet_until >= t1) {  // backwards from V_free(t1)
@@ -249,11 +283,11 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
             const double x = r * u;
             return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
         };
-        const Terms c = terms(s1);
+        const Terms c = terms(f);
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
         const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
-        safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+        safe = f.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
         // The forward bound from an old update is loose: once more from the first
@@ -262,18 +296,16 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         s = free_evolution(s, sum.t_first);
         if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
     }
-    s1.v += sum.v;
-    s1.i_ex += sum.syn[kPortEx];
-    s1.i_in += sum.syn[kPortIn];
-    store(i, s1);
     bool exact = true;
-    next = bound_from(state_[i], span.horizon, exact);
+    next = bound_from(s1, span.horizon, exact, s1.headroom);
+    store(i, s1);
     return true;
 }
 
 void LifExp::fire(sim::Index i, sim::Time t) {
     state_[i].v = v_reset_;
     state_[i].ref_end = t + t_ref_;
+    state_[i].headroom = 0.0;
 }
 
 double LifExp::value(sim::Index i, std::size_t var, sim::Time t) const {
@@ -284,6 +316,7 @@ double LifExp::value(sim::Index i, std::size_t var, sim::Time t) const {
 void LifExp::set_value(sim::Index i, std::size_t var, double x) {
     State& s = state_[i];
     (var == kV ? s.v : var == kIex ? s.i_ex : s.i_in) = x;
+    s.headroom = 0.0;
 }
 
 }  // namespace delaysim::models

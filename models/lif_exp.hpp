@@ -32,7 +32,13 @@
 // Below rheobase (V_inf < V_th), with at most two distinct rates among the nonzero
 // terms, V - V_inf = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one critical point
 // s* = ln(-c2 r2/(c1 r1))/(r2 - r1): if V(0), V_inf and V(s*) are below V_th, V never
-// reaches it (stays_below; the check is then "never", not a chain of bounds).
+// reaches it (peak_below; the check is then "never", not a chain of bounds).
+// Headroom: such a proof leaves H = V_th - max V (less a rounding margin) in the state.
+// Free evolution keeps it; inputs of positive weight W+ per port add at most
+// W+ psi_peak to V at any later time, so while sum_port W+_port psi_peak_port < H
+// the node still never fires: absorb and settle apply them without any bound and
+// lower H by that sum. Any other change of the state (a spike, receive, set_value)
+// sets H = 0.
 #pragma once
 #include <algorithm>
 #if defined(__SSE2__)
@@ -89,10 +95,17 @@ private:
         double v = 0, i_ex = 0, i_in = 0;
         sim::Time t = 0;
         sim::Time ref_end = -1e300;  // end of the refractory period
+        // > 0: V stays at least this far below V_th for all t >= this.t without new
+        // input (set only from a non-refractory state; kept by free evolution).
+        double headroom = 0;
     };
     State evolved(const State& s, sim::Time t) const;
     bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
-    sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const;
+    sim::Time bound_from(const State& s, sim::Time horizon, bool& exact, double& headroom) const;
+    sim::Time bound_from(const State& s, sim::Time horizon, bool& exact) const {
+        double headroom;
+        return bound_from(s, horizon, exact, headroom);
+    }
     State free_evolution(const State& s, sim::Time t) const;
     State decayed(const State& s, sim::Time t, double e_m, double e_ex, double e_in) const;
     // free_evolution with table exponentials (sim/slice_exp.hpp) for steps of up
@@ -115,7 +128,10 @@ private:
     bool can_cross(const Terms& c) const {
         return v_inf_ - v_th_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in) >= 0.0;
     }
-    bool stays_below(const Terms& c) const;  // exact; call only with V_inf < V_th (sparse networks)
+    // The largest V over s >= 0, exact, or +inf where it is not proved; call only with
+    // V_inf < V_th (sparse networks).
+    double peak_below(const Terms& c) const;
+    double rounding_margin() const { return 1e-9 * (std::abs(v_th_) + 1.0); }  // for log and exp
     // Field by field: a whole-struct copy went through the stack in widths that
     // defeated store-to-load forwarding (a stall on every settled node).
     void store(sim::Index i, const State& s) {
@@ -125,6 +141,7 @@ private:
         out.i_in = s.i_in;
         out.t = s.t;
         out.ref_end = s.ref_end;
+        out.headroom = s.headroom;
     }
 
     double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;

@@ -241,3 +241,62 @@ TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
     if (set == 2) CHECK(never_above_ceiling == 0);   // above rheobase: no such proof applies
     CHECK(crossings > 100);
 }
+
+// Headroom (header): once a bound proves "never", absorb applies inputs whose
+// summed PSP peaks stay below the headroom without any bound. Every such "never"
+// must hold exactly (root isolation and a dense scan), and the state must equal
+// that of a twin whose headroom is cleared before each input (the ordinary path).
+// Set 1 has three rates, where the ordinary path has no exact proof: there the
+// headroom gives "never" where the twin files a finite check.
+TEST_CASE("LIF headroom never hides a crossing", "[models][lif]") {
+    const int set = GENERATE(0, 1);
+    sim::ParamValues v;
+    v.real["I_e_pA"] = 250.0;  // V_inf = -55 mV
+    v.real["tau_syn_in_ms"] = set == 1 ? 5.0 : 2.0;
+    const int n = 1500;
+    auto a = testing::make_population("lif_exp", "a", n, v);  // keeps its headroom
+    auto b = testing::make_population("lif_exp", "b", n, v);  // headroom cleared before each input
+    std::mt19937_64 rng(404 + static_cast<unsigned>(set));
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    const double horizon = 1e9;
+    int never = 0, headroom_only = 0, steps = 0;
+    for (int i = 0; i < n; ++i) {
+        const double v0 = -66.0 + 12.0 * uni(rng), iex = 300.0 * uni(rng), iin = -1000.0 * uni(rng);
+        for (auto* p : {a.get(), b.get()}) {
+            p->set_value(i, LifExp::kV, v0);
+            p->set_value(i, LifExp::kIex, iex);
+            p->set_value(i, LifExp::kIin, iin);
+        }
+        double t = 0.0;
+        for (int k = 0; k < 40; ++k) {
+            b->set_value(i, LifExp::kV, b->value(i, LifExp::kV, t));  // same V: clears the headroom
+            t += -1.0 * std::log(1.0 - uni(rng));
+            sim::SliceInput in{t, 0.0, 0, 0, 0, 0};
+            if (uni(rng) < 0.8) {
+                in.port = LifExp::kPortEx, in.w = 500.0 * uni(rng);
+            } else {
+                in.port = LifExp::kPortIn, in.w = -1500.0 * uni(rng);
+            }
+            sim::Time next_a = 0.0, next_b = 0.0;
+            const bool ok_b = b->absorb(i, &in, 1, horizon, next_b);
+            if (!a->absorb(i, &in, 1, horizon, next_a)) break;  // may spike: the exact path's business
+            ++steps;
+            INFO(std::setprecision(17) << "set " << set << " node " << i << " input " << k << " t " << t);
+            if (ok_b) {
+                for (std::size_t var : {LifExp::kV, LifExp::kIex, LifExp::kIin})
+                    REQUIRE(a->value(i, var, t) == b->value(i, var, t));
+            }
+            const double exact = a->next_spike(i, t, horizon);
+            REQUIRE(next_a <= exact);
+            if (next_a != sim::kNever) continue;
+            REQUIRE(exact == sim::kNever);
+            if (steps % 16 == 0)  // and a dense scan agrees
+                for (double u = t; u < t + 60.0; u += 0.05) REQUIRE(a->value(i, LifExp::kV, u) < -50.0);
+            ++never;
+            headroom_only += !ok_b || next_b != sim::kNever;
+        }
+    }
+    CAPTURE(steps, never, headroom_only);
+    CHECK(never > 1500);
+    if (set == 1) CHECK(headroom_only > 400);
+}
