@@ -48,6 +48,7 @@
 
 #include "models/neuron_model.hpp"
 #include "models/registry.hpp"
+#include "sim/huge_alloc.hpp"
 #include "sim/population.hpp"
 #include "sim/slice_exp.hpp"
 
@@ -149,7 +150,7 @@ private:
     // (every delivery) then multiplies instead of dividing.
     double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;
     double psi_peak_ex_, psi_peak_in_;  // peak of the PSP per unit current (mV/pA)
-    std::vector<State> state_;
+    sim::HugeVector<State> state_;
     double table_span_ = 0.0;  // slice width the tables were built for
     sim::SliceExp2 exp_ex_m_;
     sim::SliceExp exp_in_;

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/huge_alloc.hpp"
 #include "sim/slice_exp.hpp"
 #include "sim/slice_input.hpp"
 #include "sim/types.hpp"
@@ -61,7 +62,7 @@ struct BatchState {
         std::uint32_t count;   // scratch of grouping: inputs, then write position
         std::uint32_t pop;     // population
     };
-    std::vector<Node> nodes;
+    HugeVector<Node> nodes;
     // Checks: per block of 16 nodes, and per group of 64 blocks, a time <= their
     // earliest check (exact after a scan, lowered by every filing). A slice scans
     // the groups and blocks whose time falls in it: O(nodes / 1024) per slice plus
@@ -88,7 +89,7 @@ struct BatchState {
         SliceExp2 e[SliceKernel::kPorts];  // per port: (e^{-r_p u}, e^{-r_m u})
     };
     std::vector<Kernel> kernel;
-    std::vector<SliceSum> sums;        // per node (global), valid if sums[g].slice == cur
+    HugeVector<SliceSum> sums;        // per node (global), valid if sums[g].slice == cur
     // Per projection: no delivered hook (0), hooks of rules that write no weights
     // (kHooked: summed, the hooks run after settling), or that may (kSlow).
     std::vector<std::uint8_t> hooked;
