@@ -228,8 +228,12 @@ def main(argv=None):
     rss = [ds["bytes_per_synapse_rss"] for _, _, ds, _ in rows if ds and ds["synapses"] >= 1e6]
     if rss:
         target("memory per synapse (RSS growth of building, >= 1e6 synapses)", max(rss), 16.0, " B")
-    for size, ds, pl in plastic:
-        target(f"plastic/static ({size})", pl["run_s"] / ds["run_s"], 1.5)
+    for size, ds, pl in plastic:  # the target names N=1e4, K=1000; other sizes are reported only
+        if size == "n1e4k1000":
+            target(f"plastic/static ({size})", pl["run_s"] / ds["run_s"], 1.5)
+        else:
+            lines.append(f"- plastic/static ({size}): {pl['run_s'] / ds['run_s']:.3g} "
+                         "(not judged: the target is for N=1e4, K=1000)")
     if sd:
         target("single delay change (random synapse, worst size)", max(v for _, v, _ in sd), 100.0, " ns")
         target("single delay change (synapse in cache, worst size)", max(h for _, _, h in sd), 100.0, " ns")
