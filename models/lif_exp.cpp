@@ -261,13 +261,12 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     if (!(s.ref_end < sum.t_first)) return false;
     if (s.t < s.ref_end) s = evolved(s, s.ref_end);
     const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
-    const State f = free_step(s, t1);  // free evolution to t1
-    State s1 = f;
-    s1.v += sum.v;
-    s1.i_ex += sum.syn[kPortEx];
-    s1.i_in += sum.syn[kPortIn];
+    State s1 = free_step(s, t1);
     // Within its headroom the node still never fires: no bound needed (header).
-    if (const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_; rise < s.headroom) {
+    if (const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_; v_inf_ < v_th_ && rise < s.headroom) {
+        s1.v += sum.v;
+        s1.i_ex += sum.syn[kPortEx];
+        s1.i_in += sum.syn[kPortIn];
         s1.headroom = s.headroom - rise;
         next = sim::kNever;
         store(i, s1);
@@ -283,11 +282,11 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
             const double x = r * u;
             return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
         };
-        const Terms c = terms(f);
+        const Terms c = terms(s1);
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
         const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
-        safe = f.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+        safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
         // The forward bound from an old update is loose: once more from the first
@@ -296,6 +295,9 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         s = free_evolution(s, sum.t_first);
         if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
     }
+    s1.v += sum.v;
+    s1.i_ex += sum.syn[kPortEx];
+    s1.i_in += sum.syn[kPortIn];
     bool exact = true;
     next = bound_from(s1, span.horizon, exact, s1.headroom);
     store(i, s1);

@@ -1,6 +1,6 @@
 // An allocator for the big arrays that hot loops read in random order (rule
 // state per synapse, synapse stores, per-node records and neuron states of large
-// populations): blocks of 2 MiB or more are aligned to 2 MiB
+// populations): blocks of 4 MiB or more are aligned to 2 MiB
 // and marked MADV_HUGEPAGE, so the kernel may back them with huge pages (with THP
 // in "madvise" mode, as on Debian). A random read into a 1e7-synapse array
 // otherwise costs a TLB miss (a page walk) on top of the cache miss; the plastic
@@ -23,7 +23,7 @@ struct HugeAllocator {
     HugeAllocator(const HugeAllocator<U>&) noexcept {}
 
     static constexpr std::size_t kHuge = std::size_t{2} << 20;
-    static constexpr std::size_t kThreshold = std::size_t{2} << 20;
+    static constexpr std::size_t kThreshold = std::size_t{4} << 20;
 
     T* allocate(std::size_t n) {
         const std::size_t bytes = n * sizeof(T);
