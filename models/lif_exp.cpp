@@ -262,16 +262,6 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     if (s.t < s.ref_end) s = evolved(s, s.ref_end);
     const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
     State s1 = free_step(s, t1);
-    // Within its headroom the node still never fires: no bound needed (header).
-    if (const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_; v_inf_ < v_th_ && rise < s.headroom) {
-        s1.v += sum.v;
-        s1.i_ex += sum.syn[kPortEx];
-        s1.i_in += sum.syn[kPortIn];
-        s1.headroom = s.headroom - rise;
-        next = sim::kNever;
-        store(i, s1);
-        return true;
-    }
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
     if (span.quiet_until >= t1) {  // backwards from V_free(t1)
