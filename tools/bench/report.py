@@ -283,9 +283,10 @@ def main(argv=None):
         m = machine(a.build_dir)
         with open(a.write_results, "w") as f:
             f.write("# delaysim vs Brian2: benchmark results\n\n")
+            runs = (f"the fastest of {repeat} alternating runs each" if repeat > 1 else "single runs")
             f.write(f"Written by `{a.command}` on {m['date']}. Re-run it to refresh this file; "
-                    "the numbers are single runs on a shared machine (noise of a few percent, more when other "
-                    "jobs run).\n\n")
+                    f"the times are {runs} on a shared machine, whose speed drifts by tens of percent "
+                    "within minutes when other jobs run.\n\n")
             f.write("## Machine\n\n")
             f.write(f"- CPU: {m['cpu']}, {m['cores']} cores ({m['threads_per_core']} thread/core), "
                     f"L2 {m['l2']}, L3 {m['l3']}, hypervisor: {m['hypervisor']}\n")
