@@ -130,9 +130,8 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, dou
     exact = true;
     headroom = 0.0;
     if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    const double ceiling = v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
-    if (!(ceiling >= v_th_)) {
-        headroom = v_th_ - ceiling - rounding_margin();
+    if (const double top = ceiling(c); !(top >= v_th_)) {
+        headroom = v_th_ - top - rounding_margin();
         return sim::kNever;
     }
     if (v_inf_ < v_th_) {
@@ -142,8 +141,10 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, dou
             return sim::kNever;
         }
     }
-    const double slope = positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
-    if (!(slope > 0.0)) return sim::kNever;  // V can only decrease (for now: no headroom kept)
+    const double slope = slope_bound(c);
+    // V can only decrease. (All terms >= 0 then, so the ceiling above, V itself, has
+    // caught this case unless rounding put it exactly at V_th: no headroom kept.)
+    if (!(slope > 0.0)) return sim::kNever;
     const sim::Time bound = s.t + (v_th_ - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;
     exact = false;
@@ -189,9 +190,7 @@ bool LifExp::may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex
     if (s.t < s.ref_end) return true;   // refractoriness ends inside: leave it to the exact path
     const Terms c = terms(s);
     const double u = t1 - s.t;
-    const double slope = positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
-    const double ceiling = v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
-    const double free_max = std::min(s.v + u * slope, ceiling);
+    const double free_max = std::min(s.v + u * slope_bound(c), ceiling(c));
     const double rise = (t1 - std::max(t_in, s.t)) / c_m_;
     const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
     // A hair of margin for rounding in the bound itself.

@@ -125,10 +125,15 @@ private:
         return {s.v - v_inf_ - k_ex - k_in, k_ex, k_in};
     }
     // Each term only decays, so the sum of the positive ones bounds V - V_inf from
-    // above: if even that stays below threshold, no crossing is possible (cheap
-    // exit for the common sub-threshold case in large networks).
-    bool can_cross(const Terms& c) const {
-        return v_inf_ - v_th_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in) >= 0.0;
+    // above: if even that ceiling stays below threshold, no crossing is possible
+    // (cheap exit for the common sub-threshold case in large networks).
+    double ceiling(const Terms& c) const {
+        return v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
+    }
+    bool can_cross(const Terms& c) const { return ceiling(c) >= v_th_; }
+    // S: V' <= S for all later times (each term's slope only shrinks in magnitude).
+    double slope_bound(const Terms& c) const {
+        return positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
     }
     // The largest V over s >= 0, exact, or +inf where it is not proved; call only with
     // V_inf < V_th (sparse networks).

@@ -11,6 +11,14 @@
 using namespace delaysim;
 using models::LifExp;
 
+namespace {
+void set_state(sim::Population& p, sim::Index i, double v, double i_ex, double i_in) {
+    p.set_value(i, LifExp::kV, v);
+    p.set_value(i, LifExp::kIex, i_ex);
+    p.set_value(i, LifExp::kIin, i_in);
+}
+}  // namespace
+
 TEST_CASE("LIF with constant current fires at the analytic times", "[models][lif]") {
     // V_inf = E_L + I_e tau_m / C_m = -45 mV > V_th: the interval from reset is
     // tau_m ln((V_inf - V_reset)/(V_inf - V_th)), plus t_ref after each spike.
@@ -109,11 +117,7 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
     int accepted = 0, crossing = 0;
     for (int i = 0; i < n; ++i) {
         const double v0 = -56.0 + 5.95 * uni(rng), iex = 800.0 * uni(rng), iin = -2000.0 * uni(rng);
-        for (auto* p : {a.get(), b.get()}) {
-            p->set_value(i, LifExp::kV, v0);
-            p->set_value(i, LifExp::kIex, iex);
-            p->set_value(i, LifExp::kIin, iin);
-        }
+        for (auto* p : {a.get(), b.get()}) set_state(*p, i, v0, iex, iin);
         const double quiet = b->next_spike(i, 0.0, horizon);  // exact: the free evolution's first crossing
         const double t0 = uni(rng) < 0.7 ? 0.0 : 2.0 * uni(rng), t1 = t0 + h;
         std::vector<sim::SliceInput> in(1 + rng() % 4);
@@ -193,7 +197,7 @@ TEST_CASE("LIF settle refuses a slice whose free evolution crosses before the fi
 // later than the exact first crossing (next_spike, root isolation), and may say
 // "never" only when there is none. Drawn states span both sides of the cheap
 // ceiling V_inf + positive terms, so the exact no-crossing proof for V_inf < V_th
-// (stays_below) is exercised, and V_inf > V_th (set 2) checks the chain alone.
+// (peak_below) is exercised, and V_inf > V_th (set 2) checks the chain alone.
 TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
     const int set = GENERATE(0, 1, 2);
     sim::ParamValues v;
@@ -212,9 +216,7 @@ TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
         const double v0 = -66.0 + 15.9 * uni(rng);
         const double iex = uni(rng) < 0.2 ? 0.0 : 1500.0 * uni(rng),
                      iin = uni(rng) < 0.2 ? 0.0 : -1500.0 * uni(rng);
-        p->set_value(i, LifExp::kV, v0);
-        p->set_value(i, LifExp::kIex, iex);
-        p->set_value(i, LifExp::kIin, iin);
+        set_state(*p, i, v0, iex, iin);
         const double exact_t = p->next_spike(i, 0.0, horizon);
         crossings += exact_t < horizon;
         bool exact = false;
@@ -262,11 +264,7 @@ TEST_CASE("LIF headroom never hides a crossing", "[models][lif]") {
     int never = 0, headroom_only = 0, steps = 0;
     for (int i = 0; i < n; ++i) {
         const double v0 = -66.0 + 12.0 * uni(rng), iex = 300.0 * uni(rng), iin = -1000.0 * uni(rng);
-        for (auto* p : {a.get(), b.get()}) {
-            p->set_value(i, LifExp::kV, v0);
-            p->set_value(i, LifExp::kIex, iex);
-            p->set_value(i, LifExp::kIin, iin);
-        }
+        for (auto* p : {a.get(), b.get()}) set_state(*p, i, v0, iex, iin);
         double t = 0.0;
         for (int k = 0; k < 40; ++k) {
             b->set_value(i, LifExp::kV, b->value(i, LifExp::kV, t));  // same V: clears the headroom
