@@ -1,6 +1,7 @@
-// The delaysim commands behind main(): parse arguments, dispatch, map errors to
-// exit codes (0 ok, 1 internal error, 2 bad input, 130 interrupted). Nothing
-// escapes: every exception becomes a message on `err` and an exit code.
+// The delaysim commands behind main(): parse arguments, dispatch to the config
+// library (sim/config/run.hpp), map errors to exit codes (0 ok, 1 internal
+// error, 2 bad input, 130 interrupted). Nothing escapes: every exception
+// becomes a message on `err` and an exit code.
 #pragma once
 #include <csignal>
 #include <ostream>
@@ -9,13 +10,8 @@
 
 namespace delaysim::cli {
 
-inline constexpr int kExitOk = 0, kExitInternal = 1, kExitBadInput = 2, kExitInterrupted = 130;
-
 // `argv` without the program name. `stop` is polled during a run (signals).
 int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err,
             const volatile std::sig_atomic_t* stop, bool err_is_terminal);
-
-// Output path: -o, else simulation.output, else out/<config stem>.h5.
-std::string output_path(const std::string& config, const std::string* from_config, const std::string* from_cli);
 
 }  // namespace delaysim::cli

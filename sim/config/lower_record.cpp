@@ -1,11 +1,11 @@
-#include "tools/cli/lower_record.hpp"
+#include "sim/config/lower_record.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "tools/cli/lower_util.hpp"
+#include "sim/config/lower_util.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 using sim::UserError;
@@ -124,4 +124,4 @@ sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net) {
     return out;
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

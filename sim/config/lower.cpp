@@ -1,4 +1,4 @@
-#include "tools/cli/lower.hpp"
+#include "sim/config/lower.hpp"
 
 #include <cmath>
 #include <set>
@@ -6,11 +6,11 @@
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
 #include "sim/random.hpp"
-#include "tools/cli/connectivity.hpp"
-#include "tools/cli/lower_record.hpp"
-#include "tools/cli/lower_util.hpp"
+#include "sim/config/connectivity.hpp"
+#include "sim/config/lower_record.hpp"
+#include "sim/config/lower_util.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 using sim::UserError;
@@ -194,4 +194,4 @@ std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered) {
     return sim;
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -1,11 +1,11 @@
-#include "tools/cli/progress.hpp"
+#include "sim/config/progress.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 std::string clock_text(double seconds) {
@@ -59,4 +59,4 @@ void Progress::finish() {
     drawn_ = false;
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -13,9 +13,9 @@
 
 #include <toml++/toml.h>
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 // Applies the overrides in order; a bad path or value is a sim::UserError.
 void apply_overrides(toml::table& root, const std::vector<std::string>& sets);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -9,7 +9,7 @@
 
 #include "sim/observer.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 class Progress : public sim::Observer {
 public:
@@ -37,4 +37,4 @@ private:
     double last_draw_ = 0.0;  // wall seconds
 };
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

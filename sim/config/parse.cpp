@@ -1,8 +1,8 @@
-#include "tools/cli/parse.hpp"
+#include "sim/config/parse.hpp"
 
-#include "tools/cli/toml_reader.hpp"
+#include "sim/config/toml_reader.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 // The array-of-tables `key` ([[population]] ...), or empty.
@@ -223,4 +223,4 @@ ConfigSpec parse_config(const toml::table& root, const std::string& file) {
     return spec;
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

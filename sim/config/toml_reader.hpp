@@ -11,9 +11,9 @@
 
 #include <toml++/toml.h>
 
-#include "tools/cli/spec.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 // Location of a node; `fallback` when the node has none (built by code).
 SourceLocation location_of(const toml::node& n, const SourceLocation& fallback);
@@ -63,4 +63,4 @@ private:
 double as_real(const toml::node& n, const std::string& context, const std::string& what,
                const SourceLocation& fallback);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

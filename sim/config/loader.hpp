@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "tools/cli/lower.hpp"
-#include "tools/cli/spec.hpp"
+#include "sim/config/lower.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 struct LoadedConfig {
     std::string text;  // the file's text, with the --set options appended as comments
@@ -21,4 +21,4 @@ LoadedConfig load_config_text(const std::string& text, const std::string& file,
                               const std::vector<std::string>& sets = {});
 LoadedConfig load_config(const std::string& path, const std::vector<std::string>& sets = {});
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

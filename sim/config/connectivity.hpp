@@ -11,9 +11,9 @@
 #include <cstdint>
 
 #include "sim/projection.hpp"
-#include "tools/cli/spec.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 // `same_population`: source and target are one population (autapses apply).
 // Throws sim::UserError (located) for sizes, probabilities, list lengths and
@@ -21,4 +21,4 @@ namespace delaysim::cli {
 sim::SynapseList build_synapses(const ProjectionSpec& p, sim::Index n_source, sim::Index n_target,
                                 bool same_population, std::uint64_t seed);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -1,4 +1,4 @@
-#include "tools/cli/loader.hpp"
+#include "sim/config/loader.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -6,10 +6,10 @@
 
 #include <toml++/toml.h>
 
-#include "tools/cli/overrides.hpp"
-#include "tools/cli/parse.hpp"
+#include "sim/config/overrides.hpp"
+#include "sim/config/parse.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 LoadedConfig load_config_text(const std::string& text, const std::string& file,
                               const std::vector<std::string>& sets) {
@@ -46,4 +46,4 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
     return load_config_text(text.str(), path, sets);
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -1,11 +1,11 @@
-#include "tools/cli/overrides.hpp"
+#include "sim/config/overrides.hpp"
 
 #include <memory>
 
 #include "sim/error.hpp"
-#include "tools/cli/toml_reader.hpp"
+#include "sim/config/toml_reader.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 using sim::SourceLocation;
@@ -145,4 +145,4 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& sets) {
     for (const std::string& s : sets) Override(s).apply(root);
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

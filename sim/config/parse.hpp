@@ -5,12 +5,12 @@
 
 #include <toml++/toml.h>
 
-#include "tools/cli/spec.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 // Throws sim::UserError (with location) for unknown keys, wrong types, missing
 // required keys or sections.
 ConfigSpec parse_config(const toml::table& root, const std::string& file);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -13,7 +13,7 @@
 #include "sim/error.hpp"
 #include "sim/param.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 using sim::SourceLocation;
 
@@ -115,4 +115,4 @@ struct ConfigSpec {
     std::vector<PlasticitySpec> plasticity;
 };
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

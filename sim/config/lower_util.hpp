@@ -7,7 +7,7 @@
 #include "sim/error.hpp"
 #include "sim/network.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 // Run f; a UserError it throws without a location gets `at` (the engine and
 // the models do not know where in the config their input came from).
@@ -57,4 +57,4 @@ inline std::uint32_t find_projection(const sim::Network& net, const std::string&
     return static_cast<std::uint32_t>(i);
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

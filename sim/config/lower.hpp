@@ -14,9 +14,9 @@
 #include "sim/network.hpp"
 #include "sim/record_spec.hpp"
 #include "sim/simulation.hpp"
-#include "tools/cli/spec.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 struct LoweredRule {
     std::unique_ptr<plasticity::Rule> rule;
@@ -38,4 +38,4 @@ Lowered lower(const ConfigSpec& spec);
 // Moves the network and rules into a new Simulation (sample interval set).
 std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

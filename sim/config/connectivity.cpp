@@ -1,4 +1,4 @@
-#include "tools/cli/connectivity.hpp"
+#include "sim/config/connectivity.hpp"
 
 #include <cmath>
 #include <numeric>
@@ -6,7 +6,7 @@
 
 #include "sim/random.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 using sim::Index;
@@ -138,4 +138,4 @@ sim::SynapseList build_synapses(const ProjectionSpec& p, sim::Index n_source, si
     return out;
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

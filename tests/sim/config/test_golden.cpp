@@ -3,16 +3,21 @@
 // tests/data/golden_lif_stdp.h5: every spike, the initial delays and every
 // delay change. Any change of results shows here. To accept a deliberate change,
 // run tools/regenerate_golden.sh and say why in the commit message.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <H5Cpp.h>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "sim/config/run.hpp"
+
 namespace fs = std::filesystem;
+
+using namespace delaysim;
 
 namespace {
 
@@ -42,9 +47,14 @@ TEST_CASE("golden LIF + delay_shift_stdp run matches the stored result", "[golde
     const fs::path dir = fs::temp_directory_path() / ("delaysim_golden_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     const fs::path out = dir / "golden.h5";
-    const std::string cmd = std::string("'") + DELAYSIM_BINARY + "' run '" + DELAYSIM_SOURCE_DIR +
-                            "/configs/golden_lif_stdp.toml' -o '" + out.string() + "' --quiet";
-    REQUIRE(std::system(cmd.c_str()) == 0);
+    config::RunOptions run;
+    run.config = std::string(DELAYSIM_SOURCE_DIR) + "/configs/golden_lif_stdp.toml";
+    run.output = out.string();
+    run.quiet = true;
+    std::ostringstream messages;
+    const config::RunResult result = config::run_config(run, messages);
+    REQUIRE(result.exit_code == config::kExitOk);
+    REQUIRE(result.completed);
     H5::H5File got(out.string(), H5F_ACC_RDONLY);
     H5::H5File want(std::string(DELAYSIM_SOURCE_DIR) + "/tests/data/golden_lif_stdp.h5", H5F_ACC_RDONLY);
     const auto& f64 = H5::PredType::NATIVE_DOUBLE;
@@ -52,16 +62,19 @@ TEST_CASE("golden LIF + delay_shift_stdp run matches the stored result", "[golde
     std::size_t n_spikes = 0;
     for (const char* pop : {"drive", "E", "I"}) {
         const std::string base = std::string("spikes/") + pop;
-        same_times(read<double>(got, base + "/timestamps", f64), read<double>(want, base + "/timestamps", f64), base);
-        CHECK(read<std::uint64_t>(got, base + "/node_ids", u64) == read<std::uint64_t>(want, base + "/node_ids", u64));
+        same_times(read<double>(got, base + "/timestamps", f64),
+                   read<double>(want, base + "/timestamps", f64), base);
+        CHECK(read<std::uint64_t>(got, base + "/node_ids", u64) ==
+              read<std::uint64_t>(want, base + "/node_ids", u64));
         n_spikes += read<double>(want, base + "/timestamps", f64).size();
     }
     CHECK(n_spikes > 1000);  // the stored run is not trivially empty
-    same_times(read<double>(got, "synapses/ee/delay/data", f64), read<double>(want, "synapses/ee/delay/data", f64),
-               "sampled delays");
+    same_times(read<double>(got, "synapses/ee/delay/data", f64),
+               read<double>(want, "synapses/ee/delay/data", f64), "sampled delays");
     const std::string ev = "plasticity/ee/events/";
     same_times(read<double>(got, ev + "time", f64), read<double>(want, ev + "time", f64), "event times");
-    CHECK(read<std::uint64_t>(got, ev + "synapse_id", u64) == read<std::uint64_t>(want, ev + "synapse_id", u64));
+    CHECK(read<std::uint64_t>(got, ev + "synapse_id", u64) ==
+          read<std::uint64_t>(want, ev + "synapse_id", u64));
     same_times(read<double>(got, ev + "old", f64), read<double>(want, ev + "old", f64), "old delays");
     same_times(read<double>(got, ev + "new", f64), read<double>(want, ev + "new", f64), "new delays");
     CHECK(read<double>(want, ev + "time", f64).size() > 100);

@@ -3,10 +3,10 @@
 #pragma once
 #include "sim/network.hpp"
 #include "sim/record_spec.hpp"
-#include "tools/cli/spec.hpp"
+#include "sim/config/spec.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

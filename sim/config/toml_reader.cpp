@@ -1,8 +1,8 @@
-#include "tools/cli/toml_reader.hpp"
+#include "sim/config/toml_reader.hpp"
 
 #include <algorithm>
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 SourceLocation from_region(const toml::source_region& r, const SourceLocation& fallback) {
@@ -157,4 +157,4 @@ void TableReader::allow_only(const std::vector<std::string_view>& valid) const {
     }
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -3,8 +3,8 @@
 #pragma once
 #include <ostream>
 
-namespace delaysim::cli {
+namespace delaysim::config {
 
 void print_list(std::ostream& out);
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <set>
 
-#include "tools/cli/connectivity.hpp"
-#include "tools/cli/loader.hpp"
+#include "sim/config/connectivity.hpp"
+#include "sim/config/loader.hpp"
 
 using namespace delaysim;
-using cli::load_config_text;
+using config::load_config_text;
 
 namespace {
 
@@ -38,8 +38,8 @@ port = "a"
 delay_ms = 2.0
 )";
 
-cli::ProjectionSpec projection(const std::string& connect) {
-    cli::ProjectionSpec p;
+config::ProjectionSpec projection(const std::string& connect) {
+    config::ProjectionSpec p;
     p.name.value.assign(1, 'p');  // (operator= trips a GCC 12 -Wrestrict false positive)
     p.connect.value = connect;
     p.delay.value = 1.0;
@@ -90,69 +90,69 @@ TEST_CASE("a config parses into located specs and lowers into a network", "[load
 TEST_CASE("every connectivity rule gives the expected synapses", "[loader][connect]") {
     SECTION("all_to_all, with and without autapses") {
         auto p = projection("all_to_all");
-        auto s = cli::build_synapses(p, 2, 3, false, 1);
+        auto s = config::build_synapses(p, 2, 3, false, 1);
         CHECK(s.source == std::vector<std::uint32_t>{0, 0, 0, 1, 1, 1});
         CHECK(s.target == std::vector<std::uint32_t>{0, 1, 2, 0, 1, 2});
         p.autapses.value = false;
-        CHECK(cli::build_synapses(p, 3, 3, true, 1).source.size() == 6);
-        CHECK(cli::build_synapses(p, 3, 3, false, 1).source.size() == 9);  // different populations
+        CHECK(config::build_synapses(p, 3, 3, true, 1).source.size() == 6);
+        CHECK(config::build_synapses(p, 3, 3, false, 1).source.size() == 9);  // different populations
     }
     SECTION("one_to_one") {
-        auto s = cli::build_synapses(projection("one_to_one"), 4, 4, false, 1);
+        auto s = config::build_synapses(projection("one_to_one"), 4, 4, false, 1);
         CHECK(pairs_of(s) == decltype(pairs_of(s)){{0, 0}, {1, 1}, {2, 2}, {3, 3}});
-        CHECK_THROWS_AS(cli::build_synapses(projection("one_to_one"), 4, 3, false, 1), sim::UserError);
+        CHECK_THROWS_AS(config::build_synapses(projection("one_to_one"), 4, 3, false, 1), sim::UserError);
     }
     SECTION("pairs keep their order") {
         auto p = projection("pairs");
         p.pairs = {{2, 0}, {0, 1}, {2, 0}};
-        auto s = cli::build_synapses(p, 3, 2, false, 1);
+        auto s = config::build_synapses(p, 3, 2, false, 1);
         CHECK(s.source == std::vector<std::uint32_t>{2, 0, 2});
         CHECK(s.target == std::vector<std::uint32_t>{0, 1, 0});
         p.pairs.push_back({3, 0});
-        CHECK_THROWS_AS(cli::build_synapses(p, 3, 2, false, 1), sim::UserError);
+        CHECK_THROWS_AS(config::build_synapses(p, 3, 2, false, 1), sim::UserError);
     }
     SECTION("fixed_probability: 0 and 1 are exact, 0.3 is near 30 %") {
         auto p = projection("fixed_probability");
-        p.probability = cli::Located<double>{0.0, {}};
-        CHECK(cli::build_synapses(p, 10, 10, false, 1).source.empty());
+        p.probability = config::Located<double>{0.0, {}};
+        CHECK(config::build_synapses(p, 10, 10, false, 1).source.empty());
         p.probability->value = 1.0;
-        CHECK(cli::build_synapses(p, 10, 10, false, 1).source.size() == 100);
+        CHECK(config::build_synapses(p, 10, 10, false, 1).source.size() == 100);
         p.probability->value = 0.3;
-        const auto n = cli::build_synapses(p, 100, 100, false, 1).source.size();
+        const auto n = config::build_synapses(p, 100, 100, false, 1).source.size();
         CHECK(n > 2700);
         CHECK(n < 3300);
         p.probability->value = 1.5;
-        CHECK_THROWS_AS(cli::build_synapses(p, 10, 10, false, 1), sim::UserError);
+        CHECK_THROWS_AS(config::build_synapses(p, 10, 10, false, 1), sim::UserError);
     }
     SECTION("fixed_indegree draws distinct sources for every target") {
         auto p = projection("fixed_indegree");
-        p.indegree = cli::Located<std::uint64_t>{4, {}};
-        auto s = cli::build_synapses(p, 10, 5, false, 3);
+        p.indegree = config::Located<std::uint64_t>{4, {}};
+        auto s = config::build_synapses(p, 10, 5, false, 3);
         REQUIRE(s.source.size() == 20);
         CHECK(pairs_of(s).size() == 20);  // no source twice for one target
         for (std::uint32_t j = 0; j < 5; ++j) CHECK(std::count(s.target.begin(), s.target.end(), j) == 4);
         p.indegree->value = 11;
-        CHECK_THROWS_AS(cli::build_synapses(p, 10, 5, false, 3), sim::UserError);
+        CHECK_THROWS_AS(config::build_synapses(p, 10, 5, false, 3), sim::UserError);
     }
     SECTION("a key of another rule is an error") {
         auto p = projection("all_to_all");
-        p.probability = cli::Located<double>{0.5, {}};
-        CHECK_THROWS_WITH(cli::build_synapses(p, 2, 2, false, 1),
+        p.probability = config::Located<double>{0.5, {}};
+        CHECK_THROWS_WITH(config::build_synapses(p, 2, 2, false, 1),
                           Catch::Contains("only used with connect = \"fixed_probability\""));
     }
 }
 
 TEST_CASE("weight and delay distributions are seeded and reproducible", "[loader][random]") {
     auto p = projection("all_to_all");
-    p.weight.kind = cli::SynValueSpec::Kind::Uniform;
+    p.weight.kind = config::SynValueSpec::Kind::Uniform;
     p.weight.a = 2.0;
     p.weight.b = 3.0;
-    p.delay.kind = cli::SynValueSpec::Kind::Normal;
+    p.delay.kind = config::SynValueSpec::Kind::Normal;
     p.delay.a = 10.0;
     p.delay.b = 1.0;
-    const auto a = cli::build_synapses(p, 20, 20, false, 42);
-    const auto b = cli::build_synapses(p, 20, 20, false, 42);
-    const auto c = cli::build_synapses(p, 20, 20, false, 43);
+    const auto a = config::build_synapses(p, 20, 20, false, 42);
+    const auto b = config::build_synapses(p, 20, 20, false, 42);
+    const auto c = config::build_synapses(p, 20, 20, false, 43);
     CHECK(a.weight == b.weight);
     CHECK(a.delay == b.delay);
     CHECK(a.weight != c.weight);
@@ -163,7 +163,7 @@ TEST_CASE("weight and delay distributions are seeded and reproducible", "[loader
 
     // Through the loader: the projection's stream derives from simulation.seed.
     const std::string cfg = kBase + "weight = { dist = \"uniform\", low = 0.5, high = 1.5 }\n";
-    auto w_of = [](const cli::LoadedConfig& l) {
+    auto w_of = [](const config::LoadedConfig& l) {
         std::vector<double> w;
         for (sim::Index s = 0; s < l.lowered.network.projections[0].size(); ++s)
             w.push_back(l.lowered.network.projections[0].weight(s));

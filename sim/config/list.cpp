@@ -1,4 +1,4 @@
-#include "tools/cli/list.hpp"
+#include "sim/config/list.hpp"
 
 #include <algorithm>
 #include <string>
@@ -6,9 +6,9 @@
 
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
-#include "tools/cli/lower_util.hpp"
+#include "sim/config/lower_util.hpp"
 
-namespace delaysim::cli {
+namespace delaysim::config {
 namespace {
 
 using Row = std::vector<std::string>;
@@ -84,4 +84,4 @@ void print_list(std::ostream& out) {
            "  Full schema: configs/README.md\n";
 }
 
-}  // namespace delaysim::cli
+}  // namespace delaysim::config

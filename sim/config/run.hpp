@@ -1,0 +1,47 @@
+// Run or validate a model file exactly as `delaysim run` / `delaysim validate`
+// do: load (with --set overrides), build the simulation, record to HDF5, honour
+// a stop flag, map the outcome to an exit status. The CLI, the tests, the
+// benchmark and the Python module all go through these two functions.
+#pragma once
+#include <csignal>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace delaysim::config {
+
+inline constexpr int kExitOk = 0, kExitInternal = 1, kExitBadInput = 2, kExitInterrupted = 130;
+
+struct RunOptions {
+    std::string config;                                // path of the model file
+    std::vector<std::string> sets;                     // --set key.path=value
+    std::optional<std::string> output;                 // -o; else simulation.output, else out/<stem>.h5
+    bool quiet = false;                                // no progress, no summary
+    bool terminal = false;                             // the message stream is a terminal (progress bar)
+    const volatile std::sig_atomic_t* stop = nullptr;  // polled during the run (signals)
+};
+
+struct RunResult {
+    int exit_code = kExitOk;  // kExitOk or kExitInterrupted
+    bool completed = false;
+    std::string output;       // path of the HDF5 file written
+    sim::Time t_reached = 0;  // ms
+    std::uint64_t spikes = 0, events = 0;
+};
+
+// Bad input throws sim::UserError (located); the file written so far is then
+// closed with completed = false. Progress and the summary go to `err`.
+RunResult run_config(const RunOptions& options, std::ostream& err);
+
+// Every check run_config makes, without running; returns the one-line summary.
+std::string validate_config(const RunOptions& options);
+
+// Output path: -o, else simulation.output, else out/<config stem>.h5.
+std::string output_path(const std::string& config, const std::string* from_config,
+                        const std::string* from_cli);
+
+}  // namespace delaysim::config
