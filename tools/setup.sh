@@ -19,5 +19,7 @@ if ((${#missing[@]})); then
 fi
 build="$root/build"; extra=()
 if [ "${1:-}" = "--sanitize" ]; then build="$root/build-sanitize"; extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELAYSIM_SANITIZE=ON); fi
+# ccache (when present) shares object files between checkouts and rebuilds.
+if command -v ccache >/dev/null; then extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR="$root"; fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${extra[@]}" >/dev/null
 cmake --build "$build" -j2
