@@ -63,7 +63,7 @@ K_DRIVE = {("normal", 1000): [560.0]}
 DELAY_MIN_MS, DELAY_MAX_MS = 0.1, 10.0
 
 
-def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=None):
+def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=None, delay_ms=None):
     rp = dict(REGIMES[regime])
     rp["I_e_pA"] = K_DRIVE.get((regime, k), rp["I_e_pA"])
     for key, val in (("J0_pA", j0), ("g", g), ("I_e_pA", i_e), ("fraction", fraction), ("v0_max_mV", v0_max)):
@@ -84,6 +84,8 @@ def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=N
         self_conn = src == tgt
         src[self_conn] = lo + (src[self_conn] - lo + 1) % (hi - lo)
         delay = rng.uniform(DELAY_MIN_MS, DELAY_MAX_MS, size=n * kk)
+        if delay_ms is not None:  # one delay for all (drawn anyway: same connectivity stream)
+            delay[:] = delay_ms
         arrays[port + "_source"] = src.astype(np.uint32)
         arrays[port + "_target"] = tgt
         arrays[port + "_delay"] = delay.astype(np.float64)
@@ -106,8 +108,8 @@ def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=N
         "J0_pA": rp["J0_pA"],
         "n_groups": len(frac),
         "group_I_e_pA": [float(x) for x in rp["I_e_pA"]],
-        "delay_min_ms": DELAY_MIN_MS,
-        "delay_max_ms": DELAY_MAX_MS,
+        "delay_min_ms": DELAY_MIN_MS if delay_ms is None else delay_ms,
+        "delay_max_ms": DELAY_MAX_MS if delay_ms is None else max(delay_ms, DELAY_MAX_MS),
     }
     header.update(NEURON)
     return header, arrays
@@ -165,11 +167,16 @@ def main(argv=None):
     ap.add_argument("--ie", help="override the drive currents, comma-separated pA (tuning)")
     ap.add_argument("--frac", help="override the drive fractions, comma-separated (tuning)")
     ap.add_argument("--v0-max", type=float, help="override the upper end of initial V_m (tuning)")
+    ap.add_argument("--delay-ms", type=float,
+                    help="one delay for every synapse (e.g. 0.1, or 0: zero-delay network) instead of uniform [0.1, 10]")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args(argv)
     if a.k < 5 or a.n < 10:
         ap.error("need n >= 10 and k >= 5")
-    header, arrays = build(a.n, a.k, a.regime, a.seed, a.j0, a.g, floats(a.ie), floats(a.frac), a.v0_max)
+    if a.delay_ms is not None and not 0.0 <= a.delay_ms <= DELAY_MAX_MS:
+        ap.error(f"--delay-ms must be in [0, {DELAY_MAX_MS}]")
+    header, arrays = build(a.n, a.k, a.regime, a.seed, a.j0, a.g, floats(a.ie), floats(a.frac), a.v0_max,
+                           a.delay_ms)
     write(a.output, header, arrays)
     print(json.dumps({"file": a.output, "n": a.n, "k": a.k, "regime": a.regime,
                       "synapses": header["n_synapses"]}))

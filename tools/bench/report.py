@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Summarise a benchmark run (the JSON lines written by run.sh): the table, the
-rate check per size, the log-log slope, the targets of issue 7, a PNG, and (with
+rate check per size, the log-log slope, the targets of issue 16, a PNG, and (with
 --write-results) tools/bench/RESULTS.md.
 
     report.py WORK_DIR --sizes n1e3k100,... [--png OUT.png] [--write-results RESULTS.md]
@@ -200,9 +200,9 @@ def main(argv=None):
         lines.append(f"Least-squares slope over all {len(pts)} sizes (mixes K and rates): "
                      f"{slope([p[0] for p in pts], [p[1] for p in pts]):.2f}.")
 
-    # Targets of issue 7.
+    # Targets of issue 16 (engine v2): single thread, Brian2 cpp_standalone dt 0.1 ms as the peer.
     lines.append("")
-    lines.append("Targets (issue 7):")
+    lines.append("Targets (issue 16):")
 
     def target(name, value, limit, unit=""):
         if value is None:
@@ -212,16 +212,14 @@ def main(argv=None):
         lines.append(f"- {name}: {value:.3g}{unit} (target <= {limit:g}{unit}) {verdict}")
 
     by = {size: (ds, b2) for size, _, ds, b2 in rows}
-    if "n1e4k1000" in by and by["n1e4k1000"][0] and by["n1e4k1000"][1]:
-        target("N=1e4, K=1000 delaysim/Brian2 wall time", by["n1e4k1000"][0]["run_s"] / by["n1e4k1000"][1]["run_s"], 0.5)
-    if "sparse_n1e5k100" in by and by["sparse_n1e5k100"][0] and by["sparse_n1e5k100"][1]:
-        target("sparse regime delaysim/Brian2 wall time",
-               by["sparse_n1e5k100"][0]["run_s"] / by["sparse_n1e5k100"][1]["run_s"], 0.1)
-    heavy = [(ds["ns_per_delivery"], size) for size, _, ds, _ in rows
-             if ds and ds["rate_hz"] * ds["synapses"] * MEAN_DELAY_MS * 1e-3 >= 1e5]
-    if heavy:
-        worst = max(heavy)
-        target(f"ns per synaptic event with >= 1e5 events in flight (worst: {worst[1]})", worst[0], 10.0, " ns")
+    ratio_limits = {"n1e4k1000": 0.5, "n1e3k100": 0.5, "n1e4k100": 0.5, "n1e5k100": 0.5, "small_d01": 0.5,
+                    "small_d0": 1.0, "sparse_n1e5k100": 0.1}
+    for size, limit in ratio_limits.items():
+        if size in by and by[size][0] and by[size][1]:
+            target(f"{size} delaysim/Brian2 run time", by[size][0]["run_s"] / by[size][1]["run_s"], limit)
+    if "n1e4k1000" in by and by["n1e4k1000"][0]:
+        target("ns per synaptic event at N=1e4, K=1000 (whole run time / events: an upper bound of the marginal cost)",
+               by["n1e4k1000"][0]["ns_per_delivery"], 15.0, " ns")
     store = [ds["bytes_per_synapse_store"] for _, _, ds, _ in rows if ds]
     if store:
         target("memory per synapse (store layout)", max(store), 16.0, " B")
@@ -230,15 +228,14 @@ def main(argv=None):
         target("memory per synapse (RSS growth of building, >= 1e6 synapses)", max(rss), 16.0, " B")
     for size, ds, pl in plastic:  # the target names N=1e4, K=1000; other sizes are reported only
         if size == "n1e4k1000":
-            target(f"plastic/static ({size})", pl["run_s"] / ds["run_s"], 1.5)
+            target(f"plastic/static ({size})", pl["run_s"] / ds["run_s"], 1.3)
         else:
             lines.append(f"- plastic/static ({size}): {pl['run_s'] / ds['run_s']:.3g} "
                          "(not judged: the target is for N=1e4, K=1000)")
     if sd:
-        target("single delay change (random synapse, worst size)", max(v for _, v, _ in sd), 100.0, " ns")
-        target("single delay change (synapse in cache, worst size)", max(h for _, _, h in sd), 100.0, " ns")
+        lines.append(f"- single delay change (random synapse, worst size): {max(v for _, v, _ in sd):.3g} ns (reported)")
     if sl is not None:
-        target("log-log slope time vs events (N = 1e3..1e5, K = 100)", sl, 1.1)
+        target("log-log slope time vs events (N = 1e3..1e5, K = 100)", sl, 1.05)
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():

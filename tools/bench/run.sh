@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# delaysim vs Brian2 benchmark (issue 7). After tools/setup.sh:
+# delaysim vs Brian2 benchmark. After tools/setup.sh:
 #   tools/bench/run.sh                      every size, both simulators, plastic variant
 #   tools/bench/run.sh --quick              N=1e3, K=100, 200 ms, both simulators (< 1 min)
 #   tools/bench/run.sh --sizes n1e3k100,n1e4k100 [--t-ms 500]
@@ -9,7 +9,8 @@
 # Options: --build-dir DIR (default build/), --work-dir DIR (default BUILD/bench),
 #   --no-brian2, --no-plastic, --no-build, --fresh-compile (delete Brian2's projects first;
 #   implied by --write-results so that compile times are full builds).
-# Sizes: n1e3k100 n1e4k100 n1e5k100 n1e4k1000 sparse_n1e5k100 (N, K; sparse = ~1 Hz).
+# Sizes: n1e3k100 n1e4k100 n1e5k100 n1e4k1000 sparse_n1e5k100 (N, K; sparse = ~1 Hz);
+#   small_d01, small_d0: N = 4000, K = 100 with every delay 0.1 ms, or 0 (zero-delay network).
 # Exit status: 0 if every run finished and every rate check passed.
 set -euo pipefail
 orig_args="$*"
@@ -17,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py=/usr/bin/python3
 
-all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100"
+all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100,small_d01,small_d0"
 sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1
 build_dir="$root/build"; work=""
 plastic_size="n1e4k1000"
@@ -50,14 +51,16 @@ if ((build)); then
 fi
 [ -x "$bench" ] || { echo "run.sh: $bench not built (run tools/setup.sh)" >&2; exit 1; }
 
-# size name -> "N K regime"
+# size name -> "N K regime delay" (delay "-": uniform in [0.1, 10] ms)
 spec() {
   case "$1" in
-    n1e3k100) echo "1000 100 normal" ;;
-    n1e4k100) echo "10000 100 normal" ;;
-    n1e5k100) echo "100000 100 normal" ;;
-    n1e4k1000) echo "10000 1000 normal" ;;
-    sparse_n1e5k100) echo "100000 100 sparse" ;;
+    n1e3k100) echo "1000 100 normal -" ;;
+    n1e4k100) echo "10000 100 normal -" ;;
+    n1e5k100) echo "100000 100 normal -" ;;
+    n1e4k1000) echo "10000 1000 normal -" ;;
+    sparse_n1e5k100) echo "100000 100 sparse -" ;;
+    small_d01) echo "4000 100 normal 0.1" ;;
+    small_d0) echo "4000 100 normal 0" ;;
     *) echo "run.sh: unknown size $1 (known: $all_sizes)" >&2; exit 2 ;;
   esac
 }
@@ -67,12 +70,13 @@ rm -f "$work"/*.json "$work/plastic_unavailable"
 cp /proc/loadavg "$work/loadavg_start" 2>/dev/null || true
 IFS=, read -ra size_list <<<"$sizes"
 for size in "${size_list[@]}"; do
-  read -r n k regime <<<"$(spec "$size")"
+  read -r n k regime delay <<<"$(spec "$size")"
   net="$work/$size.bin"
+  delay_opt=(); [ "$delay" != "-" ] && delay_opt=(--delay-ms "$delay")
   if [ ! -f "$net" ] || [ "$here/make_network.py" -nt "$net" ]; then
-    "$py" "$here/make_network.py" --n "$n" --k "$k" --regime "$regime" -o "$net" >/dev/null
+    "$py" "$here/make_network.py" --n "$n" --k "$k" --regime "$regime" "${delay_opt[@]}" -o "$net" >/dev/null
   fi
-  echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\"}" >"$work/$size.net.json"
+  echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\", \"delay\": \"$delay\"}" >"$work/$size.net.json"
   echo "== $size: N=$n K=$k ($regime), $t_ms ms" >&2
   : >"$work/$size.delaysim.json"  # one JSON line per run from here on
   ((brian2)) && : >"$work/$size.brian2.json"
