@@ -87,17 +87,18 @@ void LoserDelayAlign::take(Node& n, const Arrival& a) {
     if (a.what == kReference) {
         for (std::uint32_t id : n.plastic) {
             Plastic& k = plastic_[id];
-            // A P arrival at the same time would come from a spike emitted before k's change.
+            for (Time b : k.open)  // matching takes every R arrival
+                if (a.t - b > window_) ++k.misses;
+            k.open.clear();  // the rest are matched by this arrival
+            k.last_ref = a.t;
+            // Pairs: not if a P arrival at the same time would come from a spike
+            // emitted before k's change.
             if (a.t < k.changed + k.changed_to) continue;
             advance(k.trace, a.t);  // earlier P arrivals: e = t_R - t_P >= 0
             k.sw += k.trace.x;
             k.swe += k.trace.y;
-            for (Time b : k.open)
-                if (a.t - b > window_) ++k.misses;
-            k.open.clear();  // the rest are matched by this arrival
             advance(k.ref, a.t);
             k.ref.x += 1.0;
-            k.last_ref = a.t;
         }
         return;
     }
@@ -156,7 +157,6 @@ void LoserDelayAlign::on_inhibited(SynapseHandle& s, Time t) {
     k.changed_to = s.delay();
     k.trace = Trace{0, 0, t};
     k.ref = Trace{0, 0, t};
-    k.last_ref = -1e300;
     k.open.clear();
 }
 

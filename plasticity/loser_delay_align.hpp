@@ -25,9 +25,10 @@
 //   accumulating (a pair whose mirror pair, below, has not arrived yet then weighs
 //   less and less); after a change the sums and misses restart.
 // After a change at t_c to d, P arrivals of spikes emitted before t_c are ignored
-// (they carry the old delay), and so are R arrivals before t_c + d (a P arrival at
-// the same time would be among those): every pair counted then has its mirror pair
-// (partners swapped) counted too, so the change leaves no bias in the timing error.
+// (they carry the old delay), and R arrivals before t_c + d form no pairs (a P arrival
+// at the same time would be among those; they still match P arrivals): every pair
+// counted then has its mirror pair (partners swapped) counted too, so the change
+// leaves no bias in the timing error.
 // The start counts as a change at t = 0 to the initial delay.
 // Why it settles: the search moves forward by steps no longer than the matched
 // window (step_ms <= 2 window_ms, checked), so it cannot jump over the delays at which

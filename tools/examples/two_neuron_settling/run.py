@@ -14,7 +14,9 @@ that the rule is still being asked. The last line of standard output is one JSON
 object: settled_fraction, settle_time_ms (MEDIAN over settled starts of the time of
 the last delay change), settle_time_max_ms, grid size, wall time, and with
 --seed-rule the same fraction for the seed's loser_delay_shift on the same grid
-(bounds [0, 60] ms, same run length).
+(bounds [0, 60] ms, same run length). --lag runs the same through the lag chain
+(configs/two_neuron_lag_learning_settling.toml: D wraps into [0.5, 13.5), starts
+in [0.5, 13.5)).
 
 --quick: a 5 x 5 grid (25 starts; a few seconds). Binary: $DELAYSIM, else
 build/delaysim of the repository. Output files go to a temporary directory.
@@ -33,6 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "configs" / "two_neuron_delay_learning_settling.toml"
+LAG_CONFIG = ROOT / "configs" / "two_neuron_lag_learning_settling.toml"  # D wraps into [0.5, 13.5)
 PERIOD_MS = 13.0  # pattern period
 ALIGNED_MS = 1.0  # SG1's delay: P is aligned at 1 + k x 13 ms
 TOLERANCE_MS = 0.1
@@ -53,9 +56,9 @@ def aligned_distance(d):
     return np.abs((np.asarray(d) - ALIGNED_MS + PERIOD_MS / 2) % PERIOD_MS - PERIOD_MS / 2)
 
 
-def run_one(d1, d2, out, extra=()):
+def run_one(d1, d2, out, extra=(), config=CONFIG):
     """Runs one start; returns the HDF5 path."""
-    cmd = [binary(), "run", str(CONFIG), "-o", str(out), "--quiet",
+    cmd = [binary(), "run", str(config), "-o", str(out), "--quiet",
            "--set", f"projection.sg2_n1.delay_ms={d1!r}", "--set", f"projection.sg2_n2.delay_ms={d2!r}",
            "--set", "record.interval_ms=0"]
     for s in extra:
@@ -82,16 +85,16 @@ def summarise(path, d1, d2):
             "late_spikes": late_spikes, "settled": settled}
 
 
-def grid(n, seed):
+def grid(n, seed, low=0.0):
     u = np.random.default_rng(seed).uniform(0.0, 1.0, size=2)
-    axis = lambda k: [(i + u[k]) * PERIOD_MS / n for i in range(n)]
+    axis = lambda k: [low + (i + u[k]) * PERIOD_MS / n for i in range(n)]
     return [(a, b) for a in axis(0) for b in axis(1)]
 
 
-def run_grid(starts, tmp, extra=()):
+def run_grid(starts, tmp, extra=(), config=CONFIG):
     rows = []
     for k, (d1, d2) in enumerate(starts):
-        rows.append(summarise(run_one(d1, d2, Path(tmp) / f"start_{k}.h5", extra), d1, d2))
+        rows.append(summarise(run_one(d1, d2, Path(tmp) / f"start_{k}.h5", extra, config), d1, d2))
     return rows
 
 
@@ -101,15 +104,18 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0, help="seed of the grid offsets (default 0)")
     ap.add_argument("--n", type=int, default=None, help="grid points per axis (default 16, --quick 5)")
     ap.add_argument("--seed-rule", action="store_true", help="also run the seed's rule on the same grid")
+    ap.add_argument("--lag", action="store_true",
+                    help="through the lag chain (two_neuron_lag_learning_settling.toml; starts in [0.5, 13.5))")
     ap.add_argument("--rows", type=Path, default=None, help="write every start's result to this JSON file")
     a = ap.parse_args(argv)
     n = a.n or (5 if a.quick else 16)
-    starts = grid(n, a.seed)
+    starts = grid(n, a.seed, 0.5 if a.lag else 0.0)
+    config = LAG_CONFIG if a.lag else CONFIG
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="two_neuron_settling_") as tmp:
-        rows = run_grid(starts, tmp)
+        rows = run_grid(starts, tmp, config=config)
         wall = time.monotonic() - t0
-        seed_rows = run_grid(starts, tmp, SEED_RULE) if a.seed_rule else None
+        seed_rows = run_grid(starts, tmp, SEED_RULE, config) if a.seed_rule else None
     settled = [r for r in rows if r["settled"]]
     times = [r["last_change_ms"] for r in settled]
     for r in rows:
@@ -123,6 +129,7 @@ def main(argv=None):
         "grid_starts": len(rows),
         "grid_n": n,
         "seed": a.seed,
+        "model": "coincidence_lag" if a.lag else "coincidence",
         "wall_time_s": round(wall, 2),
     }
     if seed_rows is not None:
