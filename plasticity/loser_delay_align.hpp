@@ -39,16 +39,23 @@
 // delay stops. A neuron that only wins never moves; once its rival is better aligned it
 // loses and refines in turn.
 //
-// Parameters: reference_port (index of the target port whose arrivals are the
-// reference; projections onto it are observed, never written; default 0 = port a),
-// window_ms (0.4), step_ms (0.8), tau_ms (0.5, the seed's trace time constant), gain
-// (1, in (0, 2)), min_change_ms (0.001). Units: ms. Bounds: the projection's, applied by
-// SynapseHandle::set_delay (wide bounds suffice: the rule needs none to stop).
+// Parameters (defaults; ranges in `delaysim list`):
+//   reference_port  index of the target port (delaysim list) whose arrivals are the
+//                   reference (0 = port a of coincidence / coincidence_lag); projections
+//                   onto it are observed, never written
+//   window_ms       0.4 ms, > 0: the matching window; keep it below half the smallest
+//                   gap between pattern spikes (here 1 ms) so a partner is unambiguous
+//   step_ms         0.8 ms, in (0, 2 window_ms]: the search step
+//   tau_ms          0.5 ms, > 0: pair weight time constant (the seed's trace constant)
+//   gain            1, in (0, 2]: the refinement contracts the error for gain < 2
+//   min_change_ms   0.001 ms, >= 0: smaller refinements are not applied
+// Units: ms. Bounds: the projection's, applied by SynapseHandle::set_delay; the rule
+// needs none to stop (wide clamp bounds suffice; configs use [0, 60] ms).
 // Hooks: kPreSpike (arrival time = emission + delay), kInhibited. State: per target
 // neuron a queue of arrivals not yet reached; per plastic synapse both inputs' traces
 // (restarted at its change), the sums and the open (unmatched, still within the
-// window) arrivals.
-// Attach it to the reference projections too: projections = [ref..., plastic...].
+// window) arrivals. Attach the rule to the reference projections as well as to the
+// plastic ones (in any order): it needs their arrivals.
 // Limits: with inflight = "retime" the arrival is still taken as emission + the delay
 // at emission.
 // References: the seed notebook (Brian2 model `DelayLearning`, synapses s_ab/s_ba);

@@ -39,7 +39,7 @@ def delaysim(config, out, sets=()):
 def steps(f, q, d0, t_stop):
     """Delay of projection q's synapse 0 as a step function (t, d)."""
     ev = f[f"plasticity/{q}/events"]
-    t = np.concatenate([[0.0], ev["time"][:], [t_stop]])
+    t = np.concatenate([[1e-3], ev["time"][:], [t_stop]])  # starts after 0: log time axes
     d = np.concatenate([[d0], ev["new"][:], [ev["new"][-1] if len(ev["new"]) else d0]])
     return t, d
 
@@ -75,7 +75,7 @@ def seed_figure(tmp, out):
     ax[1].annotate("N2 wins on its head start: d1 -> 2 ms", (35.1, 5.4), (22, 6.3), fontsize=7,
                    arrowprops=dict(arrowstyle="->", lw=0.6))
     ax[1].set(xlabel="time (ms)", ylabel="state", title="the winner's head start (clamp 60 ms)")
-    ax[1].legend(fontsize=7, loc="upper left")
+    ax[1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -101,8 +101,8 @@ def settling_figure(tmp, out):
                 ax[1].step(t, d, where="post", color=c, lw=0.5, alpha=0.5)
     for k in range(2):
         ax[1].axhline(1 + 13 * k, color="k", lw=0.6, ls=":")
-    ax[1].set(xscale="symlog", xlabel="time (ms)", ylabel="SG2 delay (ms)",
-              title=f"{len(starts)} grid starts: all end at 1 or 14 ms")
+    ax[1].set(xscale="log", xlim=(1, 5200), xlabel="time (ms, log)", ylabel="SG2 delay (ms)",
+              title=f"{len(starts)} grid starts (d1 blue, d2 red): all end at 1 or 14 ms")
     with delaysim(example.LAG_CONFIG, Path(tmp) / "lag.h5") as f:
         for q, d0, c in (("sg2_n1", 2.0, "C0"), ("sg2_n2", 4.0, "C3")):
             t, d = steps(f, q, d0, 3000.0)
