@@ -109,7 +109,7 @@ TEST_CASE("loser_delay_align: a matched loser corrects its weighted mean timing 
     }
 }
 
-TEST_CASE("loser_delay_align: an aligned loser stays put; tiny errors are not applied",
+TEST_CASE("loser_delay_align: an aligned loser stays put, tiny errors are not applied",
           "[plasticity][loser_delay_align]") {
     // The seed's pattern twice, R and P both arriving at pattern + 1 ms; three inhibitions.
     const std::vector<double> pattern = {1, 2, 3, 4, 6, 8, 9, 14, 15, 16, 17, 19, 21, 22};
@@ -212,7 +212,7 @@ TEST_CASE("loser_delay_align settles the seed's network from the seed's start",
               << r.last_change << " ms\n";
 }
 
-TEST_CASE("loser_delay_align: 25 grid starts over [0, 13)^2 all end aligned and stop",
+TEST_CASE("loser_delay_align: 25 grid starts over 0-13 ms x 0-13 ms all end aligned and stop",
           "[plasticity][loser_delay_align][two_neuron]") {
     // Offsets 0.37 and 0.71 of a 2.6 ms grid: no start on the 1 ms lattice of the pattern.
     double worst = 0, latest = 0;
