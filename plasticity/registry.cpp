@@ -2,6 +2,7 @@
 
 #include "plasticity/constant_drift.hpp"
 #include "plasticity/delay_shift_stdp.hpp"
+#include "plasticity/loser_delay_align.hpp"
 #include "plasticity/loser_delay_shift.hpp"
 #include "plasticity/stdp_weight.hpp"
 
@@ -12,6 +13,7 @@ const std::vector<RuleInfo>& rule_registry() {
     static const std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
         DelayShiftStdp::info(),
+        LoserDelayAlign::info(),
         LoserDelayShift::info(),
         StdpWeight::info(),
     };

@@ -15,3 +15,12 @@ add_test(NAME brian2_agreement
 set_tests_properties(brian2_agreement PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   TIMEOUT 1800)
+
+# tools/examples/two_neuron_settling: run.py --quick (25 grid starts of the settling
+# two-neuron rule) must settle; its own entry so that it runs beside the others.
+add_test(NAME example_two_neuron_settling
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tools/examples/two_neuron_settling/test_two_neuron_settling.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_two_neuron_settling PROPERTIES
+  ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
+  TIMEOUT 300)
