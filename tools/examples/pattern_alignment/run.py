@@ -31,7 +31,7 @@ P_ONE = 0.3
 MAX_SHIFT = 20  # shifts are whole ms in [0, MAX_SHIFT)
 # Noise of every presentation, training and test: each spike is dropped with
 # probability --p-drop and the others are jittered by a Gaussian of --jitter-ms.
-NOISE = {"p_drop": 0.1, "jitter_ms": 0.1}
+NOISE = {"p_drop": 0.05, "jitter_ms": 0.1}
 # Timing: one presentation per PERIOD_MS; its spikes are emitted in
 # [t0, t0 + 40 ms) and arrive before t0 + 80 ms, so each presentation is over
 # (rule pairs complete, detectors back at rest) before the next one starts.
@@ -39,10 +39,14 @@ PERIOD_MS = 120.0
 T_OFFSET_MS = 5.0  # keeps jittered times >= 0
 D_REF_MS = 20.0  # fixed delay of R; aligning delays D_REF - r lie in (0, 20]
 DELAY_MAX_MS = 40.0
-# Learning: coarse then fine (the seed anneals its TAU in the same spirit).
+# Learning: coarse, fine, then polish (the seed anneals its TAU in the same spirit).
+# sigma 6 ms makes the smoothed correlation single-peaked (global search); 1 ms
+# makes its peak sharp; the small final eta averages the burst-to-burst noise that
+# dropped and jittered spikes put into each step.
 PHASES = [  # name, sigma_ms, window_ms, eta
     ("coarse", 6.0, 18.0, 0.5),
     ("fine", 1.0, 3.0, 0.5),
+    ("polish", 1.0, 3.0, 0.1),
 ]
 GAP_MS = 60.0  # >= DELAY_MAX_MS + the widest window: a burst's pairs are complete
 # Detector: a fast lif_exp that fires only when R, A and B coincide: three
@@ -195,7 +199,7 @@ def main():
     ap.add_argument("--jitter-ms", type=float, default=NOISE["jitter_ms"], help="s.d. of the spike-time jitter (ms)")
     args = ap.parse_args()
     NOISE.update(p_drop=args.p_drop, jitter_ms=args.jitter_ms)
-    per_class = [12, 6] if args.quick else [20, 10]  # presentations per class per phase
+    per_class = [20, 8, 12] if args.quick else [20, 8, 20]  # presentations per class per phase
     n_test = 5 if args.quick else 25  # test presentations per class
 
     rng, pattern, shifts = make_task(args.seed)
@@ -290,10 +294,12 @@ def plot(path, shifts, learned, d0, history, per_class, seed):
             pts += [(i, D_REF_MS - v - shifts[c, k]) for i, cc, ll, v in history if cc == c and ll == line]
             x, y = zip(*pts)
             a2.step(x, y, where="post", color=col, lw=0.6, alpha=0.7)
-    a2.axvline(N_CLASSES * per_class[0], color="k", lw=0.8, ls="--")
+    for edge in np.cumsum(per_class)[:-1] * N_CLASSES:
+        a2.axvline(edge, color="k", lw=0.8, ls="--")
     a2.axhspan(-0.5, 0.5, color="0.85", zorder=0)
     a2.set(xlabel="presentation", ylabel="learned - true shift (ms)",
-           title=f"coarse (sigma {PHASES[0][1]:g} ms) | fine ({PHASES[1][1]:g} ms)")
+           title=" | ".join(f"{name} ({sigma:g}, {eta:g})" for name, sigma, _, eta in PHASES), ylim=(-20, 20))
+    a2.title.set_fontsize(9)
     fig.suptitle(f"pattern_alignment, seed {seed}: delay_mean_shift, 20 classes", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
