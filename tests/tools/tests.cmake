@@ -15,3 +15,12 @@ add_test(NAME brian2_agreement
 set_tests_properties(brian2_agreement PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   TIMEOUT 1800)
+
+# Worked example tools/examples/pattern_alignment: run.py --quick, metrics against
+# thresholds the full run exceeds (its README).
+add_test(NAME example_pattern_alignment
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/examples/pattern_alignment/check_quick.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_pattern_alignment PROPERTIES
+  ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
+  TIMEOUT 300)

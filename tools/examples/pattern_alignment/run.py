@@ -40,15 +40,15 @@ T_OFFSET_MS = 5.0  # keeps jittered times >= 0
 D_REF_MS = 20.0  # fixed delay of R; aligning delays D_REF - r lie in (0, 20]
 DELAY_MAX_MS = 40.0
 # Learning: coarse, fine, then polish (the seed anneals its TAU in the same spirit).
-# sigma 6 ms makes the smoothed correlation single-peaked (global search); 1 ms
+# sigma 8 ms makes the smoothed correlation single-peaked (global search); 1 ms
 # makes its peak sharp; the small final eta averages the burst-to-burst noise that
 # dropped and jittered spikes put into each step.
 PHASES = [  # name, sigma_ms, window_ms, eta
-    ("coarse", 6.0, 18.0, 0.5),
+    ("coarse", 8.0, 24.0, 0.5),
     ("fine", 1.0, 3.0, 0.5),
     ("polish", 1.0, 3.0, 0.1),
 ]
-GAP_MS = 60.0  # >= DELAY_MAX_MS + the widest window: a burst's pairs are complete
+GAP_MS = 70.0  # >= DELAY_MAX_MS + the widest window: a burst's pairs are complete
 # Detector: a fast lif_exp that fires only when R, A and B coincide: three
 # coincident PSPs peak at COINCIDENCE x threshold distance, two at 2/3 of that.
 TAU_M_MS, TAU_SYN_MS, C_M_PF, THETA_MV = 0.5, 0.1, 250.0, 15.0
