@@ -9,7 +9,7 @@ arrive together with R; then the learned delays are frozen and fresh noisy
 presentations are classified by which detector fires most. README.md has the
 details. The last line of standard output is one JSON object with the metrics.
 
-    run.py [--quick] [--seed S] [--workdir DIR] [--figure PNG]
+    run.py [--quick] [--seed S] [--p-drop P] [--jitter-ms J] [--workdir DIR] [--figure PNG]
 """
 import argparse
 import json
@@ -39,7 +39,7 @@ PERIOD_MS = 120.0
 T_OFFSET_MS = 5.0  # keeps jittered times >= 0
 D_REF_MS = 20.0  # fixed delay of R; aligning delays D_REF - r lie in (0, 20]
 DELAY_MAX_MS = 40.0
-# Learning: coarse to fine (the seed anneals its TAU in the same spirit). sigma 8 ms
+# Learning: coarse to fine (the seed proposes decaying its TAU likewise). sigma 8 ms
 # makes the smoothed correlation single-peaked (global search); 3 ms stops the kicks
 # that a dropped spike gives the wide kernel's mean (in a burst that lost a spike,
 # pairs a pattern interval apart pull the delay off); 1 ms makes the peak sharp; the
