@@ -1,6 +1,7 @@
 #include "plasticity/registry.hpp"
 
 #include "plasticity/constant_drift.hpp"
+#include "plasticity/delay_mean_shift.hpp"
 #include "plasticity/delay_shift_stdp.hpp"
 #include "plasticity/loser_delay_align.hpp"
 #include "plasticity/loser_delay_shift.hpp"
@@ -9,14 +10,17 @@
 namespace delaysim::plasticity {
 
 const std::vector<RuleInfo>& rule_registry() {
-    // One line per rule; keep alphabetical.
+    // One line per rule; keep alphabetical. (clang-format would pack five or more.)
+    // clang-format off
     static const std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
+        DelayMeanShift::info(),
         DelayShiftStdp::info(),
         LoserDelayAlign::info(),
         LoserDelayShift::info(),
         StdpWeight::info(),
     };
+    // clang-format on
     return rules;
 }
 
