@@ -22,6 +22,9 @@ add_test(NAME example_two_neuron_settling
          COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tools/examples/two_neuron_settling/test_two_neuron_settling.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 set_tests_properties(example_two_neuron_settling PROPERTIES
+  ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
+  TIMEOUT 300)
+
 # Worked example tools/examples/pattern_alignment: run.py --quick, metrics against
 # thresholds the full run exceeds (its README).
 add_test(NAME example_pattern_alignment
