@@ -1,6 +1,7 @@
 #include "plasticity/registry.hpp"
 
 #include "plasticity/constant_drift.hpp"
+#include "plasticity/delay_shift_centred.hpp"
 #include "plasticity/delay_shift_stdp.hpp"
 #include "plasticity/loser_delay_shift.hpp"
 #include "plasticity/stdp_weight.hpp"
@@ -11,6 +12,7 @@ const std::vector<RuleInfo>& rule_registry() {
     // One line per rule; keep alphabetical.
     static const std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
+        DelayShiftCentred::info(),
         DelayShiftStdp::info(),
         LoserDelayShift::info(),
         StdpWeight::info(),

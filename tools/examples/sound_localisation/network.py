@@ -69,7 +69,7 @@ def config(p, left, right, n_fibres, t_stop_ms, delays=None, weights=None, plast
     )
     if plastic:
         out.append(
-            '[[plasticity]]\nrule = "delay_shift_stdp"\nprojections = ["l_d", "r_d"]\n'
+            f'[[plasticity]]\nrule = "{p["delay_rule"]}"\nprojections = ["l_d", "r_d"]\n'
             f"params = {{ eta = {p['eta']}, target_lag_ms = {p['target_lag_ms']}, "
             f"window_ms = {p['window_ms']}, late_pairs = 1 }}\n\n"
         )

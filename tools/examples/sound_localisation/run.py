@@ -45,9 +45,10 @@ PARAMS = dict(
     gain=1.0,  # v gains gain/tau * s1 * s2
     th0=40.0,  # threshold (constant: tau_th is set to 1e12 ms)
     w_in=1.0,  # input weight (initial, with --cotrain)
-    delay_init_ms=(4.0, 8.0),  # initial delays: uniform, independent per synapse
+    delay_init_ms=(8.0, 12.0),  # initial delays: uniform, independent per synapse
     delay_max_ms=40.0,
-    eta=0.05,  # delay_shift_stdp
+    delay_rule="delay_shift_centred",  # or delay_shift_stdp (whose delays drift to the bounds)
+    eta=0.05,
     target_lag_ms=0.0,
     window_ms=3.0,
     stdp_tau_ms=2.0,  # stdp_weight, --cotrain only
@@ -112,12 +113,19 @@ def main(argv=None):
     ap.add_argument("--test", type=int, help="held-out test trials (default 720, quick 216)")
     ap.add_argument("--figure", help="write the learned delay map and the confusion matrix to this PNG")
     ap.add_argument("--keep", help="keep the model files and outputs in this directory")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a network parameter of PARAMS (e.g. th0=60), repeatable")
     args = ap.parse_args(argv)
 
     n_train = args.train or (360 if args.quick else 1080)
     n_calib = args.calib or (360 if args.quick else 720)
     n_test = args.test or (216 if args.quick else 720)
     p = dict(PARAMS, seed=args.seed)
+    for kv in args.param:
+        key, _, value = kv.partition("=")
+        if key not in PARAMS:
+            ap.error(f"--param: unknown key {key!r} (known: {', '.join(PARAMS)})")
+        p[key] = value if isinstance(PARAMS[key], str) else tuple(float(x) for x in value.split(",")) if isinstance(PARAMS[key], tuple) else type(PARAMS[key])(value)
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
 
@@ -155,6 +163,7 @@ def main(argv=None):
         mae_deg_most_active=float(np.mean(np.abs(most - truth)) * step),
         accuracy_most_active=float(np.mean(most == truth)),
         spikes_per_trial=float(counts[n_calib:].sum(1).mean()),
+        params={k: p[k] for k in PARAMS},
         anf_per_ear=args.anf, cotrain=args.cotrain, seed=args.seed,
         trials=dict(train=n_train, calib=n_calib, test=n_test),
         seconds=round(time.time() - t0, 1),
