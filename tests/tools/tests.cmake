@@ -15,3 +15,11 @@ add_test(NAME brian2_agreement
 set_tests_properties(brian2_agreement PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   TIMEOUT 1800)
+
+# tools/examples/sound_localisation: the quick run must localise (thresholds in check_quick.py).
+add_test(NAME example_sound_localisation
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation/check_quick.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_sound_localisation PROPERTIES
+  ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
+  TIMEOUT 600)

@@ -78,6 +78,6 @@ def config(p, left, right, n_fibres, t_stop_ms, delays=None, weights=None, plast
             '[[plasticity]]\nrule = "stdp_weight"\nprojections = ["l_d", "r_d"]\n'
             f"params = {{ tau_plus_ms = {p['stdp_tau_ms']}, tau_minus_ms = {p['stdp_tau_ms']}, "
             f"a_plus = {p['stdp_a_plus']}, a_minus = {p['stdp_a_minus']}, "
-            f"w_min = 0.0, w_max = {p['stdp_w_max']}, multiplicative = 1 }}\n\n"
+            f"w_min = 0.0, w_max = {p['stdp_w_max'] * p['w_in']}, multiplicative = 1 }}\n\n"
         )
     return "".join(out)

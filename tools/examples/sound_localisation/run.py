@@ -43,8 +43,8 @@ PARAMS = dict(
     tau_ms=10.0,  # membrane time constant of v
     tau_s_ms=0.5,  # input traces s1, s2
     gain=1.0,  # v gains gain/tau * s1 * s2
-    th0=40.0,  # threshold (constant: tau_th is set to 1e12 ms)
-    w_in=1.0,  # input weight (initial, with --cotrain)
+    th0=25.0,  # threshold (constant: tau_th is set to 1e12 ms)
+    w_in=1.0,  # input weight with 100 fibres per ear (x 100/anf otherwise; initial one with --cotrain)
     delay_init_ms=(8.0, 12.0),  # initial delays: uniform, independent per synapse
     delay_max_ms=40.0,
     delay_rule="delay_shift_centred",  # or delay_shift_stdp (whose delays drift to the bounds)
@@ -54,7 +54,7 @@ PARAMS = dict(
     stdp_tau_ms=2.0,  # stdp_weight, --cotrain only
     stdp_a_plus=0.01,
     stdp_a_minus=0.012,
-    stdp_w_max=2.0,
+    stdp_w_max=2.0,  # in units of w_in
 )
 TRIAL_PERIOD_MS = 150.0  # 50 ms tone + up to 40 ms delay + decay of every state (tau 10 ms)
 
@@ -84,14 +84,14 @@ def simulate(workdir, tag, text):
     return out
 
 
-def final_synapses(h5, variable):
-    """Last sample of each synapse of l_d and r_d (in stored order)."""
+def synapse_samples(h5, variable, row):
+    """Sample `row` (0: initial, -1: final) of each synapse of l_d and r_d, in stored order."""
     with h5py.File(h5, "r") as f:
         out = {}
         for q in ("l_d", "r_d"):
             g = f["synapses"][q]
             values = np.empty(len(g["synapse_ids"]))
-            values[g["synapse_ids"][()].astype(np.int64)] = g[variable]["data"][-1, :]
+            values[g["synapse_ids"][()].astype(np.int64)] = g[variable]["data"][row, :]
             out[q] = values
         return out
 
@@ -108,19 +108,22 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--anf", type=int, default=stimulus.ANF_PER_EAR, help="fibres per ear (the seed: 100; 1 = one per ear)")
     ap.add_argument("--cotrain", action="store_true", help="learn input weights (stdp_weight) together with the delays")
-    ap.add_argument("--train", type=int, help="training trials (default 1080, quick 360)")
-    ap.add_argument("--calib", type=int, help="calibration trials (default 720, quick 360)")
-    ap.add_argument("--test", type=int, help="held-out test trials (default 720, quick 216)")
+    ap.add_argument("--no-learning", action="store_true",
+                    help="control: no plasticity in the training run (the readout sees the random initial delays)")
+    ap.add_argument("--train", type=int, help="training trials (default 1080, quick 216)")
+    ap.add_argument("--calib", type=int, help="calibration trials (default 720, quick 216)")
+    ap.add_argument("--test", type=int, help="held-out test trials (default 720, quick 144)")
     ap.add_argument("--figure", help="write the learned delay map and the confusion matrix to this PNG")
     ap.add_argument("--keep", help="keep the model files and outputs in this directory")
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="override a network parameter of PARAMS (e.g. th0=60), repeatable")
     args = ap.parse_args(argv)
 
-    n_train = args.train or (360 if args.quick else 1080)
-    n_calib = args.calib or (360 if args.quick else 720)
-    n_test = args.test or (216 if args.quick else 720)
-    p = dict(PARAMS, seed=args.seed)
+    n_train = args.train or (216 if args.quick else 1080)
+    n_calib = args.calib or (216 if args.quick else 720)
+    n_test = args.test or (144 if args.quick else 720)
+    # The same drive per ear whatever the number of fibres: weights scale as 1/anf.
+    p = dict(PARAMS, seed=args.seed, w_in=PARAMS["w_in"] * stimulus.ANF_PER_EAR / args.anf)
     for kv in args.param:
         key, _, value = kv.partition("=")
         if key not in PARAMS:
@@ -136,9 +139,10 @@ def main(argv=None):
         labels_train = stimulus.balanced_classes(rng, n_train)
         left, right = present(rng, labels_train, args.anf)
         t_train = n_train * TRIAL_PERIOD_MS
-        h5 = simulate(work, "train", network.config(p, left, right, args.anf, t_train, weight_rule=args.cotrain,
-                                                    record_interval_ms=t_train - 1.0))
-        delays, weights = final_synapses(h5, "delay"), final_synapses(h5, "weight")
+        h5 = simulate(work, "train", network.config(p, left, right, args.anf, t_train, plastic=not args.no_learning,
+                                                    weight_rule=args.cotrain, record_interval_ms=t_train - 1.0))
+        initial_delays = synapse_samples(h5, "delay", 0)
+        delays, weights = synapse_samples(h5, "delay", -1), synapse_samples(h5, "weight", -1)
 
         # 2. evaluation: frozen network, calibration trials then held-out test trials
         labels_eval = np.concatenate([stimulus.balanced_classes(rng, n_calib), stimulus.balanced_classes(rng, n_test)])
@@ -164,14 +168,14 @@ def main(argv=None):
         accuracy_most_active=float(np.mean(most == truth)),
         spikes_per_trial=float(counts[n_calib:].sum(1).mean()),
         params={k: p[k] for k in PARAMS},
-        anf_per_ear=args.anf, cotrain=args.cotrain, seed=args.seed,
+        anf_per_ear=args.anf, cotrain=args.cotrain, learning=not args.no_learning, seed=args.seed,
         trials=dict(train=n_train, calib=n_calib, test=n_test),
         seconds=round(time.time() - t0, 1),
     )
     if args.figure:
         import figure
 
-        figure.draw(args.figure, p, delays, weights, dec, ml, truth, result)
+        figure.draw(args.figure, p, initial_delays, delays, dec, ml, truth, result)
     print(json.dumps(result))
     return 0
 
