@@ -23,3 +23,9 @@ add_test(NAME example_sound_localisation
 set_tests_properties(example_sound_localisation PROPERTIES
   ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
   TIMEOUT 600)
+add_test(NAME example_sound_localisation_stimulus
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation/test_stimulus.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_sound_localisation_stimulus PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation;PYTHONDONTWRITEBYTECODE=1"
+  TIMEOUT 300)
