@@ -29,7 +29,7 @@ def draw(path, p, initial, final, dec, predicted, truth, result):
     ax[0].errorbar(np.arange(k), itd1[order], yerr=spread1[order], fmt=".", color="C0", label="learned")
     lo, hi = stimulus.itd_ms(stimulus.CLASSES_DEG[[0, -1]])
     ax[0].axhspan(min(lo, hi), max(lo, hi), color="C1", alpha=0.1, label="stimulus ITDs")
-    ax[0].set(xlabel="detector (sorted)", ylabel="preferred ITD (ms)", title="delay map: mean d_R - d_L (bar: sd of d_L)")
+    ax[0].set(xlabel="detector (sorted)", ylabel="preferred ITD (ms)", title="delay map: mean d_R - d_L (bar: sd)")
     ax[0].legend(fontsize=7, loc="upper left")
 
     tuning = dec.tuning[:, order].T
