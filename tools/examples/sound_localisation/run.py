@@ -78,6 +78,8 @@ def simulate(workdir, tag, text):
     cfg = Path(workdir) / f"{tag}.toml"
     out = Path(workdir) / f"{tag}.h5"
     cfg.write_text(text)
+    if not Path(binary()).is_file():
+        sys.exit(f"no delaysim binary at {binary()} (set DELAYSIM or build with tools/setup.sh)")
     r = subprocess.run([binary(), "run", str(cfg), "-o", str(out), "--quiet"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"delaysim failed ({r.returncode}) on {cfg}:\n{r.stderr}")
