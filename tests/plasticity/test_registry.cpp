@@ -28,7 +28,8 @@ TEST_CASE("every registered rule documents itself and builds from its defaults",
         CHECK(rule->hooks() != 0);
     }
     CHECK(plasticity::find_rule("no_such_rule") == nullptr);
-    CHECK(plasticity::rule_names() == "constant_drift, delay_shift_stdp, loser_delay_shift, stdp_weight");
+    CHECK(plasticity::rule_names() ==
+          "constant_drift, delay_shift_centred, delay_shift_stdp, loser_delay_shift, stdp_weight");
 }
 
 TEST_CASE("rule parameters are range-checked with the parameter's name", "[plasticity][registry]") {
