@@ -9,7 +9,8 @@
 namespace delaysim::plasticity {
 
 const std::vector<RuleInfo>& rule_registry() {
-    // One line per rule; keep alphabetical.
+    // One line per rule; keep alphabetical (clang-format would pack the lines).
+    // clang-format off
     static const std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
         DelayShiftCentred::info(),
@@ -17,6 +18,7 @@ const std::vector<RuleInfo>& rule_registry() {
         LoserDelayShift::info(),
         StdpWeight::info(),
     };
+    // clang-format on
     return rules;
 }
 
