@@ -9,8 +9,8 @@ Projections
     d_d        D -> D port inhibit, all to all without autapses (lateral inhibition:
                a spike resets every other detector, a winner-take-all race)
 Plasticity
-    delay_shift_stdp on l_d and r_d: each synapse moves its arrival onto its
-    detector's spikes. A detector then shifts its left-right delay difference
+    delay_shift_centred (p["delay_rule"]) on l_d and r_d: each synapse moves its
+    arrival onto its detector's spikes, the detector's mean delay conserved. A detector then shifts its left-right delay difference
     towards the interaural time differences of the trials it wins: online
     competitive learning of a Jeffress map.
 """

@@ -4,7 +4,7 @@
     run.py [--quick] [--seed S] [--anf N] [--cotrain] [--figure PNG] [--keep DIR]
 
 1. train: K coincidence detectors get both ears through plastic delays, with
-   lateral inhibition; delay_shift_stdp (optionally with stdp_weight: --cotrain)
+   lateral inhibition; delay_shift_centred (optionally with stdp_weight: --cotrain)
    learns a map of interaural time differences from random initial delays;
 2. evaluate: the learned network, frozen, hears calibration trials and then
    held-out test trials; the readout is calibrated on the calibration trials
