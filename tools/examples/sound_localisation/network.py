@@ -10,9 +10,10 @@ Projections
                a spike resets every other detector, a winner-take-all race)
 Plasticity
     delay_shift_centred (p["delay_rule"]) on l_d and r_d: each synapse moves its
-    arrival onto its detector's spikes, the detector's mean delay conserved. A detector then shifts its left-right delay difference
-    towards the interaural time differences of the trials it wins: online
-    competitive learning of a Jeffress map.
+    arrival onto its detector's spikes, the detector's mean delay conserved. A
+    detector then shifts its left-right delay difference towards the interaural
+    time differences of the trials it wins: online competitive learning of a
+    Jeffress map.
 """
 
 
