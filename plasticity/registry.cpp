@@ -2,6 +2,7 @@
 
 #include "plasticity/constant_drift.hpp"
 #include "plasticity/delay_mean_shift.hpp"
+#include "plasticity/delay_shift_centred.hpp"
 #include "plasticity/delay_shift_stdp.hpp"
 #include "plasticity/loser_delay_align.hpp"
 #include "plasticity/loser_delay_shift.hpp"
@@ -15,6 +16,7 @@ const std::vector<RuleInfo>& rule_registry() {
     static const std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
         DelayMeanShift::info(),
+        DelayShiftCentred::info(),
         DelayShiftStdp::info(),
         LoserDelayAlign::info(),
         LoserDelayShift::info(),

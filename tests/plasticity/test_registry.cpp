@@ -10,7 +10,8 @@ using namespace delaysim;
 TEST_CASE("every registered rule documents itself and builds from its defaults", "[plasticity][registry]") {
     const auto& rules = plasticity::rule_registry();
     REQUIRE(rules.size() >= 4);
-    for (const char* name : {"constant_drift", "delay_shift_stdp", "loser_delay_shift", "stdp_weight"})
+    for (const char* name :
+         {"constant_drift", "delay_shift_centred", "delay_shift_stdp", "loser_delay_shift", "stdp_weight"})
         CHECK(plasticity::find_rule(name) != nullptr);
     for (std::size_t k = 1; k < rules.size(); ++k) CHECK(rules[k - 1].name < rules[k].name);  // alphabetical
     for (const auto& r : rules) {
@@ -29,7 +30,8 @@ TEST_CASE("every registered rule documents itself and builds from its defaults",
     }
     CHECK(plasticity::find_rule("no_such_rule") == nullptr);
     CHECK(plasticity::rule_names() ==
-          "constant_drift, delay_mean_shift, delay_shift_stdp, loser_delay_align, loser_delay_shift, stdp_weight");
+          "constant_drift, delay_mean_shift, delay_shift_centred, delay_shift_stdp, loser_delay_align, "
+          "loser_delay_shift, stdp_weight");
 }
 
 TEST_CASE("rule parameters are range-checked with the parameter's name", "[plasticity][registry]") {

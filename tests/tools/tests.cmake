@@ -33,3 +33,17 @@ add_test(NAME example_pattern_alignment
 set_tests_properties(example_pattern_alignment PROPERTIES
   ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
   TIMEOUT 300)
+
+# tools/examples/sound_localisation: the quick run must localise (thresholds in check_quick.py).
+add_test(NAME example_sound_localisation
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation/check_quick.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_sound_localisation PROPERTIES
+  ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
+  TIMEOUT 600)
+add_test(NAME example_sound_localisation_stimulus
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation/test_stimulus.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(example_sound_localisation_stimulus PROPERTIES
+  ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools/examples/sound_localisation;PYTHONDONTWRITEBYTECODE=1"
+  TIMEOUT 300)
