@@ -59,7 +59,7 @@ def test_synapses_and_plasticity(seed_file):
     sf = run.synapse_frame(variable="delay")
     assert len(sf) == 2000 and set(sf["projection"]) == {"sg2_n"}
     ev = run.plasticity
-    assert list(ev.columns) == ["time", "synapse_id", "variable", "old", "new", "rule", "projection"]
+    assert list(ev.columns) == ["time_ms", "synapse_id", "variable", "old", "new", "rule", "projection"]
     assert len(ev) == 3
     assert ev["variable"].tolist() == ["delay"] * 3  # str, not bytes
     assert ev["rule"].tolist() == ["rival_shift"] * 3
