@@ -84,7 +84,7 @@ class Projection:
 
     @delays.setter
     def delays(self, values):
-        self._sim._core.set_delays(self._q, np.broadcast_to(np.asarray(values, dtype=float), (self.size,)))
+        self._sim._core.set_delays(self._q, self._values(values))
 
     @property
     def weights(self):
@@ -92,7 +92,12 @@ class Projection:
 
     @weights.setter
     def weights(self, values):
-        self._sim._core.set_weights(self._q, np.broadcast_to(np.asarray(values, dtype=float), (self.size,)))
+        self._sim._core.set_weights(self._q, self._values(values))
+
+    def _values(self, values):
+        """An array of one value per synapse; a scalar means every synapse."""
+        a = np.asarray(values, dtype=float)
+        return np.full(self.size, float(a)) if a.ndim == 0 else np.ascontiguousarray(a.ravel())
 
     def set_delay(self, i, d):
         self._sim._core.set_delay(self._q, int(i), float(d))

@@ -332,7 +332,10 @@ def load(path):
 def summary(run, out=None):
     out = sys.stdout if out is None else out
     w = lambda *a: print(*a, file=out)  # noqa: E731
-    w(f"{run.path}" + ("  (rewritten since it was loaded: load it again)" if run.stale else ""))
+    if run.stale:
+        w(f"{run.path}  (rewritten since it was loaded: load it again)")
+        return
+    w(f"{run.path}")
     w(f"  delaysim {run.version or '?'}  completed={run.completed}  seed={run.seed}  t_stop={run.t_stop_ms} ms")
     if run.config_toml:
         w(f"  config: {len(run.config_toml.splitlines())} lines of TOML")
