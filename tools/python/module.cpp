@@ -241,36 +241,62 @@ std::unique_ptr<PySession> make_session(const std::function<config::LoadedConfig
 }
 
 // ---- registries as dicts (the shape of `delaysim list --json`) -----------------------
+// Keys as that document has them (parameters: kind real|integer|real_list,
+// default null when required, [] for lists, min/max null when unbounded), plus
+// the entry's kind (model|source|rule) and the aliases params (= parameters)
+// and type (= a parameter's kind).
+py::object bound(double x) {
+    return std::abs(x) >= 1e299 ? py::object(py::none()) : py::object(py::float_(x));
+}
+
 py::list params_list(const std::vector<sim::ParamInfo>& params) {
     py::list out;
     for (const auto& p : params) {
         py::dict d;
+        const char* kind = p.kind == sim::ParamKind::Real      ? "real"
+                           : p.kind == sim::ParamKind::Integer ? "integer"
+                                                               : "real_list";
         d["name"] = p.name;
         d["unit"] = p.unit;
-        d["type"] = p.kind == sim::ParamKind::Real      ? "real"
-                    : p.kind == sim::ParamKind::Integer ? "integer"
-                                                        : "real_list";
-        d["default"] = (p.required || p.kind == sim::ParamKind::RealList)
-                           ? py::object(py::none())
-                           : py::object(py::float_(p.default_value));
-        d["min"] = p.min;
-        d["max"] = p.max;
-        d["min_exclusive"] = p.min_exclusive;
+        d["kind"] = kind;
+        d["type"] = kind;
+        if (p.required)
+            d["default"] = py::none();
+        else if (p.kind == sim::ParamKind::RealList)
+            d["default"] = py::list();
+        else
+            d["default"] = p.default_value;
         d["required"] = p.required;
+        d["min"] = bound(p.min);
+        d["max"] = bound(p.max);
+        d["min_exclusive"] = p.min_exclusive || p.min <= -1e299;
+        d["max_exclusive"] = p.max >= 1e299;
+        d["range"] = sim::format_range(p);
         d["doc"] = p.doc;
         out.append(d);
     }
     return out;
 }
 
+py::dict entry(const std::string& name, const char* kind, const std::string& doc,
+               const std::vector<sim::ParamInfo>& params) {
+    py::dict d;
+    d["name"] = name;
+    d["kind"] = kind;
+    d["doc"] = doc;
+    d["origin"] = "built-in";
+    d["plugin"] = py::none();
+    d["params"] = params_list(params);
+    d["parameters"] = d["params"];
+    d["ports"] = py::list();
+    d["variables"] = py::list();
+    return d;
+}
+
 py::list model_list() {
     py::list out;
     for (const auto& m : models::model_registry()) {
-        py::dict d;
-        d["name"] = m.name;
-        d["kind"] = m.is_source ? "source" : "model";
-        d["doc"] = m.doc;
-        d["params"] = params_list(m.params);
+        py::dict d = entry(m.name, m.is_source ? "source" : "model", m.doc, m.params);
         py::list ports, vars;
         for (const auto& p : m.ports) {
             py::dict pd;
@@ -288,7 +314,6 @@ py::list model_list() {
         }
         d["ports"] = ports;
         d["variables"] = vars;
-        d["plugin"] = py::none();
         out.append(d);
     }
     return out;
@@ -296,17 +321,7 @@ py::list model_list() {
 
 py::list rule_list() {
     py::list out;
-    for (const auto& r : plasticity::rule_registry()) {
-        py::dict d;
-        d["name"] = r.name;
-        d["kind"] = "rule";
-        d["doc"] = r.doc;
-        d["params"] = params_list(r.params);
-        d["ports"] = py::list();
-        d["variables"] = py::list();
-        d["plugin"] = py::none();
-        out.append(d);
-    }
+    for (const auto& r : plasticity::rule_registry()) out.append(entry(r.name, "rule", r.doc, r.params));
     return out;
 }
 

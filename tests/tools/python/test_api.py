@@ -123,7 +123,8 @@ def test_models_and_rules_are_the_registries(ds):
     assert coincidence["ports"][2]["kind"] == "inhibit"
     assert "v" in [v["name"] for v in coincidence["variables"]]
     tau = next(p for p in coincidence["params"] if p["name"] == "tau_ms")
-    assert tau["unit"] == "ms" and tau["min_exclusive"] and tau["min"] == 0
+    assert tau["unit"] == "ms" and tau["min_exclusive"] and tau["min"] == 0 and tau["max"] is None
+    assert tau["kind"] == "real" and tau["range"] == "(0, inf)" and coincidence["parameters"] == coincidence["params"]
     assert any(m["kind"] == "source" for m in models)
     shift = next(r for r in rules if r["name"] == "loser_delay_shift")
     assert shift["kind"] == "rule" and shift["params"][0]["name"] == "step_ms"

@@ -50,10 +50,13 @@ def loads(text, name="<string>", set=None):
 
 
 def models():
-    """Neuron models and spike sources: [{"name", "kind" ("model"|"source"), "doc",
-    "params": [{"name", "unit", "type", "default", "min", "max", "min_exclusive",
-    "required", "doc"}], "ports": [{"name", "kind", "doc"}], "variables":
-    [{"name", "unit", "doc"}], "plugin"}], as `delaysim list --json`."""
+    """Neuron models and spike sources, as `delaysim list --json` describes them:
+    [{"name", "kind" ("model"|"source"), "doc", "origin", "params" (also as
+    "parameters"): [{"name", "unit", "kind" (real|integer|real_list, also as
+    "type"), "default" (None if required), "required", "min", "max" (None:
+    unbounded), "min_exclusive", "max_exclusive", "range", "doc"}], "ports":
+    [{"name", "kind" (input|inhibit), "doc"}], "variables": [{"name", "unit",
+    "doc"}], "plugin"}]."""
     return _core.models()
 
 
