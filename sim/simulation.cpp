@@ -197,23 +197,27 @@ bool Simulation::run(Time t_stop) {
         setup_batching();
         prepared_ = true;
     }
+    const Time horizon = std::max(t_stop, final_horizon_);
+    // The same look-ahead as the last run (set_horizon): its predictions stand.
+    const bool resume = predicted_ && horizon == horizon_ && !replan_;
     if (replan_) replan_batching();
-    horizon_ = t_stop;
+    horizon_ = horizon;
     running_ = true;
     struct Running {  // cleared however run() ends
         bool& flag;
         ~Running() { flag = false; }
     } running{running_};
     // Predictions depend on the horizon: make every node predict afresh.
-    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+    for (std::uint32_t p = 0; p < net_.populations.size() && !resume; ++p) {
         if (batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i) {
             net_.populations[p]->advance(i, now_);
             predict(p, i, now_, 0);
         }
     }
+    predicted_ = true;
     if (batch_.on) {
-        if (!run_batched(t_stop)) return false;
+        if (!run_batched(t_stop, resume)) return false;
     } else if (!main_until(t_stop, t_stop)) {
         return false;
     }

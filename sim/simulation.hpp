@@ -35,6 +35,12 @@ public:
     // Process all events with t < t_stop. Returns false if stopped early by the
     // stop flag (state is consistent at the last processed event).
     bool run(Time t_stop);
+    // For a run made in pieces run(t1), run(t2), ... up to t_end: every piece
+    // then looks ahead to t_end (spike predictions, root searches, superposed
+    // slices) and a piece goes on from where the last one stopped without
+    // touching any node, so the pieces give the results of one run(t_end) to the
+    // bit. Default 0: each run looks ahead to its own t_stop.
+    void set_horizon(Time t_end) { final_horizon_ = t_end; }
 
     Time now() const { return now_; }
     std::uint64_t events_processed() const { return n_events_; }
@@ -104,7 +110,7 @@ private:
     void setup_batching();
     void replan_batching();
     void start_batched_run();
-    bool run_batched(Time t_stop);
+    bool run_batched(Time t_stop, bool resume);
     std::int64_t slice_of(Time t) const {
         auto k = static_cast<std::int64_t>(t * batch_.inv_h);
         while (slice_start(k + 1) <= t) ++k;
@@ -182,6 +188,8 @@ private:
     std::vector<std::string> batching_notes_;
     Time now_ = 0.0;
     Time horizon_ = 0.0;
+    Time final_horizon_ = 0.0;
+    bool predicted_ = false;  // every node has been predicted for horizon_
     std::uint32_t level_ = 0;
     Time sample_interval_ = 0.0;
     std::uint64_t next_sample_ = 0;

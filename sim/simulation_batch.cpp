@@ -443,18 +443,18 @@ void Simulation::place_inputs(Keep keep) {
 // then their spikes and the rules' changes in time order (expanding the spikes),
 // then the event-by-event loop for the other populations up to b (which sees the
 // batched spikes: deliveries to them are at >= the spike time).
-bool Simulation::run_batched(Time t_stop) {
+bool Simulation::run_batched(Time t_stop, bool resume) {
     BatchState& B = batch_;
     if (!B.begun) B.cur = std::max(B.cur, slice_of(now_) - 1);
-    start_batched_run();
+    if (!resume) start_batched_run();
     std::uint64_t slices = 0;
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         if (!sample_until(now_, t_stop)) return false;
-        if (!B.begun) {  // superposable: the run does not end inside; cut: sample times inside
+        if (!B.begun) {  // superposable: the look-ahead does not end inside; cut: sample times inside
             const Time t1 = slice_start(B.cur + 2);
             const bool cut = sample_interval_ > 0 && static_cast<double>(next_sample_) * sample_interval_ < t1;
-            begin_slice(B.cur + 1, t_stop >= t1, cut);
+            begin_slice(B.cur + 1, horizon_ >= t1, cut);
         }
         const Time end = slice_start(B.cur + 1);
         Time b = std::min(end, t_stop);

@@ -59,7 +59,7 @@ def test_synapses_and_plasticity(seed_file):
     sf = run.synapse_frame(variable="delay")
     assert len(sf) == 2000 and set(sf["projection"]) == {"sg2_n"}
     ev = run.plasticity
-    assert list(ev.columns) == ["time", "synapse_id", "variable", "old", "new", "rule", "projection"]
+    assert list(ev.columns) == ["time_ms", "synapse_id", "variable", "old", "new", "rule", "projection"]
     assert len(ev) == 3
     assert ev["variable"].tolist() == ["delay"] * 3  # str, not bytes
     assert ev["rule"].tolist() == ["rival_shift"] * 3
@@ -115,3 +115,37 @@ def test_round_trip_with_the_cli(tmp_path):
         assert run.config_toml, name
         for tr in run.traces.values():
             assert tr.data.shape == (len(tr.time), len(tr.node_ids)), name
+
+
+def test_repr_is_the_summary(seed_file):
+    run = delaysim_h5.load(seed_file)
+    text = repr(run)
+    assert text.startswith(seed_file) and "completed=True" in text and "N: 3 spikes from 2 nodes" in text
+    assert "sg2_n/delay: 3 changes by rival_shift" in text
+
+
+def test_one_time_column_name(seed_file):
+    run = delaysim_h5.load(seed_file)
+    for df in (run.spikes, run.plasticity, run.trace_frame(), run.synapse_frame()):
+        assert "time_ms" in df.columns and "time" not in df.columns
+
+
+def test_a_file_rewritten_after_loading_is_detected(tmp_path):
+    """A Run loaded before a re-run must not mix its metadata with the new data."""
+    path = tmp_path / "run.h5"
+    write_seed_like(path, t_stop=100.0)
+    run = delaysim_h5.load(path)
+    assert not run.stale
+    write_seed_like(path, t_stop=50.0)  # the same path, rewritten (as a new run would)
+    assert run.stale
+    with pytest.raises(delaysim_h5.StaleFileError, match="rewritten after it was loaded"):
+        run.traces[("N", "v")].data
+    assert "rewritten since it was loaded" in repr(run)
+    fresh = delaysim_h5.load(path)
+    assert fresh.traces[("N", "v")].data.shape == (500, 2)
+
+
+def test_the_package_module_is_the_same_code():
+    """tools/delaysim_h5.py is a shim over tools/python/delaysim/h5.py."""
+    assert delaysim_h5.Run.__module__ == "delaysim_h5_impl"
+    assert delaysim_h5.load.__code__.co_filename.endswith(os.path.join("python", "delaysim", "h5.py"))

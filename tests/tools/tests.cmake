@@ -1,7 +1,7 @@
 # Python tool tests (pytest from Debian), run by CTest. Nothing is written into
 # the source tree: files go to pytest's tmp_path, no cache, no bytecode.
 add_test(NAME python_tools
-         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --ignore=${CMAKE_SOURCE_DIR}/tests/tools/brian2 ${CMAKE_SOURCE_DIR}/tests/tools
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --ignore=${CMAKE_SOURCE_DIR}/tests/tools/brian2 --ignore=${CMAKE_SOURCE_DIR}/tests/tools/python ${CMAKE_SOURCE_DIR}/tests/tools
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 set_tests_properties(python_tools PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools:${CMAKE_SOURCE_DIR}/tests/tools;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
