@@ -142,3 +142,22 @@ def test_list_json_is_one_document_with_origins():
     assert set(rules) >= {"loser_delay_shift", "stdp_weight"}
     assert doc["plugins"] == [{"path": str(lib("test_good")), "version": VERSION,
                                "models": ["plugin_lif"], "rules": ["weight_step_test"]}]
+
+
+def test_warning_on_stderr_and_strict_makes_it_an_error(tmp_path):
+    cfg = tmp_path / "w.toml"
+    text = CONFIG.format(entries="").replace('model = "plugin_lif"', 'model = "lif_exp"').replace(
+        'rule = "weight_step_test"', 'rule = "loser_delay_shift"')
+    cfg.write_text(text)
+    line = text[:text.index('projections = ["sg_n"]')].count("\n") + 1
+    r = delaysim("validate", cfg)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith(f"{cfg}:{line}:")
+    assert ": warning: plasticity rule 'loser_delay_shift' can never change projection 'sg_n'" in r.stderr
+    for cmd in (["validate", cfg, "--strict"], ["run", cfg, "--strict", "-o", tmp_path / "w.h5"]):
+        r = delaysim(*cmd)
+        assert r.returncode == 2
+        assert r.stderr.startswith(f"{cfg}:{line}:") and ": error: plasticity rule" in r.stderr
+    assert not (tmp_path / "w.h5").exists()
+    r = delaysim("run", cfg, "-o", tmp_path / "w.h5", "--quiet")
+    assert r.returncode == 0 and ": warning: " in r.stderr
