@@ -25,7 +25,7 @@ ModelInfo CoincidenceLag::info() {
         {"th0", "1", ParamKind::Real, 8.0, 0.0, inf, true, false, "threshold after a spike or inhibition"},
         {"lag_stages", "1", ParamKind::Integer, 8.0, 1.0, double(kMaxLagStages), false, false,
          "number N of lag stages on port b"},
-        {"lag_ms", "ms", ParamKind::Real, 2.0, 0.0, 1000.0, true, false,
+        {"lag_ms", "ms", ParamKind::Real, 2.0, 0.0, kMaxLagMs, true, false,
          "mean delay D of the chain (a lag projection's delay_ms overrides it)"},
     };
     m.ports = {{"a", sim::PortKind::Input, "s1 += w"},
@@ -46,13 +46,19 @@ ModelInfo CoincidenceLag::info() {
 }
 
 CoincidenceLag::CoincidenceLag(const std::string& name, sim::Index size, const sim::Params& p)
-    : NeuronModel(name, size, described<CoincidenceLag>()), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
-      tau_th_(p.get("tau_th_ms")), gain_(p.get("gain")), th0_(p.get("th0")),
+    : NeuronModel(name, size, described<CoincidenceLag>()),
+      tau_(p.get("tau_ms")),
+      tau_s1_(p.get("tau_s1_ms")),
+      tau_s2_(p.get("tau_s2_ms")),
+      tau_th_(p.get("tau_th_ms")),
+      gain_(p.get("gain")),
+      th0_(p.get("th0")),
       n_(static_cast<int>(p.get("lag_stages"))) {
     const double r0 = 1.0 / tau_s1_ + 1.0 / tau_s2_;
     if (std::abs(1.0 / tau_ - r0) <= 1e-3 * r0)
         throw sim::UserError(p.owner() + ": parameter 'tau_ms' must differ from the time constant of s1*u (" +
-                                 std::to_string(1.0 / r0) + " ms) by more than 0.1%; the closed form needs it",
+                                 std::to_string(1.0 / r0) +
+                                 " ms) by more than 0.1%; the closed form needs it",
                              p.where("tau_ms"));
     State s;
     s.vth = th0_;
@@ -70,7 +76,8 @@ double CoincidenceLag::drive(const State& s, double x) const {
     for (int j = 1; j <= n_; ++j)
         if (s.y[j] != 0.0) sum += s.y[j] * confluent_dd(n_ - j + 1, c, a + b, x, a) / a;
     if (s.y[0] != 0.0)
-        sum += s.y[0] * (confluent_dd(n_, c, a + b, x, a) - confluent_dd(n_, ru + b, a + b, x, a)) / (ru + b - c);
+        sum += s.y[0] * (confluent_dd(n_, c, a + b, x, a) - confluent_dd(n_, ru + b, a + b, x, a)) /
+               (ru + b - c);
     return g * s.s1 * sum;
 }
 
@@ -94,11 +101,9 @@ void CoincidenceLag::advance(sim::Index i, sim::Time t) {
 void CoincidenceLag::receive(sim::Index i, std::size_t port, double w, sim::Time) {
     State& s = state_[i];
     switch (port) {
-    case kPortA: s.s1 += w; break;
-    case kPortB: s.y[0] += w; break;
-    default:
-        s.v = 0.0;
-        s.vth = th0_;
+        case kPortA: s.s1 += w; break;
+        case kPortB: s.y[0] += w; break;
+        default: s.v = 0.0; s.vth = th0_;
     }
 }
 
@@ -108,7 +113,8 @@ sim::Time CoincidenceLag::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     bool chain_empty = true;
     for (double y : s.y) chain_empty = chain_empty && y == 0.0;
     if (s.s1 == 0.0 || chain_empty)  // v just decays: two exponentials
-        return t + first_crossing(std::vector<ExpTerm>{{s.v, 1.0 / tau_}, {-s.vth, 1.0 / tau_th_}}, horizon - t);
+        return t +
+               first_crossing(std::vector<ExpTerm>{{s.v, 1.0 / tau_}, {-s.vth, 1.0 / tau_th_}}, horizon - t);
     // z = (q_0..q_N, v, vth), dz/dx = M z; f = v - vth.
     const int n = n_;
     const double a = n / s.d, b = 1.0 / tau_s1_, ru = 1.0 / tau_s2_, c = 1.0 / tau_, e = 1.0 / tau_th_;
@@ -158,31 +164,31 @@ void CoincidenceLag::fire(sim::Index i, sim::Time) {
 double CoincidenceLag::value(sim::Index i, std::size_t var, sim::Time t) const {
     const State s = evolved(state_[i], t);
     switch (var) {
-    case kV: return s.v;
-    case kVth: return s.vth;
-    case kS1: return s.s1;
-    case kU: return s.y[0];
-    case kLagOut: return s.y[n_];
-    case kP: return s.s1 * s.y[n_];
-    case kLagMs: return s.d;
-    default: return chain_charge(s.y.data(), n_, s.d / n_);
+        case kV: return s.v;
+        case kVth: return s.vth;
+        case kS1: return s.s1;
+        case kU: return s.y[0];
+        case kLagOut: return s.y[n_];
+        case kP: return s.s1 * s.y[n_];
+        case kLagMs: return s.d;
+        default: return chain_charge(s.y.data(), n_, s.d / n_);
     }
 }
 
 void CoincidenceLag::set_value(sim::Index i, std::size_t var, double x) {
     State& s = state_[i];
     switch (var) {
-    case kV: s.v = x; break;
-    case kVth: s.vth = x; break;
-    case kS1: s.s1 = x; break;
-    case kU: s.y[0] = x; break;
-    case kLagMs:
-        if (!(x > 0.0)) throw sim::UserError("variable 'lag_ms' of model 'coincidence_lag' must be > 0");
-        set_lag(i, kPortB, x);
-        break;
-    default:
-        throw sim::UserError("variable '" + variables()[var].name +
-                             "' of model 'coincidence_lag' is derived from the chain and cannot be set");
+        case kV: s.v = x; break;
+        case kVth: s.vth = x; break;
+        case kS1: s.s1 = x; break;
+        case kU: s.y[0] = x; break;
+        case kLagMs:
+            if (!(x > 0.0)) throw sim::UserError("variable 'lag_ms' of model 'coincidence_lag' must be > 0");
+            set_lag(i, kPortB, x);
+            break;
+        default:
+            throw sim::UserError("variable '" + variables()[var].name +
+                                 "' of model 'coincidence_lag' is derived from the chain and cannot be set");
     }
 }
 
@@ -193,6 +199,8 @@ void CoincidenceLag::set_lag(sim::Index i, std::size_t port, sim::Time d) {
     s.d = d;
 }
 
-sim::Time CoincidenceLag::lag(sim::Index i, std::size_t) const { return state_[i].d; }
+sim::Time CoincidenceLag::lag(sim::Index i, std::size_t) const {
+    return state_[i].d;
+}
 
 }  // namespace delaysim::models

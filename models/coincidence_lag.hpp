@@ -65,6 +65,8 @@ public:
     bool has_lag(std::size_t port) const override { return port == kPortB; }
     void set_lag(sim::Index i, std::size_t port, sim::Time d) override;
     sim::Time lag(sim::Index i, std::size_t port) const override;
+    sim::Time lag_limit(std::size_t) const override { return kMaxLagMs; }
+    static constexpr double kMaxLagMs = 1000.0;  // as the parameter lag_ms
 
     int stages() const { return n_; }
 

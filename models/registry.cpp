@@ -9,17 +9,29 @@
 
 namespace delaysim::models {
 
-const std::vector<ModelInfo>& model_registry() {
+namespace {
+
+std::vector<ModelInfo>& registry() {
     // The one explicit list: neuron models, then spike sources.
-    static const std::vector<ModelInfo> models = {
-        CoincidenceNeuron::info(),
-        CoincidenceLag::info(),
-        LifExp::info(),
-        ExplicitSource::info(),
-        PatternSource::info(),
-        PoissonSource::info(),
+    static std::vector<ModelInfo> models = {
+        CoincidenceNeuron::info(), CoincidenceLag::info(), LifExp::info(),
+        ExplicitSource::info(),    PatternSource::info(),  PoissonSource::info(),
     };
     return models;
+}
+
+}  // namespace
+
+const std::vector<ModelInfo>& model_registry() {
+    return registry();
+}
+
+void register_model(ModelInfo info) {
+    if (const ModelInfo* m = find_model(info.name))
+        throw sim::UserError(
+            "model '" + info.name + "' is already registered (" +
+            (m->origin == "built-in" ? std::string("a built-in model") : "by plug-in " + m->origin) + ")");
+    registry().push_back(std::move(info));
 }
 
 const ModelInfo* find_model(const std::string& name) {

@@ -10,10 +10,12 @@
 
 namespace delaysim::plasticity {
 
-const std::vector<RuleInfo>& rule_registry() {
+namespace {
+
+std::vector<RuleInfo>& registry() {
     // One line per rule; keep alphabetical. (clang-format would pack five or more.)
     // clang-format off
-    static const std::vector<RuleInfo> rules = {
+    static std::vector<RuleInfo> rules = {
         ConstantDrift::info(),
         DelayMeanShift::info(),
         DelayShiftCentred::info(),
@@ -24,6 +26,20 @@ const std::vector<RuleInfo>& rule_registry() {
     };
     // clang-format on
     return rules;
+}
+
+}  // namespace
+
+const std::vector<RuleInfo>& rule_registry() {
+    return registry();
+}
+
+void register_rule(RuleInfo info) {
+    if (const RuleInfo* r = find_rule(info.name))
+        throw sim::UserError(
+            "plasticity rule '" + info.name + "' is already registered (" +
+            (r->origin == "built-in" ? std::string("a built-in rule") : "by plug-in " + r->origin) + ")");
+    registry().push_back(std::move(info));
 }
 
 const RuleInfo* find_rule(const std::string& name) {

@@ -5,7 +5,9 @@
 // to the recorder (/plasticity/<projection>/events).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "sim/param.hpp"
 #include "sim/projection.hpp"
@@ -28,7 +30,7 @@ public:
                   const Rule& rule)
         : sim_(sim), projection_(projection), synapse_(synapse), slot_(slot), rule_(rule) {}
 
-    Index index() const { return synapse_; }  // within its projection
+    Index index() const { return synapse_; }    // within its projection
     std::size_t slot() const { return slot_; }  // which of the rule's projections
     Index source() const;
     Index target() const;
@@ -72,6 +74,10 @@ public:
     // superpose the inputs its delivered hook watches (README, "Slice batching"):
     // the node's dynamics over a slice then do not depend on the hook.
     virtual bool writes_weights() const { return true; }
+    // The interval a weight rule keeps weights in, if it has one ({w_min, w_max}).
+    // Initial weights outside it would be clamped at the rule's first update
+    // without a word: the loader warns instead (validate --strict refuses them).
+    virtual std::optional<std::pair<double, double>> weight_range() const { return std::nullopt; }
 
     // Called once per projection the rule is attached to (slot 0, 1, ...), before
     // the run: allocate per-synapse or per-neuron state here.

@@ -31,6 +31,9 @@ public:
     static RuleInfo info();
     unsigned hooks() const override { return kDelivered | kPostSpike; }
     bool writes_delays() const override { return false; }
+    std::optional<std::pair<double, double>> weight_range() const override {
+        return std::pair{w_min_, w_max_};
+    }
     void prefetch(std::size_t slot, Index s) const override { __builtin_prefetch(&state_[slot][s]); }
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;

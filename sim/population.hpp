@@ -80,7 +80,8 @@ public:
     // in[0].t >= the node's time) if the model proves no spike before the last of
     // them; then set `next` as spike_bound(i, in[n-1].t, horizon) would and return
     // true. Otherwise change nothing and return false.
-    virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/, Time& /*next*/) {
+    virtual bool absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/,
+                        Time& /*next*/) {
         return false;
     }
     // Slice superposition (sim/batch.hpp): a model whose inputs superpose
@@ -116,6 +117,9 @@ public:
     virtual bool has_lag(std::size_t /*port*/) const { return false; }
     virtual void set_lag(Index /*i*/, std::size_t /*port*/, Time /*d*/) {}
     virtual Time lag(Index /*i*/, std::size_t /*port*/) const { return 0.0; }
+    // The largest mean delay D the model accepts on a lag port (ms). The loader
+    // refuses initial delays past it and warns when plastic bounds reach past it.
+    virtual Time lag_limit(std::size_t /*port*/) const { return 1e300; }
 
     // Index of a port or variable by name, or -1.
     long port_index(const std::string& port) const;

@@ -80,12 +80,75 @@ import numpy as np
 warnings.filterwarnings("ignore", category=FutureWarning, module="pythran")
 
 SOURCE_MODELS = ("pattern_source", "explicit_source", "poisson_source")
+# The models whose equations are written out below; their parameter defaults,
+# ports and variables come from `delaysim list --json`, so they cannot drift
+# from delaysim's own.
+SUPPORTED_MODELS = ("coincidence", "lif_exp")
 
-COINCIDENCE_DEFAULTS = dict(tau_ms=1000.0, tau_s1_ms=0.5, tau_s2_ms=0.5, tau_th_ms=50.0, gain=2000.0, th0=8.0)
-LIF_DEFAULTS = dict(C_m_pF=250.0, tau_m_ms=10.0, E_L_mV=-65.0, V_th_mV=-50.0, V_reset_mV=-65.0, t_ref_ms=2.0,
-                    I_e_pA=0.0, tau_syn_ex_ms=2.0, tau_syn_in_ms=2.0)
-MODEL_VARIABLES = {"coincidence": ["v", "vth", "s1", "s2", "p"], "lif_exp": ["V_m", "I_ex", "I_in"]}
-MODEL_PORTS = {"coincidence": ["a", "b", "inhibit"], "lif_exp": ["ex", "in"]}
+
+def delaysim_binary():
+    """$DELAYSIM_BINARY, else build/delaysim of this checkout, else delaysim on PATH."""
+    if os.environ.get("DELAYSIM_BINARY"):
+        return os.environ["DELAYSIM_BINARY"]
+    local = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "delaysim")
+    return local if os.path.isfile(local) else (shutil.which("delaysim") or local)
+
+
+_catalogue = None
+
+
+def catalogue():
+    """{model: {"defaults": {param: value}, "ports": [...], "variables": [...]}} of the
+    supported models, read once from `delaysim list --json`."""
+    global _catalogue
+    if _catalogue is None:
+        import json
+        import subprocess
+        binary = delaysim_binary()
+        try:
+            out = subprocess.run([binary, "list", "--json"], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise BadInput(f"cannot read the model catalogue from '{binary} list --json' ({e}); build delaysim "
+                           f"or set DELAYSIM_BINARY")
+        models = {m["name"]: m for m in json.loads(out)["models"]}
+        _catalogue = {name: {"defaults": {p["name"]: float(p["default"]) for p in models[name]["parameters"]},
+                             "ports": [p["name"] for p in models[name]["ports"]],
+                             "variables": [v["name"] for v in models[name]["variables"]]}
+                      for name in SUPPORTED_MODELS}
+    return _catalogue
+
+
+class _Catalogue(dict):
+    """A read-only view {model: catalogue()[model][field]}, filled on first use."""
+
+    def __init__(self, field):
+        super().__init__()
+        self.field = field
+
+    def _fill(self):
+        if not dict.__len__(self):
+            self.update({m: c[self.field] for m, c in catalogue().items()})
+
+    def __getitem__(self, k):
+        self._fill()
+        return dict.__getitem__(self, k)
+
+    def __contains__(self, k):
+        self._fill()
+        return dict.__contains__(self, k)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self):
+        self._fill()
+        return dict.__len__(self)
+
+
+MODEL_VARIABLES = _Catalogue("variables")
+MODEL_PORTS = _Catalogue("ports")
+MODEL_DEFAULTS = _Catalogue("defaults")
 
 
 class BadInput(Exception):
@@ -411,7 +474,7 @@ def run(config_path, out_path, dt_ms=0.1, target="cpp_standalone", build_dir=Non
             continue
         init = initial_values(pop, size)
         if model == "coincidence":
-            p = params_of(pop, COINCIDENCE_DEFAULTS)
+            p = params_of(pop, MODEL_DEFAULTS["coincidence"])
             eqs = """
             dv/dt = (-v + gain*s1*s2) / tau : 1
             ds1/dt = -s1 / tau_s1 : 1
@@ -434,7 +497,7 @@ def run(config_path, out_path, dt_ms=0.1, target="cpp_standalone", build_dir=Non
             for k, val in state.items():
                 setattr(g, k, val)
         else:  # lif_exp
-            p = params_of(pop, LIF_DEFAULTS)
+            p = params_of(pop, MODEL_DEFAULTS["lif_exp"])
             eqs = """
             dV_m/dt = -(V_m - E_L)/tau_m + (I_ex + I_in + I_e)/C_m : volt (unless refractory)
             dI_ex/dt = -I_ex / tau_syn_ex : amp

@@ -38,7 +38,9 @@ void print_params(std::ostream& out, const std::vector<sim::ParamInfo>& params) 
     out << "    parameters:\n";
     std::vector<Row> rows{{"name", "unit", "default", "range", "doc"}};
     for (const auto& p : params) {
-        std::string def = p.required ? "required" : p.kind == sim::ParamKind::RealList ? "[]" : fmt_num(p.default_value);
+        std::string def = p.required                           ? "required"
+                          : p.kind == sim::ParamKind::RealList ? "[]"
+                                                               : fmt_num(p.default_value);
         std::string range = sim::format_range(p);
         if (p.kind == sim::ParamKind::RealList) range = "list, each in " + range;
         if (p.kind == sim::ParamKind::Integer) range = "integer in " + range;
@@ -47,8 +49,12 @@ void print_params(std::ostream& out, const std::vector<sim::ParamInfo>& params) 
     print_table(out, rows, "      ");
 }
 
+std::string from(const std::string& origin) {
+    return origin == "built-in" ? "" : " [plug-in " + origin + "]";
+}
+
 void print_model(std::ostream& out, const models::ModelInfo& m) {
-    out << "  " << m.name << " - " << m.doc << '\n';
+    out << "  " << m.name << " - " << m.doc << from(m.origin) << '\n';
     print_params(out, m.params);
     if (!m.is_source) {
         out << "    ports:\n";
@@ -75,7 +81,7 @@ void print_list(std::ostream& out) {
     out << "\nPlasticity rules (rule = \"...\" in [[plasticity]]):\n";
     if (plasticity::rule_registry().empty()) out << "  none yet\n";
     for (const auto& r : plasticity::rule_registry()) {
-        out << "  " << r.name << " - " << r.doc << '\n';
+        out << "  " << r.name << " - " << r.doc << from(r.origin) << '\n';
         print_params(out, r.params);
     }
     out << "\nConnectivity (connect = \"...\" in [[projection]]): all_to_all, one_to_one, pairs,\n"

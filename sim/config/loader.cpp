@@ -8,6 +8,7 @@
 
 #include "sim/config/overrides.hpp"
 #include "sim/config/parse.hpp"
+#include "sim/config/plugin.hpp"
 
 namespace delaysim::config {
 
@@ -29,6 +30,14 @@ LoadedConfig load_config_text(const std::string& text, const std::string& file,
         for (const auto& s : sets) out.text += "#   --set " + s + "\n";
     }
     out.spec = parse_config(root, file);
+    // Before lowering, so that the plug-ins' names resolve; paths are relative
+    // to the model file.
+    for (const auto& p : out.spec.plugins) {
+        const std::filesystem::path path(p.value);
+        load_plugin(
+            path.is_absolute() ? p.value : (std::filesystem::path(file).parent_path() / path).string(),
+            p.where);
+    }
     out.lowered = lower(out.spec);
     out.lowered.record.config_toml = out.text;
     return out;
@@ -42,7 +51,8 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    if (!in && !in.eof()) throw sim::UserError("cannot read the config file", sim::SourceLocation{path, 0, 0});
+    if (!in && !in.eof())
+        throw sim::UserError("cannot read the config file", sim::SourceLocation{path, 0, 0});
     return load_config_text(text.str(), path, sets);
 }
 

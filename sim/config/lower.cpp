@@ -1,14 +1,17 @@
 #include "sim/config/lower.hpp"
 
 #include <cmath>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
-#include "sim/random.hpp"
 #include "sim/config/connectivity.hpp"
+#include "sim/config/lint.hpp"
 #include "sim/config/lower_record.hpp"
 #include "sim/config/lower_util.hpp"
+#include "sim/random.hpp"
 
 namespace delaysim::config {
 namespace {
@@ -38,12 +41,13 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, sim::Network&
     const models::ModelInfo* info = models::find_model(p.model.value);
     const std::string who = "population '" + p.name.value + "'";
     if (!info)
-        throw UserError(who + ": unknown model '" + p.model.value + "' (valid: " + models::model_names() + ")",
-                        p.model.where);
+        throw UserError(
+            who + ": unknown model '" + p.model.value + "' (valid: " + models::model_names() + ")",
+            p.model.where);
     if (p.size.value < 1) throw UserError(who + ": size must be >= 1", p.size.where);
     const SourceLocation params_at = p.params_where.line ? p.params_where : p.where;
-    const sim::Params params =
-        located(params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
+    const sim::Params params = located(
+        params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
     auto pop = located(p.where, [&] { return info->make(p.name.value, p.size.value, params, seed); });
     DS_ASSERT(pop != nullptr);
     for (const InitialSpec& init : p.initial) {
@@ -56,8 +60,9 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, sim::Network&
                             init.where);
         }
         if (init.per_node && init.values.size() != pop->size())
-            throw UserError(who + ": initial." + init.variable + " lists " + std::to_string(init.values.size()) +
-                                " values for " + std::to_string(pop->size()) + " nodes",
+            throw UserError(who + ": initial." + init.variable + " lists " +
+                                std::to_string(init.values.size()) + " values for " +
+                                std::to_string(pop->size()) + " nodes",
                             init.where);
         for (sim::Index i = 0; i < pop->size(); ++i) {
             const double x = init.values[init.per_node ? i : 0];
@@ -78,20 +83,58 @@ sim::DelayBounds delay_bounds(const ProjectionSpec& p, const std::string& who) {
         throw UserError(who + ": delay_min_ms must be a finite number >= 0, got " + fmt_num(b.min),
                         p.delay_min_ms.where);
     if (!(b.max >= b.min))
-        throw UserError(who + ": delay_max_ms (" + fmt_num(b.max) + ") must be >= delay_min_ms (" +
-                            fmt_num(b.min) + ")",
-                        p.delay_max_ms.where);
+        throw UserError(
+            who + ": delay_max_ms (" + fmt_num(b.max) + ") must be >= delay_min_ms (" + fmt_num(b.min) + ")",
+            p.delay_max_ms.where);
     const std::string& policy = p.bounds.value;
-    if (policy == "clamp") b.policy = sim::BoundPolicy::Clamp;
-    else if (policy == "wrap") b.policy = sim::BoundPolicy::Wrap;
-    else if (policy == "error") b.policy = sim::BoundPolicy::Error;
-    else throw UserError(who + ": unknown bounds policy '" + policy + "' (valid: clamp, wrap, error)", p.bounds.where);
+    if (policy == "clamp")
+        b.policy = sim::BoundPolicy::Clamp;
+    else if (policy == "wrap")
+        b.policy = sim::BoundPolicy::Wrap;
+    else if (policy == "error")
+        b.policy = sim::BoundPolicy::Error;
+    else
+        throw UserError(who + ": unknown bounds policy '" + policy + "' (valid: clamp, wrap, error)",
+                        p.bounds.where);
     if (b.policy == sim::BoundPolicy::Wrap && !(std::isfinite(b.max) && b.max > b.min))
-        throw UserError(who + ": bounds = \"wrap\" needs a finite delay_max_ms > delay_min_ms", p.bounds.where);
+        throw UserError(who + ": bounds = \"wrap\" needs a finite delay_max_ms > delay_min_ms",
+                        p.bounds.where);
     return b;
 }
 
-void lower_projection(const ProjectionSpec& p, std::uint32_t q, const ConfigSpec& spec, sim::Network& net) {
+// The engine's own conditions on lag projections (sim/simulation.cpp), checked here
+// so that they carry a location. `shared` holds the chain delay D per
+// (population, port, node), across projections.
+using LagKey = std::tuple<std::uint32_t, std::size_t, sim::Index>;
+void check_lag_projection(const ProjectionSpec& p, const sim::SynapseList& syn,
+                          const sim::DelayBounds& bounds, std::uint32_t tgt, const sim::Population& target,
+                          std::size_t port, std::map<LagKey, double>& shared) {
+    const std::string who =
+        "projection '" + p.name.value + "' (onto lag port '" + p.port.value + "' of '" + target.name() + "')";
+    if (!(bounds.min > 0.0))
+        throw UserError(who +
+                            ": its delay is the chain's mean delay D > 0, so delay_min_ms must be > 0, got " +
+                            fmt_num(bounds.min),
+                        p.delay_min_ms.where.line ? p.delay_min_ms.where : p.where);
+    const double limit = target.lag_limit(port);
+    for (std::size_t s = 0; s < syn.delay.size(); ++s) {
+        const double d = syn.delay[s];
+        if (d > limit)
+            throw UserError(who + ": delay " + fmt_num(d) + " ms of synapse " + std::to_string(s) +
+                                " is past model " + target.model() +
+                                "'s limit on the chain's mean delay D (" + fmt_num(limit) + " ms)",
+                            p.delay.where.line ? p.delay.where : p.where);
+        const auto [it, fresh] = shared.emplace(LagKey{tgt, port, syn.target[s]}, d);
+        if (!fresh && it->second != d)
+            throw UserError(who + ": synapses onto node " + std::to_string(syn.target[s]) +
+                                " share one chain and need the same delay_ms (" + fmt_num(it->second) +
+                                " and " + fmt_num(d) + " ms)",
+                            p.delay.where.line ? p.delay.where : p.where);
+    }
+}
+
+void lower_projection(const ProjectionSpec& p, std::uint32_t q, const ConfigSpec& spec, sim::Network& net,
+                      std::map<LagKey, double>& lag_delays) {
     const std::string who = "projection '" + p.name.value + "'";
     const std::uint32_t src = find_population(net, p.source.value, who + ": source", p.source.where);
     const std::uint32_t tgt = find_population(net, p.target.value, who + ": target", p.target.where);
@@ -104,12 +147,13 @@ void lower_projection(const ProjectionSpec& p, std::uint32_t q, const ConfigSpec
     if (port < 0) {
         std::string valid;
         for (const auto& pi : target.ports()) valid += (valid.empty() ? "" : ", ") + pi.name;
-        throw UserError(who + ": unknown port '" + p.port.value + "' of model " + target.model() + " (valid: " +
-                            valid + ")",
+        throw UserError(who + ": unknown port '" + p.port.value + "' of model " + target.model() +
+                            " (valid: " + valid + ")",
                         p.port.where);
     }
     const sim::DelayBounds bounds = delay_bounds(p, who);
-    const sim::InflightPolicy inflight = inflight_policy(p.inflight ? *p.inflight : spec.simulation.inflight, who);
+    const sim::InflightPolicy inflight =
+        inflight_policy(p.inflight ? *p.inflight : spec.simulation.inflight, who);
     if (inflight == sim::InflightPolicy::Retime && !std::isfinite(bounds.max))
         throw UserError(who + ": inflight = \"retime\" needs a finite delay_max_ms",
                         p.inflight ? p.inflight->where : spec.simulation.inflight.where);
@@ -122,12 +166,15 @@ void lower_projection(const ProjectionSpec& p, std::uint32_t q, const ConfigSpec
         if (!(std::isfinite(d) && d >= bounds.min && d <= bounds.max))
             throw UserError(who + ": delay " + fmt_num(d) + " ms of synapse " + std::to_string(s) + " (" +
                                 std::to_string(syn.source[s]) + " -> " + std::to_string(syn.target[s]) +
-                                ") is outside the bounds [" + fmt_num(bounds.min) + ", " + fmt_num(bounds.max) +
-                                "] ms",
+                                ") is outside the bounds [" + fmt_num(bounds.min) + ", " +
+                                fmt_num(bounds.max) + "] ms",
                             p.delay.where);
         if (!std::isfinite(syn.weight[s]))
-            throw UserError(who + ": weight of synapse " + std::to_string(s) + " must be finite", p.weight.where);
+            throw UserError(who + ": weight of synapse " + std::to_string(s) + " must be finite",
+                            p.weight.where);
     }
+    if (target.has_lag(static_cast<std::size_t>(port)))
+        check_lag_projection(p, syn, bounds, tgt, target, static_cast<std::size_t>(port), lag_delays);
     net.projections.push_back(located(p.where, [&] {
         return sim::Projection(p.name.value, src, tgt, static_cast<std::size_t>(port), std::move(syn), bounds,
                                inflight, ns, nt);
@@ -137,15 +184,18 @@ void lower_projection(const ProjectionSpec& p, std::uint32_t q, const ConfigSpec
 LoweredRule lower_plasticity(const PlasticitySpec& p, const sim::Network& net) {
     const plasticity::RuleInfo* info = plasticity::find_rule(p.rule.value);
     if (!info)
-        throw UserError("unknown plasticity rule '" + p.rule.value + "' (valid: " + plasticity::rule_names() + ")",
-                        p.rule.where);
+        throw UserError(
+            "unknown plasticity rule '" + p.rule.value + "' (valid: " + plasticity::rule_names() + ")",
+            p.rule.where);
     const std::string who = "plasticity rule '" + info->name + "'";
     LoweredRule out;
-    if (p.projections.empty()) throw UserError(who + ": 'projections' must name at least one projection", p.where);
+    if (p.projections.empty())
+        throw UserError(who + ": 'projections' must name at least one projection", p.where);
     for (const auto& name : p.projections) {
         const std::uint32_t q = find_projection(net, name.value, who, name.where);
         for (auto seen : out.projections)
-            if (seen == q) throw UserError(who + ": projection '" + name.value + "' is listed twice", name.where);
+            if (seen == q)
+                throw UserError(who + ": projection '" + name.value + "' is listed twice", name.where);
         out.projections.push_back(q);
     }
     const sim::Params params = located(p.where, [&] { return sim::Params(info->params, p.params, who); });
@@ -160,8 +210,9 @@ Lowered lower(const ConfigSpec& spec) {
     Lowered out;
     const SimulationSpec& s = spec.simulation;
     if (!(std::isfinite(s.t_stop_ms.value) && s.t_stop_ms.value > 0))
-        throw UserError("[simulation]: t_stop_ms must be a finite number > 0, got " + fmt_num(s.t_stop_ms.value),
-                        s.t_stop_ms.where);
+        throw UserError(
+            "[simulation]: t_stop_ms must be a finite number > 0, got " + fmt_num(s.t_stop_ms.value),
+            s.t_stop_ms.where);
     inflight_policy(s.inflight, "[simulation]");
     out.t_stop = s.t_stop_ms.value;
     out.batching = s.batching;
@@ -173,14 +224,16 @@ Lowered lower(const ConfigSpec& spec) {
         lower_population(spec.populations[i], sim::Rng::derive(out.seed, (1ULL << 32) + i), out.network);
     }
     names.clear();
+    std::map<LagKey, double> lag_delays;
     for (std::size_t q = 0; q < spec.projections.size(); ++q) {
         check_name(spec.projections[q].name, "projection", names);
-        lower_projection(spec.projections[q], static_cast<std::uint32_t>(q), spec, out.network);
+        lower_projection(spec.projections[q], static_cast<std::uint32_t>(q), spec, out.network, lag_delays);
     }
     for (const PlasticitySpec& p : spec.plasticity) out.rules.push_back(lower_plasticity(p, out.network));
     out.record = lower_record(spec.record, out.network);
     out.record.seed = out.seed;
     out.record.t_stop = out.t_stop;
+    out.warnings = lint(spec, out);
     return out;
 }
 

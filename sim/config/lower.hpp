@@ -8,19 +8,29 @@
 //   projection q:  connect_seed if given, else Rng::derive(seed, q)
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "plasticity/rule.hpp"
+#include "sim/config/spec.hpp"
 #include "sim/network.hpp"
 #include "sim/record_spec.hpp"
 #include "sim/simulation.hpp"
-#include "sim/config/spec.hpp"
 
 namespace delaysim::config {
 
 struct LoweredRule {
     std::unique_ptr<plasticity::Rule> rule;
     std::vector<std::uint32_t> projections;
+};
+
+// A mistake that does not stop a run but makes it do something the user likely
+// did not mean (sim/config/lint.cpp). Printed as "FILE:LINE:COL: warning: WHAT";
+// under --strict an error.
+struct Warning {
+    std::string what;
+    sim::SourceLocation where;
+    std::string formatted() const;
 };
 
 struct Lowered {
@@ -31,6 +41,7 @@ struct Lowered {
     std::uint64_t seed = 0;
     bool batching = true;
     bool superposition = true;
+    std::vector<Warning> warnings;
 };
 
 Lowered lower(const ConfigSpec& spec);

@@ -45,7 +45,8 @@ sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, co
         } else if (v.is_number()) {
             out.real[name] = as_real(v, owner.context(), what + "." + name, at);
         } else {
-            owner.fail(v, "parameter '" + name + "' must be a number or a list of numbers, got " + type_name(v));
+            owner.fail(v,
+                       "parameter '" + name + "' must be a number or a list of numbers, got " + type_name(v));
         }
     }
     return out;
@@ -94,9 +95,9 @@ SynValueSpec parse_syn_value(const toml::node& n, TableReader& r, const std::str
         const auto dist = d.required(d.string("dist"), "dist");
         const bool normal = dist.value == "normal";
         if (!normal && dist.value != "uniform")
-            throw sim::UserError(d.context() + ": unknown distribution '" + dist.value +
-                                     "' (valid: uniform, normal)",
-                                 dist.where);
+            throw sim::UserError(
+                d.context() + ": unknown distribution '" + dist.value + "' (valid: uniform, normal)",
+                dist.where);
         d.allow_only(normal ? std::vector<std::string_view>{"dist", "mean", "sd"}
                             : std::vector<std::string_view>{"dist", "low", "high"});
         v.kind = normal ? SynValueSpec::Kind::Normal : SynValueSpec::Kind::Uniform;
@@ -127,8 +128,9 @@ ProjectionSpec parse_projection(TableReader& r) {
         if (!a) r.fail(*n, "'pairs' must be a list of [source, target] pairs, got " + type_name(*n));
         for (const toml::node& e : *a) {
             const toml::array* pair = e.as_array();
-            const bool ok = pair && pair->size() == 2 && pair->get(0)->is_integer() && pair->get(1)->is_integer() &&
-                            pair->get(0)->as_integer()->get() >= 0 && pair->get(1)->as_integer()->get() >= 0;
+            const bool ok = pair && pair->size() == 2 && pair->get(0)->is_integer() &&
+                            pair->get(1)->is_integer() && pair->get(0)->as_integer()->get() >= 0 &&
+                            pair->get(1)->as_integer()->get() >= 0;
             if (!ok) r.fail(e, "each entry of 'pairs' must be [source_node, target_node] with integers >= 0");
             p.pairs.emplace_back(static_cast<std::uint64_t>(pair->get(0)->as_integer()->get()),
                                  static_cast<std::uint64_t>(pair->get(1)->as_integer()->get()));
@@ -195,7 +197,8 @@ ConfigSpec parse_config(const toml::table& root, const std::string& file) {
     spec.file = file;
     const SourceLocation top{file, 1, 1};
     TableReader r(root, "config", top);
-    r.allow_only({"simulation", "record", "population", "projection", "plasticity"});
+    r.allow_only({"simulation", "record", "population", "projection", "plasticity", "plugins"});
+    if (auto v = r.string_list("plugins")) spec.plugins = std::move(*v);
     const toml::table* sim = r.table("simulation");
     if (!sim) throw sim::UserError("missing required section [simulation] (with at least t_stop_ms)", top);
     TableReader sr(*sim, "[simulation]", location_of(*sim, r.key_location("simulation")));

@@ -3,9 +3,11 @@
 #include <unistd.h>
 #include <filesystem>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "sim/config/loader.hpp"
+#include "sim/config/plugin.hpp"
 #include "sim/config/progress.hpp"
 #include "sim/recorder.hpp"
 
@@ -60,6 +62,33 @@ void print_batching(const sim::Simulation& sim, std::ostream& err) {
     for (const std::string& note : sim.batching_notes()) err << "delaysim: note: " << note << '\n';
 }
 
+// --plugin files first (a config may use their names), then the config; its
+// warnings are printed, or under --strict the first one is the error.
+LoadedConfig load(const RunOptions& o, std::ostream& err) {
+    for (const std::string& p : o.plugins) load_plugin(p, sim::SourceLocation{"--plugin", 0, 0});
+    LoadedConfig c = load_config(o.config, o.sets);
+    const auto& warnings = c.lowered.warnings;
+    for (std::size_t i = 0; i < warnings.size(); ++i) {
+        if (o.strict && i + 1 == warnings.size())
+            throw sim::UserError(warnings[i].what + " (a warning; an error under --strict)",
+                                 warnings[i].where);
+        std::string line = warnings[i].formatted();
+        if (o.strict) line.replace(line.find(": warning: "), 11, ": error: ");
+        err << line << (o.strict ? " (a warning; an error under --strict)" : "") << '\n';
+    }
+    return c;
+}
+
+// The engine's checks do not know the file: name at least that.
+std::unique_ptr<sim::Simulation> build(LoadedConfig& c, const std::string& file) {
+    try {
+        return make_simulation(c.lowered);
+    } catch (const sim::UserError& e) {
+        if (!e.where().file.empty()) throw;
+        throw sim::UserError(e.what(), sim::SourceLocation{file, 0, 0});
+    }
+}
+
 }  // namespace
 
 std::string output_path(const std::string& config, const std::string* from_config,
@@ -70,22 +99,29 @@ std::string output_path(const std::string& config, const std::string* from_confi
 }
 
 std::string validate_config(const RunOptions& o) {
-    LoadedConfig c = load_config(o.config, o.sets);
+    return validate_config(o, std::cerr);
+}
+
+std::string validate_config(const RunOptions& o, std::ostream& err) {
+    LoadedConfig c = load(o, err);
     check_output(resolved_output(o, c), false);
     std::uint64_t synapses = 0;
     for (const auto& p : c.lowered.network.projections) synapses += p.size();
     std::ostringstream s;
     s << o.config << ": ok (" << c.lowered.network.populations.size() << " populations, "
       << c.lowered.network.projections.size() << " projections, " << synapses << " synapses, "
-      << c.spec.plasticity.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms)";
+      << c.lowered.rules.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms)";
+    // Building the Simulation makes the engine's own checks (and the rules' attach),
+    // exactly as run does; lowering already made the ones it can locate.
+    build(c, o.config);
     return s.str();
 }
 
 RunResult run_config(const RunOptions& o, std::ostream& err) {
-    LoadedConfig c = load_config(o.config, o.sets);
+    LoadedConfig c = load(o, err);
     RunResult r;
     r.output = resolved_output(o, c);
-    auto sim = make_simulation(c.lowered);
+    auto sim = build(c, o.config);
     check_output(r.output, true);
     c.lowered.record.path = r.output;
     sim::Recorder recorder(*sim, c.lowered.record);

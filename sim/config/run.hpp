@@ -23,6 +23,8 @@ struct RunOptions {
     bool quiet = false;                                // no progress, no summary
     bool terminal = false;                             // the message stream is a terminal (progress bar)
     const volatile std::sig_atomic_t* stop = nullptr;  // polled during the run (signals)
+    std::vector<std::string> plugins;                  // --plugin PATH, loaded before the config
+    bool strict = false;                               // --strict: warnings are errors
 };
 
 struct RunResult {
@@ -34,11 +36,14 @@ struct RunResult {
 };
 
 // Bad input throws sim::UserError (located); the file written so far is then
-// closed with completed = false. Progress and the summary go to `err`.
+// closed with completed = false. Warnings, progress and the summary go to `err`.
 RunResult run_config(const RunOptions& options, std::ostream& err);
 
-// Every check run_config makes, without running; returns the one-line summary.
+// Every check run_config makes, without running (the Simulation is built, the
+// output path checked); returns the one-line summary. Warnings go to `err`
+// ("FILE:LINE:COL: warning: ..."); the first overload prints them to std::cerr.
 std::string validate_config(const RunOptions& options);
+std::string validate_config(const RunOptions& options, std::ostream& err);
 
 // Output path: -o, else simulation.output, else out/<config stem>.h5.
 std::string output_path(const std::string& config, const std::string* from_config,

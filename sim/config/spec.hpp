@@ -113,6 +113,7 @@ struct ConfigSpec {
     std::vector<PopulationSpec> populations;
     std::vector<ProjectionSpec> projections;
     std::vector<PlasticitySpec> plasticity;
+    std::vector<Located<std::string>> plugins;  // top-level plugins = [...], as written
 };
 
 }  // namespace delaysim::config

@@ -14,8 +14,9 @@ namespace {
 std::string usage() {
     return "usage:\n"
            "  delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]\n"
-           "  delaysim validate CONFIG.toml [--set key.path=value]...\n"
-           "  delaysim list\n"
+           "               [--plugin PATH]... [--strict]\n"
+           "  delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]\n"
+           "  delaysim list [--json] [--plugin PATH]...\n"
            "  delaysim --help | --version\n"
            "\n"
            "commands:\n"
@@ -31,6 +32,9 @@ std::string usage() {
            "                          --set population.N1.params.tau_ms=500\n"
            "                          --set projection.sg2_n1.delay_ms=3\n"
            "  -q, --quiet             no progress display and no summary\n"
+           "  --plugin PATH           load a plug-in (rules, models) first; repeatable\n"
+           "  --strict                warnings (FILE:LINE:COL: warning: ...) are errors\n"
+           "  --json                  list: one JSON document instead of tables\n"
            "  -h, --help              this text\n"
            "  --version               print the version\n"
            "\n"
@@ -49,11 +53,16 @@ Args parse_args(const std::vector<std::string>& argv) {
     }
     if (argv.empty()) bad("missing command: run, validate or list");
     const std::string& cmd = argv[0];
-    if (cmd == "run") a.command = Command::Run;
-    else if (cmd == "validate") a.command = Command::Validate;
-    else if (cmd == "list") a.command = Command::List;
-    else if (!cmd.empty() && cmd[0] == '-') bad("expected a command before '" + cmd + "': run, validate or list");
-    else bad("unknown command '" + cmd + "' (valid: run, validate, list)");
+    if (cmd == "run")
+        a.command = Command::Run;
+    else if (cmd == "validate")
+        a.command = Command::Validate;
+    else if (cmd == "list")
+        a.command = Command::List;
+    else if (!cmd.empty() && cmd[0] == '-')
+        bad("expected a command before '" + cmd + "': run, validate or list");
+    else
+        bad("unknown command '" + cmd + "' (valid: run, validate, list)");
 
     auto value = [&](std::size_t& i, const std::string& opt) -> std::string {
         if (i + 1 >= argv.size()) bad("option " + opt + " needs a value");
@@ -63,17 +72,35 @@ Args parse_args(const std::vector<std::string>& argv) {
         const std::string& s = argv[i];
         const bool runs = a.command == Command::Run;
         const bool takes_config = a.command != Command::List;
-        if ((s == "-o" || s == "--output") && runs) a.output = value(i, s);
-        else if (s.rfind("--output=", 0) == 0 && runs) a.output = s.substr(9);
-        else if (s == "--set" && takes_config) a.sets.push_back(value(i, s));
-        else if (s.rfind("--set=", 0) == 0 && takes_config) a.sets.push_back(s.substr(6));
-        else if ((s == "-q" || s == "--quiet") && takes_config) a.quiet = true;
-        else if (!s.empty() && s[0] == '-' && s != "-") bad("unknown option '" + s + "' for '" + cmd + "'");
-        else if (takes_config && a.config.empty()) a.config = s;
-        else bad("unexpected argument '" + s + "' for '" + cmd + "'");
+        if ((s == "-o" || s == "--output") && runs)
+            a.output = value(i, s);
+        else if (s.rfind("--output=", 0) == 0 && runs)
+            a.output = s.substr(9);
+        else if (s == "--set" && takes_config)
+            a.sets.push_back(value(i, s));
+        else if (s.rfind("--set=", 0) == 0 && takes_config)
+            a.sets.push_back(s.substr(6));
+        else if ((s == "-q" || s == "--quiet") && takes_config)
+            a.quiet = true;
+        else if (s == "--plugin")
+            a.plugins.push_back(value(i, s));
+        else if (s.rfind("--plugin=", 0) == 0)
+            a.plugins.push_back(s.substr(9));
+        else if (s == "--strict" && takes_config)
+            a.strict = true;
+        else if (s == "--json" && a.command == Command::List)
+            a.json = true;
+        else if (!s.empty() && s[0] == '-' && s != "-")
+            bad("unknown option '" + s + "' for '" + cmd + "'");
+        else if (takes_config && a.config.empty())
+            a.config = s;
+        else
+            bad("unexpected argument '" + s + "' for '" + cmd + "'");
     }
     if (a.command != Command::List && a.config.empty()) bad("'" + cmd + "' needs a CONFIG.toml");
     if (a.output && a.output->empty()) bad("option -o needs a non-empty path");
+    for (const auto& p : a.plugins)
+        if (p.empty()) bad("option --plugin needs a non-empty path");
     return a;
 }
 

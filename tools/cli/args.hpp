@@ -1,7 +1,8 @@
 // The delaysim command line (DESIGN.md "Commands"):
 //   delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]
-//   delaysim validate CONFIG.toml [--set key.path=value]...
-//   delaysim list
+//                [--plugin PATH]... [--strict]
+//   delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]
+//   delaysim list [--json] [--plugin PATH]...
 //   delaysim --help | --version
 #pragma once
 #include <optional>
@@ -18,6 +19,9 @@ struct Args {
     std::optional<std::string> output;
     std::vector<std::string> sets;
     bool quiet = false;
+    std::vector<std::string> plugins;  // --plugin PATH (run, validate, list)
+    bool strict = false;               // --strict (run, validate)
+    bool json = false;                 // --json (list)
 };
 
 // Throws sim::UserError (no location: printed as "delaysim: error: ...").

@@ -1,6 +1,7 @@
 #include "tools/cli/commands.hpp"
 
 #include "sim/config/list.hpp"
+#include "sim/config/plugin.hpp"
 #include "sim/config/run.hpp"
 #include "sim/error.hpp"
 #include "tools/cli/args.hpp"
@@ -16,6 +17,8 @@ config::RunOptions options(const Args& a, const volatile std::sig_atomic_t* stop
     o.quiet = a.quiet;
     o.terminal = terminal;
     o.stop = stop;
+    o.plugins = a.plugins;
+    o.strict = a.strict;
     return o;
 }
 
@@ -28,9 +31,15 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
         switch (a.command) {
             case Command::Help: out << usage(); return config::kExitOk;
             case Command::Version: out << "delaysim " << DELAYSIM_VERSION << '\n'; return config::kExitOk;
-            case Command::List: config::print_list(out); return config::kExitOk;
+            case Command::List:
+                for (const auto& p : a.plugins) config::load_plugin(p, sim::SourceLocation{"--plugin", 0, 0});
+                if (a.json)
+                    config::print_list_json(out);
+                else
+                    config::print_list(out);
+                return config::kExitOk;
             case Command::Validate:
-                out << config::validate_config(options(a, stop, err_is_terminal)) << '\n';
+                out << config::validate_config(options(a, stop, err_is_terminal), err) << '\n';
                 return config::kExitOk;
             case Command::Run: return config::run_config(options(a, stop, err_is_terminal), err).exit_code;
         }
