@@ -3,6 +3,7 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
+#include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/pattern_source.hpp"
 #include "models/poisson_source.hpp"
@@ -15,6 +16,7 @@ const std::vector<ModelInfo>& model_registry() {
         CoincidenceNeuron::info(),
         CoincidenceLag::info(),
         LifExp::info(),
+        LifDelta::info(),
         ExplicitSource::info(),
         PatternSource::info(),
         PoissonSource::info(),
