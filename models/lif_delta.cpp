@@ -87,6 +87,25 @@ sim::Time LifDelta::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     return t_cross < horizon ? t_cross : sim::kNever;
 }
 
+bool LifDelta::may_spike_before(sim::Index i, sim::Time, const double* w_plus) const {
+    const double top =
+        std::max(state_[i].v, v_inf_) + std::max(w_plus[kPortEx], 0.0) + std::max(w_plus[kPortIn], 0.0);
+    return top >= v_th_;
+}
+
+bool LifDelta::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
+                      sim::Time& next) {
+    double w_plus = 0.0;
+    for (std::size_t k = 0; k < n; ++k) w_plus += std::max(in[k].w, 0.0);
+    if (std::max(state_[i].v, v_inf_) + w_plus >= v_th_) return false;
+    for (std::size_t k = 0; k < n; ++k) {
+        advance(i, in[k].t);
+        receive(i, in[k].port, in[k].w, in[k].t);
+    }
+    next = next_spike(i, in[n - 1].t, horizon);
+    return true;
+}
+
 void LifDelta::fire(sim::Index i, sim::Time t) {
     state_[i].v = v_reset_;
     state_[i].t = t;

@@ -16,6 +16,10 @@
 // so V only approaches V_inf: it crosses V_th from below only if V_inf > V_th, at
 //   s* = tau_m ln((V_inf - V0)/(V_inf - V_th))        (closed form, no search).
 // With constant current the interspike interval is t_ref + tau_m ln((V_inf - V_reset)/(V_inf - V_th)).
+// may_spike_before and absorb (slice batching): the free V moves monotonically towards
+// V_inf and a refractory V sits at V_reset, so over any interval V <= max(V0, V_inf) +
+// the sum of the positive jumps; below V_th that is a proof of no spike, and absorb
+// then applies a node's inputs of a slice without any search.
 // IntFire1 is the special case E_L = V_reset = 0, V_th = 1, I_e = 0 (m in units of threshold).
 //
 // Parameters: tau_m_ms, C_m_pF (only scales I_e), E_L_mV, V_th_mV, V_reset_mV (< V_th),
@@ -41,6 +45,14 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    // Slice batching needs only the no-spike proof below (the exact search is one
+    // logarithm, so there is no spike_bound). With t_ref = 0 a spike between two
+    // inputs of one instant would keep the second (the event loop applies both,
+    // then resets): such populations stay in the event loop.
+    bool batchable() const override { return t_ref_ > 0.0; }
+    bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
+    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
+                sim::Time& next) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;

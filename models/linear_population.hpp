@@ -14,7 +14,8 @@
 // so z(t0+s) = e^{M s} z0 exactly. If M has real eigenvalues and a well-conditioned
 // eigenvector basis V (M = V diag(lambda) V^-1; Modal), then
 //   z(s) = V diag(e^{lambda_k s}) V^-1 z0   and   f(s) = theta . z(s) + c = sum_k a_k e^{lambda_k s},
-// a sum of exponentials whose first zero models/exp_sum.hpp isolates exactly (Rolle).
+// a sum of exponentials whose first zero models/exp_sum.hpp isolates exactly (Rolle);
+// up to 7 variables (exp_sum's 8 terms), larger systems take the Schur form.
 // If the basis is ill-conditioned (repeated eigenvalues without a full set of
 // eigenvectors, e.g. tau_syn = tau_m, or nearly so) the real Schur form M = Q T Q^T
 // (T triangular, real eigenvalues on its diagonal) is used instead (Schur): z(s) =
