@@ -95,6 +95,11 @@ LinearFlow::LinearFlow(const Eigen::MatrixXd& m, const Eigen::RowVectorXd& theta
             v_ = v;
             v_inv_ = v.inverse();
             lambda_ = es.eigenvalues().real();
+            // The augmented constant's eigenvalue is 0 in exact arithmetic; a rounding
+            // residue of either sign would otherwise make it look unstable or decaying.
+            const double scale = lambda_.cwiseAbs().maxCoeff();
+            for (Eigen::Index k = 0; k < n; ++k)
+                if (std::abs(lambda_(k)) <= 1e-14 * scale) lambda_(k) = 0.0;
             theta_v_ = theta * v_;
             return;
         }
@@ -160,6 +165,21 @@ double LinearFlow::first_crossing(const LinearState& z0, double s_max) const {
     return models::first_crossing(signal, theta_q_, s_max);
 }
 
+double LinearFlow::crossing_bound(const LinearState& z0, double f0) const {
+    const Eigen::Index n = m_.rows();
+    if (form_ != Form::Modal || (lambda_.array() > 0.0).any())
+        return std::numeric_limits<double>::quiet_NaN();
+    const LinearState y = v_inv_ * z0;
+    double ceiling = 0.0, slope = 0.0;
+    for (Eigen::Index k = 0; k < n; ++k) {
+        const double a = theta_v_(k) * y(k);
+        ceiling += std::max(a, 0.0);
+        slope += std::max(lambda_(k) * a, 0.0);
+    }
+    if (ceiling < 0.0 || !(slope > 0.0)) return kInf;
+    return -f0 / slope;
+}
+
 LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec)
     : Population(name, size),
       spec_(std::move(spec)),
@@ -218,6 +238,20 @@ sim::Time LinearPopulation::next_spike(sim::Index i, sim::Time t, sim::Time hori
     if (theta_aug_.dot(z) >= 0.0) return from;
     const double s = free_.first_crossing(z, horizon - from);
     return from + s < horizon ? from + s : sim::kNever;
+}
+
+sim::Time LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
+    exact = true;
+    const sim::Time from = std::max(t, ref_end_[i]);
+    if (!(from < horizon)) return sim::kNever;
+    const LinearState z = evolved(i, from);
+    const double f0 = theta_aug_.dot(z);
+    if (f0 >= 0.0) return from;
+    const double s = free_.crossing_bound(z, f0);
+    if (std::isnan(s)) return next_spike(i, t, horizon);
+    if (!(from + s < horizon)) return sim::kNever;  // also s = inf: never
+    exact = false;
+    return from + s;
 }
 
 void LinearPopulation::fire(sim::Index i, sim::Time t) {

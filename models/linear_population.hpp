@@ -28,9 +28,10 @@
 // either form or, for complex eigenvalues, the matrix exponential itself.
 //
 // Costs: a step is O(n^2) plus n+1 exponentials (Modal); the Schur path computes a
-// matrix exponential per evaluation (slow, but only for defective systems). No
-// spike_bound, batching or superposition speed-ups yet: the engine runs these
-// populations event by event, exactly.
+// matrix exponential per evaluation (slow, but only for defective systems).
+// spike_bound (Modal, stable): f' <= S = sum of the positive parts of the terms'
+// slopes at the start, so no crossing before -f0/S: a check time without a search.
+// No batching or superposition yet: the engine runs these populations event by event.
 #pragma once
 #include <Eigen/Dense>
 #include <string>
@@ -77,6 +78,11 @@ public:
     void propagate(const LinearState& z0, double s, LinearState& z1) const;
     // Smallest s in [0, s_max] with theta . e^{M s} z0 >= 0, or +inf.
     double first_crossing(const LinearState& z0, double s_max) const;
+    // Modal form with every rate >= 0: a time s_b <= the first crossing from z0
+    // (f0 = f(0) < 0), from f' <= S = sum_k max(-r_k a_k, 0) (each term's slope only
+    // shrinks in magnitude): s_b = -f0/S, or +inf if the positive terms alone stay
+    // below 0 or S = 0. NaN when the form has no such bound (then search exactly).
+    double crossing_bound(const LinearState& z0, double f0) const;
 
 private:
     Form form_;
@@ -102,6 +108,9 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    // A check time from LinearFlow::crossing_bound: no exponential, no search; the
+    // engine asks next_spike only if no input comes first.
+    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
