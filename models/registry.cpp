@@ -3,6 +3,7 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
+#include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/pattern_source.hpp"
 #include "models/poisson_source.hpp"
@@ -13,9 +14,15 @@ namespace {
 
 std::vector<ModelInfo>& registry() {
     // The one explicit list: neuron models, then spike sources.
+    // clang-format off
     static std::vector<ModelInfo> models = {
-        CoincidenceNeuron::info(), CoincidenceLag::info(), LifExp::info(),
-        ExplicitSource::info(),    PatternSource::info(),  PoissonSource::info(),
+        CoincidenceNeuron::info(),
+        CoincidenceLag::info(),
+        LifExp::info(),
+        LifDelta::info(),
+        ExplicitSource::info(),
+        PatternSource::info(),
+        PoissonSource::info(),
     };
     return models;
 }

@@ -9,6 +9,7 @@
 #include "plasticity/registry.hpp"
 #include "sim/config/connectivity.hpp"
 #include "sim/config/lint.hpp"
+#include "sim/config/lower_model.hpp"
 #include "sim/config/lower_record.hpp"
 #include "sim/config/lower_util.hpp"
 #include "sim/random.hpp"
@@ -37,18 +38,28 @@ sim::InflightPolicy inflight_policy(const Located<std::string>& v, const std::st
     throw UserError(who + ": unknown inflight policy '" + v.value + "' (valid: keep, retime)", v.where);
 }
 
-void lower_population(const PopulationSpec& p, std::uint64_t seed, sim::Network& net) {
-    const models::ModelInfo* info = models::find_model(p.model.value);
+void lower_population(const PopulationSpec& p, std::uint64_t seed, const std::vector<ModelDeclSpec>& declared,
+                      sim::Network& net) {
+    // A model declared in the file ([[model]], lower_model.hpp) is looked up first.
+    const ModelDeclSpec* decl = find_declared(declared, p.model.value);
+    const models::ModelInfo* info = decl ? nullptr : models::find_model(p.model.value);
     const std::string who = "population '" + p.name.value + "'";
-    if (!info)
-        throw UserError(
-            who + ": unknown model '" + p.model.value + "' (valid: " + models::model_names() + ")",
-            p.model.where);
+    if (!info && !decl) {
+        std::string valid = models::model_names();
+        for (const ModelDeclSpec& d : declared) valid += ", " + d.name.value;
+        throw UserError(who + ": unknown model '" + p.model.value + "' (valid: " + valid + ")",
+                        p.model.where);
+    }
     if (p.size.value < 1) throw UserError(who + ": size must be >= 1", p.size.where);
-    const SourceLocation params_at = p.params_where.line ? p.params_where : p.where;
-    const sim::Params params = located(
-        params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
-    auto pop = located(p.where, [&] { return info->make(p.name.value, p.size.value, params, seed); });
+    std::unique_ptr<sim::Population> pop;
+    if (decl) {
+        pop = lower_declared_population(*decl, p);
+    } else {
+        const SourceLocation params_at = p.params_where.line ? p.params_where : p.where;
+        const sim::Params params = located(
+            params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
+        pop = located(p.where, [&] { return info->make(p.name.value, p.size.value, params, seed); });
+    }
     DS_ASSERT(pop != nullptr);
     for (const InitialSpec& init : p.initial) {
         const long var = pop->variable_index(init.variable);
@@ -218,10 +229,12 @@ Lowered lower(const ConfigSpec& spec) {
     out.batching = s.batching;
     out.superposition = s.superposition;
     out.seed = s.seed.value;
+    check_declared_models(spec.models);
     std::set<std::string> names;
     for (std::size_t i = 0; i < spec.populations.size(); ++i) {
         check_name(spec.populations[i].name, "population", names);
-        lower_population(spec.populations[i], sim::Rng::derive(out.seed, (1ULL << 32) + i), out.network);
+        lower_population(spec.populations[i], sim::Rng::derive(out.seed, (1ULL << 32) + i), spec.models,
+                         out.network);
     }
     names.clear();
     std::map<LagKey, double> lag_delays;

@@ -1,5 +1,7 @@
 #include "sim/config/parse.hpp"
 
+#include <cstdio>
+
 #include "sim/config/toml_reader.hpp"
 
 namespace delaysim::config {
@@ -190,6 +192,89 @@ RecordSpecs parse_record(TableReader& r) {
     return rec;
 }
 
+// An expression value: a string as written, or a number as its exact text.
+Located<std::string> parse_expr(const toml::node& n, const TableReader& r, const std::string& key) {
+    Located<std::string> out;
+    out.where = location_of(n, r.where());
+    if (const auto* s = n.as_string()) {
+        out.value = s->get();
+    } else if (n.is_number()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", as_real(n, r.context(), key, out.where));
+        out.value = buf;
+    } else {
+        r.fail(n, "'" + key + "' must be a number or an expression string, got " + type_name(n));
+    }
+    return out;
+}
+
+// { variable = expression, ... } (port jumps, reset), in name order.
+std::vector<ModelAssignSpec> parse_assignments(const toml::table& t, const TableReader& r,
+                                               const std::string& key) {
+    std::vector<ModelAssignSpec> out;
+    for (auto&& [k, v] : t) {
+        ModelAssignSpec a;
+        a.variable = {std::string(k.str()), location_of(k, r.where())};
+        a.expr = parse_expr(v, r, key + "." + a.variable.value);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+ModelDeclSpec parse_model(TableReader& r) {
+    r.allow_only({"name", "doc", "variables", "params", "equations", "ports", "threshold", "reset",
+                  "refractory_ms", "clamp"});
+    ModelDeclSpec m;
+    m.where = r.where();
+    m.name = r.required(r.string("name"), "name");
+    r.set_context("model '" + m.name.value + "'");
+    if (auto v = r.string("doc")) m.doc = v->value;
+    const toml::node* vars = r.get("variables");
+    if (!vars) r.missing("variables");
+    const toml::array* va = vars->as_array();
+    if (!va || !va->is_array_of_tables())
+        r.fail(*vars, "'variables' must be a list of tables such as { name = \"V_m\", unit = \"mV\" }, got " +
+                          type_name(*vars));
+    for (const toml::node& e : *va) {
+        TableReader vr(*e.as_table(), r.context() + ": variables", location_of(e, r.where()));
+        vr.allow_only({"name", "unit", "initial", "doc"});
+        ModelVariableSpec v;
+        v.name = vr.required(vr.string("name"), "name");
+        if (auto u = vr.string("unit")) v.unit = u->value;
+        if (auto d = vr.string("doc")) v.doc = d->value;
+        if (const toml::node* init = vr.get("initial")) v.initial = parse_expr(*init, vr, "initial");
+        m.variables.push_back(std::move(v));
+    }
+    if (const toml::table* t = r.table("params")) {
+        for (auto&& [k, v] : *t) {
+            const SourceLocation at = location_of(v, location_of(k, r.where()));
+            if (!v.is_number())
+                r.fail(v, "parameter '" + std::string(k.str()) + "' must be a number (its default)");
+            m.params.push_back({{std::string(k.str()), location_of(k, r.where())},
+                                {as_real(v, r.context(), "params." + std::string(k.str()), at), at}});
+        }
+    }
+    m.equations = r.required(r.string_list("equations"), "equations");
+    m.equations_where = r.key_location("equations");
+    if (const toml::table* t = r.table("ports")) {
+        for (auto&& [k, v] : *t) {
+            ModelPortSpec port;
+            port.name = {std::string(k.str()), location_of(k, r.where())};
+            const toml::table* jt = v.as_table();
+            if (!jt)
+                r.fail(v, "port '" + port.name.value +
+                              "' must be a table { variable = jump per unit weight }, got " + type_name(v));
+            port.jumps = parse_assignments(*jt, r, "ports." + port.name.value);
+            m.ports.push_back(std::move(port));
+        }
+    }
+    m.threshold = r.required(r.string("threshold"), "threshold");
+    if (const toml::table* t = r.table("reset")) m.reset = parse_assignments(*t, r, "reset");
+    if (const toml::node* n = r.get("refractory_ms")) m.refractory_ms = parse_expr(*n, r, "refractory_ms");
+    if (auto v = r.string_list("clamp")) m.clamp = *v;
+    return m;
+}
+
 }  // namespace
 
 ConfigSpec parse_config(const toml::table& root, const std::string& file) {
@@ -197,7 +282,7 @@ ConfigSpec parse_config(const toml::table& root, const std::string& file) {
     spec.file = file;
     const SourceLocation top{file, 1, 1};
     TableReader r(root, "config", top);
-    r.allow_only({"simulation", "record", "population", "projection", "plasticity", "plugins"});
+    r.allow_only({"simulation", "record", "population", "projection", "plasticity", "plugins", "model"});
     if (auto v = r.string_list("plugins")) spec.plugins = std::move(*v);
     const toml::table* sim = r.table("simulation");
     if (!sim) throw sim::UserError("missing required section [simulation] (with at least t_stop_ms)", top);
@@ -222,6 +307,10 @@ ConfigSpec parse_config(const toml::table& root, const std::string& file) {
         TableReader pr(*t, "[[plasticity]] #" + std::to_string(spec.plasticity.size() + 1),
                        location_of(*t, top));
         spec.plasticity.push_back(parse_plasticity(pr));
+    }
+    for (const toml::table* t : table_array(r, "model")) {
+        TableReader mr(*t, "[[model]] #" + std::to_string(spec.models.size() + 1), location_of(*t, top));
+        spec.models.push_back(parse_model(mr));
     }
     return spec;
 }

@@ -106,6 +106,41 @@ struct RecordSpecs {
     std::vector<SynapseRecordSpec> synapses;
 };
 
+// A [[model]] table: a linear model declared in the model file (configs/README.md,
+// "[[model]]"). Expressions stay text here (a number is kept as its text);
+// sim/config/lower_model.cpp evaluates them against the parameters and variables.
+// An expression's location is that of its string, so errors can point into it.
+struct ModelVariableSpec {
+    Located<std::string> name;
+    std::string unit, doc;
+    Located<std::string> initial{"0", {}};
+};
+
+struct ModelAssignSpec {  // variable = expression (port jumps, reset)
+    Located<std::string> variable;
+    Located<std::string> expr;
+};
+
+struct ModelPortSpec {
+    Located<std::string> name;
+    std::vector<ModelAssignSpec> jumps;
+};
+
+struct ModelDeclSpec {
+    Located<std::string> name;
+    std::string doc;
+    std::vector<ModelVariableSpec> variables;
+    std::vector<std::pair<Located<std::string>, Located<double>>> params;  // name, default
+    std::vector<Located<std::string>> equations;
+    SourceLocation equations_where;
+    std::vector<ModelPortSpec> ports;
+    Located<std::string> threshold;
+    std::vector<ModelAssignSpec> reset;
+    Located<std::string> refractory_ms{"0", {}};
+    std::vector<Located<std::string>> clamp;
+    SourceLocation where;
+};
+
 struct ConfigSpec {
     std::string file;  // path as given; used in every error location
     SimulationSpec simulation;
@@ -114,6 +149,7 @@ struct ConfigSpec {
     std::vector<ProjectionSpec> projections;
     std::vector<PlasticitySpec> plasticity;
     std::vector<Located<std::string>> plugins;  // top-level plugins = [...], as written
+    std::vector<ModelDeclSpec> models;  // [[model]]
 };
 
 }  // namespace delaysim::config

@@ -1,0 +1,280 @@
+#include "models/linear_population.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <sstream>
+#include <unsupported/Eigen/MatrixFunctions>
+
+#include "models/exp_sum.hpp"
+#include "models/linear_crossing.hpp"
+#include "sim/error.hpp"
+
+namespace delaysim::models {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Above this condition number of the eigenvector basis the modal form would lose
+// more than ~1e-11 relative: the Schur form takes over.
+constexpr double kMaxModalCondition = 1e5;
+
+std::string eigenvalue_list(const Eigen::MatrixXd& m) {
+    // The eigenvalues of A (M without its augmented row and column).
+    const Eigen::Index n = m.rows() - 1;
+    const Eigen::VectorXcd ev =
+        Eigen::EigenSolver<Eigen::MatrixXd>(m.topLeftCorner(n, n), false).eigenvalues();
+    std::ostringstream os;
+    os.precision(6);
+    for (Eigen::Index k = 0; k < ev.size(); ++k) {
+        if (k) os << ", ";
+        os << ev(k).real();
+        if (ev(k).imag() != 0.0) os << (ev(k).imag() > 0 ? " + " : " - ") << std::abs(ev(k).imag()) << "i";
+    }
+    return os.str();
+}
+
+// M = [[A, b], [0, 0]]; clamped rows zeroed for the refractory flow.
+Eigen::MatrixXd augmented(const LinearModelSpec& s, bool refractory) {
+    const Eigen::Index n = s.a.rows();
+    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n + 1, n + 1);
+    m.topLeftCorner(n, n) = s.a;
+    m.topRightCorner(n, 1) = s.b;
+    if (refractory)
+        for (Eigen::Index k = 0; k < n; ++k)
+            if (s.clamped[static_cast<std::size_t>(k)]) m.row(k).setZero();
+    return m;
+}
+
+Eigen::RowVectorXd augmented_theta(const LinearModelSpec& s) {
+    Eigen::RowVectorXd w(s.theta.size() + 1);
+    w << s.theta, s.theta_c;
+    return w;
+}
+
+const LinearModelSpec& checked(const LinearModelSpec& s) {
+    const auto n = static_cast<Eigen::Index>(s.variables.size());
+    if (n < 1 || n > kMaxLinearVariables)
+        throw sim::UserError("model '" + s.name + "': a linear model needs 1 to " +
+                             std::to_string(kMaxLinearVariables) + " state variables, got " +
+                             std::to_string(n));
+    DS_ASSERT(s.a.rows() == n && s.a.cols() == n && s.b.size() == n && s.theta.size() == n);
+    DS_ASSERT(s.reset_m.rows() == n && s.reset_m.cols() == n && s.reset_c.size() == n);
+    DS_ASSERT(s.clamped.size() == s.variables.size() && s.initial.size() == n &&
+              s.jumps.size() == s.ports.size());
+    for (const auto& j : s.jumps) DS_ASSERT(j.size() == n);
+    if (!s.a.allFinite() || !s.b.allFinite())
+        throw sim::UserError("model '" + s.name + "': the linear system has a non-finite coefficient");
+    return s;
+}
+
+}  // namespace
+
+LinearFlow::LinearFlow(const Eigen::MatrixXd& m, const Eigen::RowVectorXd& theta, bool crossing,
+                       const std::string& who)
+    : form_(Form::Expm), m_(m) {
+    const Eigen::Index n = m.rows();
+    Eigen::RealSchur<Eigen::MatrixXd> schur(m);
+    bool real = schur.info() == Eigen::Success;
+    for (Eigen::Index k = 0; real && k + 1 < n; ++k)
+        real = schur.matrixT()(k + 1, k) == 0.0;  // no 2x2 blocks
+    if (!real) {
+        if (crossing)
+            throw sim::UserError(
+                who + ": the linear system has complex eigenvalues (" + eigenvalue_list(m) +
+                " 1/ms): its solutions oscillate, and the exact crossing search (sums of real "
+                "exponentials, models/exp_sum.hpp) cannot handle them");
+        return;  // refractory dynamics: only propagated, by the matrix exponential itself
+    }
+    Eigen::EigenSolver<Eigen::MatrixXd> es(m, true);
+    if (es.info() == Eigen::Success && n <= static_cast<Eigen::Index>(kMaxExpTerms)) {
+        const Eigen::MatrixXd v = es.eigenvectors().real();
+        const Eigen::VectorXd sv = Eigen::JacobiSVD<Eigen::MatrixXd>(v).singularValues();
+        if (es.eigenvalues().imag().cwiseAbs().maxCoeff() == 0.0 && sv(sv.size() - 1) > 0.0 &&
+            sv(0) / sv(sv.size() - 1) <= kMaxModalCondition) {
+            form_ = Form::Modal;
+            v_ = v;
+            v_inv_ = v.inverse();
+            lambda_ = es.eigenvalues().real();
+            // The augmented constant's eigenvalue is 0 in exact arithmetic; a rounding
+            // residue of either sign would otherwise make it look unstable or decaying.
+            const double scale = lambda_.cwiseAbs().maxCoeff();
+            for (Eigen::Index k = 0; k < n; ++k)
+                if (std::abs(lambda_(k)) <= 1e-14 * scale) lambda_(k) = 0.0;
+            theta_v_ = theta * v_;
+            return;
+        }
+    }
+    form_ = Form::Schur;
+    q_ = schur.matrixU();
+    t_ = schur.matrixT();
+    t_.triangularView<Eigen::StrictlyLower>().setZero();
+    lambda_ = t_.diagonal();
+    theta_q_ = theta * q_;
+}
+
+void LinearFlow::propagate(const LinearState& z0, double s, LinearState& z1) const {
+    const Eigen::Index n = m_.rows();
+    if (s == 0.0) {
+        z1 = z0;
+        return;
+    }
+    switch (form_) {
+        case Form::Modal: {
+            LinearState y = v_inv_ * z0;
+            for (Eigen::Index k = 0; k < n; ++k) y(k) *= std::exp(lambda_(k) * s);
+            z1 = v_ * y;
+            break;
+        }
+        case Form::Schur: {
+            const LinearState u = q_.transpose() * z0;
+            const Eigen::MatrixXd e = (t_ * s).exp();
+            z1 = q_ * (e * u);
+            break;
+        }
+        case Form::Expm: {
+            const Eigen::MatrixXd e = (m_ * s).exp();
+            z1 = e * z0;
+            break;
+        }
+    }
+    z1(n - 1) = 1.0;  // the augmented constant is exactly 1
+}
+
+double LinearFlow::first_crossing(const LinearState& z0, double s_max) const {
+    const Eigen::Index n = m_.rows();
+    if (form_ == Form::Modal) {
+        const LinearState y = v_inv_ * z0;
+        ExpTerm terms[kMaxExpTerms];
+        double ceiling = 0.0;  // every term with rate >= 0 only shrinks: the positive ones bound f
+        bool decaying = true;
+        for (Eigen::Index k = 0; k < n; ++k) {
+            terms[k] = {theta_v_(k) * y(k), -lambda_(k)};
+            ceiling += std::max(terms[k].c, 0.0);
+            decaying = decaying && terms[k].r >= 0.0;
+        }
+        if (decaying && ceiling < 0.0) return kInf;
+        return models::first_crossing(terms, static_cast<std::size_t>(n), s_max);
+    }
+    DS_ASSERT(form_ == Form::Schur);
+    const Eigen::VectorXd u0 = q_.transpose() * z0;
+    LinearSignal signal;
+    signal.m = t_;
+    signal.rates.resize(static_cast<std::size_t>(n));
+    for (Eigen::Index k = 0; k < n; ++k) signal.rates[static_cast<std::size_t>(k)] = -lambda_(k);
+    signal.state = [&](double x, Eigen::VectorXd& z) { z = (t_ * x).exp() * u0; };
+    return models::first_crossing(signal, theta_q_, s_max);
+}
+
+double LinearFlow::crossing_bound(const LinearState& z0, double f0) const {
+    const Eigen::Index n = m_.rows();
+    if (form_ != Form::Modal || (lambda_.array() > 0.0).any())
+        return std::numeric_limits<double>::quiet_NaN();
+    const LinearState y = v_inv_ * z0;
+    double ceiling = 0.0, slope = 0.0;
+    for (Eigen::Index k = 0; k < n; ++k) {
+        const double a = theta_v_(k) * y(k);
+        ceiling += std::max(a, 0.0);
+        slope += std::max(lambda_(k) * a, 0.0);
+    }
+    if (ceiling < 0.0 || !(slope > 0.0)) return kInf;
+    return -f0 / slope;
+}
+
+LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec)
+    : Population(name, size),
+      spec_(std::move(spec)),
+      n_(checked(spec_).variables.size()),
+      theta_aug_(augmented_theta(spec_)),
+      free_(augmented(spec_, false), theta_aug_, true, "model '" + spec_.name + "'"),
+      refractory_(augmented(spec_, true), theta_aug_, false, "model '" + spec_.name + "'"),
+      x_(size * n_),
+      t_(size, 0.0),
+      ref_end_(size, -1e300) {
+    for (sim::Index i = 0; i < size; ++i)
+        for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
+}
+
+LinearState LinearPopulation::load(sim::Index i) const {
+    LinearState z(static_cast<Eigen::Index>(n_ + 1));
+    for (std::size_t k = 0; k < n_; ++k) z(static_cast<Eigen::Index>(k)) = x_[i * n_ + k];
+    z(static_cast<Eigen::Index>(n_)) = 1.0;
+    return z;
+}
+
+void LinearPopulation::store(sim::Index i, const LinearState& z, sim::Time t) {
+    for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = z(static_cast<Eigen::Index>(k));
+    t_[i] = t;
+}
+
+LinearState LinearPopulation::evolved(sim::Index i, sim::Time t) const {
+    LinearState z = load(i);
+    sim::Time t0 = t_[i];
+    if (t0 < ref_end_[i]) {  // refractory part: clamped variables held exactly
+        const sim::Time t1 = std::min(t, ref_end_[i]);
+        refractory_.propagate(z, t1 - t0, z);
+        for (std::size_t k = 0; k < n_; ++k)
+            if (spec_.clamped[k]) z(static_cast<Eigen::Index>(k)) = x_[i * n_ + k];
+        t0 = t1;
+    }
+    if (t > t0) free_.propagate(z, t - t0, z);
+    return z;
+}
+
+void LinearPopulation::advance(sim::Index i, sim::Time t) {
+    store(i, evolved(i, t), t);
+}
+
+void LinearPopulation::receive(sim::Index i, std::size_t port, double w, sim::Time t) {
+    const bool refractory = t < ref_end_[i];
+    const Eigen::VectorXd& jump = spec_.jumps[port];
+    for (std::size_t k = 0; k < n_; ++k)
+        if (!(refractory && spec_.clamped[k])) x_[i * n_ + k] += w * jump(static_cast<Eigen::Index>(k));
+}
+
+sim::Time LinearPopulation::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
+    const sim::Time from = std::max(t, ref_end_[i]);  // no spike while refractory
+    if (!(from < horizon)) return sim::kNever;
+    const LinearState z = evolved(i, from);
+    if (theta_aug_.dot(z) >= 0.0) return from;
+    const double s = free_.first_crossing(z, horizon - from);
+    return from + s < horizon ? from + s : sim::kNever;
+}
+
+sim::Time LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
+    exact = true;
+    const sim::Time from = std::max(t, ref_end_[i]);
+    if (!(from < horizon)) return sim::kNever;
+    const LinearState z = evolved(i, from);
+    const double f0 = theta_aug_.dot(z);
+    if (f0 >= 0.0) return from;
+    const double s = free_.crossing_bound(z, f0);
+    if (std::isnan(s)) return next_spike(i, t, horizon);
+    if (!(from + s < horizon)) return sim::kNever;  // also s = inf: never
+    exact = false;
+    return from + s;
+}
+
+void LinearPopulation::fire(sim::Index i, sim::Time t) {
+    const LinearState z = load(i);
+    const Eigen::VectorXd x = z.head(static_cast<Eigen::Index>(n_));
+    const Eigen::VectorXd reset = spec_.reset_m * x + spec_.reset_c;
+    for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = reset(static_cast<Eigen::Index>(k));
+    t_[i] = t;
+    ref_end_[i] = t + spec_.t_ref_ms;
+    // Still at threshold with no refractory period: it would fire forever at t.
+    if (spec_.t_ref_ms == 0.0 && spec_.theta.dot(reset) + spec_.theta_c >= 0.0)
+        throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
+                             name() +
+                             "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +
+                             " (with no refractory period it would fire forever at one instant)");
+}
+
+double LinearPopulation::value(sim::Index i, std::size_t var, sim::Time t) const {
+    return evolved(i, t)(static_cast<Eigen::Index>(var));
+}
+
+void LinearPopulation::set_value(sim::Index i, std::size_t var, double x) {
+    x_[i * n_ + var] = x;
+}
+
+}  // namespace delaysim::models

@@ -1,0 +1,134 @@
+// linear_population — one exact implementation for every neuron model whose
+// subthreshold dynamics are linear with constant coefficients (the models
+// declared in a model file with [[model]], configs/README.md). Units: those of
+// the declared variables; time in ms.
+//
+//   dx/dt = A x + b                 x: n state variables, A (1/ms), b (unit/ms)
+//   input on port p, weight w:      x += w J_p            (J_p: the port's jump per unit weight)
+//   spike when  theta . x + c >= 0  (e.g. V - V_th, or v - vth against a decaying vth)
+//   on a spike:  x = R x + r        (reset; R = I and r = 0 keep a variable as it is)
+//   refractory for t_ref ms after a spike: the clamped variables are held (dx_k/dt = 0,
+//   inputs to them ignored), the others evolve and receive inputs; no spike.
+//
+// Integration: with the augmented state z = (x, 1), dz/dt = M z, M = [[A, b], [0, 0]],
+// so z(t0+s) = e^{M s} z0 exactly. If M has real eigenvalues and a well-conditioned
+// eigenvector basis V (M = V diag(lambda) V^-1; Modal), then
+//   z(s) = V diag(e^{lambda_k s}) V^-1 z0   and   f(s) = theta . z(s) + c = sum_k a_k e^{lambda_k s},
+// a sum of exponentials whose first zero models/exp_sum.hpp isolates exactly (Rolle);
+// up to 7 variables (exp_sum's 8 terms), larger systems take the Schur form.
+// If the basis is ill-conditioned (repeated eigenvalues without a full set of
+// eigenvectors, e.g. tau_syn = tau_m, or nearly so) the real Schur form M = Q T Q^T
+// (T triangular, real eigenvalues on its diagonal) is used instead (Schur): z(s) =
+// Q e^{T s} Q^T z0 by Eigen's matrix exponential, and the crossing search is
+// models/linear_crossing.hpp's state recursion on T, which handles repeated rates
+// exactly (polynomial times exponential terms). Both are exact up to rounding.
+// Complex eigenvalues (oscillatory subthreshold dynamics) are refused: f is then no
+// sum of real exponentials and neither search applies (a sim::UserError that says so).
+// Refractory dynamics (clamped rows of M zeroed) need no crossing search and may use
+// either form or, for complex eigenvalues, the matrix exponential itself.
+//
+// Costs: a step is O(n^2) plus n+1 exponentials (Modal); the Schur path computes a
+// matrix exponential per evaluation (slow, but only for defective systems).
+// spike_bound (Modal, stable): f' <= S = sum of the positive parts of the terms'
+// slopes at the start, so no crossing before -f0/S: a check time without a search.
+// No batching or superposition yet: the engine runs these populations event by event.
+#pragma once
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+#include "sim/population.hpp"
+
+namespace delaysim::models {
+
+// At most this many state variables: the augmented state then fits a fixed-size
+// Eigen vector (no allocation per step).
+inline constexpr int kMaxLinearVariables = 15;
+using LinearState = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxLinearVariables + 1, 1>;
+
+// A linear model, fully evaluated (numbers, not expressions). Built from a
+// [[model]] table by sim/config/lower_model.cpp, or by C++ code directly.
+struct LinearModelSpec {
+    std::string name;  // as in model = "..."
+    std::string doc;
+    std::vector<sim::VariableInfo> variables;  // n
+    std::vector<sim::PortInfo> ports;          // all PortKind::Input
+    Eigen::MatrixXd a;                         // n x n, 1/ms
+    Eigen::VectorXd b;                         // n
+    std::vector<Eigen::VectorXd> jumps;        // per port, n: x += w * jump
+    Eigen::RowVectorXd theta;                  // n: spike when theta . x + theta_c >= 0
+    double theta_c = 0.0;
+    Eigen::MatrixXd reset_m;  // n x n
+    Eigen::VectorXd reset_c;  // n
+    double t_ref_ms = 0.0;
+    std::vector<bool> clamped;  // n: held during refractoriness
+    Eigen::VectorXd initial;    // n
+};
+
+// e^{M s} for a fixed M, in the cheapest exact form M admits (see the header).
+class LinearFlow {
+public:
+    enum class Form { Modal, Schur, Expm };
+    // crossing: the flow must support first_crossing (real eigenvalues); otherwise
+    // a UserError names the eigenvalues. theta: the augmented readout (n+1).
+    LinearFlow(const Eigen::MatrixXd& m, const Eigen::RowVectorXd& theta, bool crossing,
+               const std::string& who);
+    Form form() const { return form_; }
+    // z1 = e^{M s} z0 (n+1 each; z1 may alias z0).
+    void propagate(const LinearState& z0, double s, LinearState& z1) const;
+    // Smallest s in [0, s_max] with theta . e^{M s} z0 >= 0, or +inf.
+    double first_crossing(const LinearState& z0, double s_max) const;
+    // Modal form with every rate >= 0: a time s_b <= the first crossing from z0
+    // (f0 = f(0) < 0), from f' <= S = sum_k max(-r_k a_k, 0) (each term's slope only
+    // shrinks in magnitude): s_b = -f0/S, or +inf if the positive terms alone stay
+    // below 0 or S = 0. NaN when the form has no such bound (then search exactly).
+    double crossing_bound(const LinearState& z0, double f0) const;
+
+private:
+    Form form_;
+    Eigen::MatrixXd m_;
+    Eigen::MatrixXd v_, v_inv_;   // Modal: M = V diag(lambda) V^-1
+    Eigen::VectorXd lambda_;      // Modal: eigenvalues; Schur: diag(T)
+    Eigen::RowVectorXd theta_v_;  // Modal: theta V
+    Eigen::MatrixXd q_, t_;       // Schur: M = Q T Q^T
+    Eigen::RowVectorXd theta_q_;  // Schur: theta Q
+};
+
+class LinearPopulation : public sim::Population {
+public:
+    // Throws sim::UserError (without location: the caller adds it) for complex
+    // eigenvalues or a spec whose sizes do not match.
+    LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec);
+
+    const std::string& model() const override { return spec_.name; }
+    bool is_source() const override { return false; }
+    const std::vector<sim::PortInfo>& ports() const override { return spec_.ports; }
+    const std::vector<sim::VariableInfo>& variables() const override { return spec_.variables; }
+
+    void advance(sim::Index i, sim::Time t) override;
+    void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
+    sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    // A check time from LinearFlow::crossing_bound: no exponential, no search; the
+    // engine asks next_spike only if no input comes first.
+    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
+    void fire(sim::Index i, sim::Time t) override;
+    double value(sim::Index i, std::size_t var, sim::Time t) const override;
+    void set_value(sim::Index i, std::size_t var, double x) override;
+
+    LinearFlow::Form form() const { return free_.form(); }
+
+private:
+    // The augmented state of node i at time t (no event in between).
+    LinearState evolved(sim::Index i, sim::Time t) const;
+    LinearState load(sim::Index i) const;
+    void store(sim::Index i, const LinearState& z, sim::Time t);
+
+    LinearModelSpec spec_;
+    std::size_t n_;
+    Eigen::RowVectorXd theta_aug_;  // (theta, theta_c)
+    LinearFlow free_, refractory_;
+    std::vector<double> x_;  // n per node
+    std::vector<sim::Time> t_, ref_end_;
+};
+
+}  // namespace delaysim::models
