@@ -18,15 +18,17 @@ ModelInfo LifExp::info() {
     m.params = {
         {"C_m_pF", "pF", ParamKind::Real, 250.0, 0.0, inf, true, false, "membrane capacitance"},
         {"tau_m_ms", "ms", ParamKind::Real, 10.0, 0.0, inf, true, false, "membrane time constant"},
-        {"E_L_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "resting potential"},
-        {"V_th_mV", "mV", ParamKind::Real, -50.0, -inf, inf, false, false, "spike threshold"},
-        {"V_reset_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "reset potential (< V_th)"},
-        {"t_ref_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, false, false, "refractory period"},
-        {"I_e_pA", "pA", ParamKind::Real, 0.0, -inf, inf, false, false, "constant external current"},
+        {"E_L_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "resting potential", true},
+        {"V_th_mV", "mV", ParamKind::Real, -50.0, -inf, inf, false, false, "spike threshold", true},
+        {"V_reset_mV", "mV", ParamKind::Real, -65.0, -inf, inf, false, false, "reset potential (< V_th)",
+         true},
+        {"t_ref_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, false, false, "refractory period", true},
+        {"I_e_pA", "pA", ParamKind::Real, 0.0, -inf, inf, false, false, "constant external current", true},
         {"tau_syn_ex_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, true, false, "decay of I_ex (port ex)"},
         {"tau_syn_in_ms", "ms", ParamKind::Real, 2.0, 0.0, inf, true, false, "decay of I_in (port in)"},
     };
-    m.ports = {{"ex", sim::PortKind::Input, "I_ex += w (pA)"}, {"in", sim::PortKind::Input, "I_in += w (pA)"}};
+    m.ports = {{"ex", sim::PortKind::Input, "I_ex += w (pA)"},
+               {"in", sim::PortKind::Input, "I_in += w (pA)"}};
     m.variables = {{"V_m", "mV", "membrane potential"},
                    {"I_ex", "pA", "excitatory synaptic current"},
                    {"I_in", "pA", "inhibitory synaptic current"}};
@@ -37,21 +39,38 @@ ModelInfo LifExp::info() {
 }
 
 LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
-    : NeuronModel(name, size, described<LifExp>()), c_m_(p.get("C_m_pF")), tau_m_(p.get("tau_m_ms")), e_l_(p.get("E_L_mV")),
-      v_th_(p.get("V_th_mV")), v_reset_(p.get("V_reset_mV")), t_ref_(p.get("t_ref_ms")), i_e_(p.get("I_e_pA")),
-      tau_ex_(p.get("tau_syn_ex_ms")), tau_in_(p.get("tau_syn_in_ms")), v_inf_(e_l_ + i_e_ * tau_m_ / c_m_),
-      r_m_(1.0 / tau_m_), r_ex_(1.0 / tau_ex_), r_in_(1.0 / tau_in_), kf_ex_(1.0 / (c_m_ * (r_m_ - r_ex_))),
+    : NeuronModel(name, size, described<LifExp>()),
+      c_m_(p.get("C_m_pF")),
+      tau_m_(p.get("tau_m_ms")),
+      tau_ex_(p.get("tau_syn_ex_ms")),
+      tau_in_(p.get("tau_syn_in_ms")),
+      v_reset_(p.per_node("V_reset_mV", size)),
+      t_ref_(p.per_node("t_ref_ms", size)),
+      r_m_(1.0 / tau_m_),
+      r_ex_(1.0 / tau_ex_),
+      r_in_(1.0 / tau_in_),
+      kf_ex_(1.0 / (c_m_ * (r_m_ - r_ex_))),
       kf_in_(1.0 / (c_m_ * (r_m_ - r_in_))) {
-    if (!(v_reset_ < v_th_))
-        throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'", p.where("V_reset_mV"));
+    const std::vector<double> e_l = p.per_node("E_L_mV", size), v_th = p.per_node("V_th_mV", size),
+                              i_e = p.per_node("I_e_pA", size);
+    const bool varies = p.varies("V_reset_mV") || p.varies("V_th_mV");
+    for (sim::Index i = 0; i < size; ++i)
+        if (!(v_reset_[i] < v_th[i]))
+            throw sim::UserError(p.owner() + ": parameter 'V_reset_mV' must be below 'V_th_mV'" +
+                                     (varies ? " (node " + std::to_string(i) + ")" : std::string()),
+                                 p.where(p.varies("V_th_mV") ? "V_th_mV" : "V_reset_mV"));
     for (const char* key : {"tau_syn_ex_ms", "tau_syn_in_ms"})
         if (std::abs(p.get(key) - tau_m_) <= 1e-9 * tau_m_)
-            throw sim::UserError(p.owner() + ": parameter '" + key +
-                                     "' must differ from 'tau_m_ms' (the exact propagator needs distinct rates)",
-                                 p.where(key));
-    State s;
-    s.v = e_l_;
-    state_.assign(size, s);
+            throw sim::UserError(
+                p.owner() + ": parameter '" + key +
+                    "' must differ from 'tau_m_ms' (the exact propagator needs distinct rates)",
+                p.where(key));
+    state_.assign(size, State{});
+    for (sim::Index i = 0; i < size; ++i) {
+        state_[i].v = e_l[i];
+        state_[i].v_inf = e_l[i] + i_e[i] * tau_m_ / c_m_;
+        state_[i].v_th = v_th[i];
+    }
     // psi(u) = kf (e^{-r_x u} - e^{-r_m u}) peaks at u* = ln(r_x/r_m)/(r_x - r_m).
     auto psi_peak = [&](double r_x, double kf) {
         const double u = std::log(r_x / r_m_) / (r_x - r_m_);
@@ -78,7 +97,7 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
     const Terms c = terms(s);
     State out = s;
     out.t = t;
-    out.v = v_inf_ + c.a * e_m + c.k_ex * e_ex + c.k_in * e_in;
+    out.v = c.v_inf + c.a * e_m + c.k_ex * e_ex + c.k_in * e_in;
     out.i_ex = s.i_ex * e_ex;
     out.i_in = s.i_in * e_in;
     return out;
@@ -86,10 +105,11 @@ LifExp::State LifExp::free_evolution(const State& s, sim::Time t) const {
 
 LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
     if (t <= s.ref_end) {  // still refractory at t: V clamped, currents decay
+        // (V is V_reset here: fire() set it, and nothing else writes V while
+        // refractory, so the per-node V_reset need not live in the State.)
         State out = s;
         out.i_ex = s.i_ex * std::exp(-(t - s.t) * r_ex_);
         out.i_in = s.i_in * std::exp(-(t - s.t) * r_in_);
-        out.v = v_reset_;
         out.t = t;
         return out;
     }
@@ -100,7 +120,9 @@ LifExp::State LifExp::evolved(const State& s, sim::Time t) const {
     return free_evolution(s, t);
 }
 
-void LifExp::advance(sim::Index i, sim::Time t) { state_[i] = evolved(state_[i], t); }
+void LifExp::advance(sim::Index i, sim::Time t) {
+    state_[i] = evolved(state_[i], t);
+}
 
 void LifExp::receive(sim::Index i, std::size_t port, double w, sim::Time) {
     (port == kPortEx ? state_[i].i_ex : state_[i].i_in) += w;
@@ -109,12 +131,9 @@ void LifExp::receive(sim::Index i, std::size_t port, double w, sim::Time) {
 
 sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     const State s = evolved(state_[i], std::max(t, state_[i].ref_end));
-    const auto [a, k_ex, k_in] = terms(s);
-    if (!can_cross({a, k_ex, k_in})) return sim::kNever;
-    const double x = first_crossing({{a, r_m_},
-                                     {k_ex, r_ex_},
-                                     {k_in, r_in_},
-                                     {v_inf_ - v_th_, 0.0}},
+    const Terms c = terms(s);
+    if (!can_cross(c)) return sim::kNever;
+    const double x = first_crossing({{c.a, r_m_}, {c.k_ex, r_ex_}, {c.k_in, r_in_}, {c.v_inf - c.v_th, 0.0}},
                                     horizon - s.t);
     return s.t + x;
 }
@@ -129,15 +148,16 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, dou
     const Terms c = terms(s);
     exact = true;
     headroom = 0.0;
-    if (s.v >= v_th_) return s.t < horizon ? s.t : sim::kNever;
-    if (const double top = ceiling(c); !(top >= v_th_)) {
-        headroom = v_th_ - top - rounding_margin();
+    const double v_th = c.v_th, margin = rounding_margin(v_th);
+    if (s.v >= v_th) return s.t < horizon ? s.t : sim::kNever;
+    if (const double top = ceiling(c); !(top >= v_th)) {
+        headroom = v_th - top - margin;
         return sim::kNever;
     }
-    if (v_inf_ < v_th_) {
+    if (c.v_inf < v_th) {
         const double peak = peak_below(c);
-        if (peak < v_th_ - rounding_margin()) {
-            headroom = v_th_ - peak - rounding_margin();
+        if (peak < v_th - margin) {
+            headroom = v_th - peak - margin;
             return sim::kNever;
         }
     }
@@ -145,7 +165,7 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, dou
     // V can only decrease. (All terms >= 0 then, so the ceiling above, V itself, has
     // caught this case unless rounding put it exactly at V_th: no headroom kept.)
     if (!(slope > 0.0)) return sim::kNever;
-    const sim::Time bound = s.t + (v_th_ - s.v) / slope;
+    const sim::Time bound = s.t + (v_th - s.v) / slope;
     if (!(bound < horizon)) return sim::kNever;
     exact = false;
     return bound;
@@ -175,13 +195,13 @@ double LifExp::peak_below(const Terms& c) const {
             return std::numeric_limits<double>::infinity();
         }
     }
-    const double v0 = v_inf_ + c1 + c2;
+    const double v_inf = c.v_inf, v0 = v_inf + c1 + c2;
     if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0)
-        return std::max(v0, v_inf_);  // one sign: monotone
+        return std::max(v0, v_inf);  // one sign: monotone
     const double s_star = std::log(-c2 * r2 / (c1 * r1)) / (r2 - r1);
-    if (!(s_star > 0.0)) return std::max(v0, v_inf_);  // monotone over s > 0
-    const double peak = v_inf_ + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
-    return std::max({v0, v_inf_, peak});
+    if (!(s_star > 0.0)) return std::max(v0, v_inf);  // monotone over s > 0
+    const double peak = v_inf + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
+    return std::max({v0, v_inf, peak});
 }
 
 // Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.
@@ -194,14 +214,15 @@ bool LifExp::may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex
     const double rise = (t1 - std::max(t_in, s.t)) / c_m_;
     const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
     // A hair of margin for rounding in the bound itself.
-    return free_max + inputs >= v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+    return free_max + inputs >= s.v_th - 1e-12 * (std::abs(s.v_th) + 1.0);
 }
 
 bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
     return may_spike(state_[i], state_[i].t, t1, w_plus[kPortEx], w_plus[kPortIn]);
 }
 
-bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) {
+bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
+                    sim::Time& next) {
     State s = evolved(state_[i], in[0].t);
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
@@ -275,7 +296,7 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
         const double rise = u / c_m_;
         const double inputs = w_ex * std::min(rise, psi_peak_ex_) + w_in * std::min(rise, psi_peak_in_);
         const double slope = fall(c.a, r_m_) + fall(c.k_ex, r_ex_) + fall(c.k_in, r_in_);
-        safe = s1.v + u * slope + inputs < v_th_ - 1e-12 * (std::abs(v_th_) + 1.0);
+        safe = s1.v + u * slope + inputs < s1.v_th - 1e-12 * (std::abs(s1.v_th) + 1.0);
     }
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
         // The forward bound from an old update is loose: once more from the first
@@ -294,8 +315,8 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
 }
 
 void LifExp::fire(sim::Index i, sim::Time t) {
-    state_[i].v = v_reset_;
-    state_[i].ref_end = t + t_ref_;
+    state_[i].v = v_reset_[i];
+    state_[i].ref_end = t + t_ref_[i];
     state_[i].headroom = 0.0;
 }
 

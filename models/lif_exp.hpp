@@ -7,9 +7,15 @@
 //   dI_in/dt = -I_in/tau_syn_in        port in: I_in += w   (w in pA, negative inhibits)
 //   spike when V >= V_th; then V = V_reset, clamped for t_ref ms (currents keep decaying
 //   and accumulating input). Initial: V = E_L, I_ex = I_in = 0.
+// Per node (params lists or distributions): E_L_mV, V_th_mV, V_reset_mV, t_ref_ms,
+// I_e_pA. They enter the dynamics only through each node's V_inf and V_th, which
+// its State carries, so every bound and fast path below holds node by node.
+// C_m_pF, tau_m_ms and tau_syn_*_ms stay one per population: slice superposition
+// (slice_kernel) needs one set of rates and K factors for all nodes.
 //
 // With V_inf = E_L + I_e*tau_m/C_m and K_x = (I_x/C_m)/(1/tau_m - 1/tau_syn_x),
-//   V(t0+s) = V_inf + (V0 - V_inf - K_ex - K_in) e^{-s/tau_m} + K_ex e^{-s/tau_syn_ex} + K_in e^{-s/tau_syn_in},
+//   V(t0+s) = V_inf + (V0 - V_inf - K_ex - K_in) e^{-s/tau_m} + K_ex e^{-s/tau_syn_ex} + K_in
+//   e^{-s/tau_syn_in},
 // so V - V_th is a sum of exponentials (one with rate 0) whose first zero is found
 // exactly (models/exp_sum.hpp). Requires tau_syn_* != tau_m.
 // spike_bound: V'(s) <= S = sum of the positive parts of the terms' slopes at s = 0
@@ -79,13 +85,15 @@ public:
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
     sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     bool batchable() const override { return true; }
-    sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) override;
-    void prefetch(sim::Index i) const override {  // a 40-byte state may straddle two lines
+    sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon,
+                                bool& exact) override;
+    void prefetch(sim::Index i) const override {  // a 64-byte state may straddle two lines
         __builtin_prefetch(&state_[i]);
         __builtin_prefetch(reinterpret_cast<const char*>(&state_[i]) + sizeof(State) - 1);
     }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon, sim::Time& next) override;
+    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
+                sim::Time& next) override;
     bool slice_kernel(sim::SliceKernel& k) const override;
     bool settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) override;
     void fire(sim::Index i, sim::Time t) override;
@@ -100,6 +108,9 @@ private:
         // > 0: V stays at least this far below V_th for all t >= this.t without new
         // input (set only from a non-refractory state; kept by free evolution).
         double headroom = 0;
+        // This node's constants (never change after construction; store() skips
+        // them): V_inf = E_L + I_e tau_m / C_m and V_th.
+        double v_inf = 0, v_th = 0;
     };
     State evolved(const State& s, sim::Time t) const;
     bool may_spike(const State& s, sim::Time t_in, sim::Time t1, double w_ex, double w_in) const;
@@ -116,21 +127,22 @@ private:
     State free_step(const State& s, sim::Time t);
     static constexpr double kStepSlices = 32;
 
-    // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s.
+    // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s
+    // (with the node's V_inf and V_th).
     struct Terms {
-        double a, k_ex, k_in;
+        double a, k_ex, k_in, v_inf, v_th;
     };
     Terms terms(const State& s) const {
         const double k_ex = s.i_ex * kf_ex_, k_in = s.i_in * kf_in_;
-        return {s.v - v_inf_ - k_ex - k_in, k_ex, k_in};
+        return {s.v - s.v_inf - k_ex - k_in, k_ex, k_in, s.v_inf, s.v_th};
     }
     // Each term only decays, so the sum of the positive ones bounds V - V_inf from
     // above: if even that ceiling stays below threshold, no crossing is possible
     // (cheap exit for the common sub-threshold case in large networks).
     double ceiling(const Terms& c) const {
-        return v_inf_ + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
+        return c.v_inf + positive(c.a) + positive(c.k_ex) + positive(c.k_in);
     }
-    bool can_cross(const Terms& c) const { return ceiling(c) >= v_th_; }
+    bool can_cross(const Terms& c) const { return ceiling(c) >= c.v_th; }
     // S: V' <= S for all later times (each term's slope only shrinks in magnitude).
     double slope_bound(const Terms& c) const {
         return positive(-c.a * r_m_) + positive(-c.k_ex * r_ex_) + positive(-c.k_in * r_in_);
@@ -138,7 +150,7 @@ private:
     // The largest V over s >= 0, exact, or +inf where it is not proved; call only with
     // V_inf < V_th (sparse networks).
     double peak_below(const Terms& c) const;
-    double rounding_margin() const { return 1e-9 * (std::abs(v_th_) + 1.0); }  // for log and exp
+    static double rounding_margin(double v_th) { return 1e-9 * (std::abs(v_th) + 1.0); }  // for log and exp
     // Field by field: a whole-struct copy went through the stack in widths that
     // defeated store-to-load forwarding (a stall on every settled node).
     void store(sim::Index i, const State& s) {
@@ -151,7 +163,8 @@ private:
         out.headroom = s.headroom;
     }
 
-    double c_m_, tau_m_, e_l_, v_th_, v_reset_, t_ref_, i_e_, tau_ex_, tau_in_, v_inf_;
+    double c_m_, tau_m_, tau_ex_, tau_in_;
+    std::vector<double> v_reset_, t_ref_;  // per node (fire() only)
     // Rates (1/ms) and K_x / I_x = 1/(C_m (r_m - r_x)), precomputed: the hot path
     // (every delivery) then multiplies instead of dividing.
     double r_m_, r_ex_, r_in_, kf_ex_, kf_in_;

@@ -2,6 +2,7 @@
 // [start_ms, stop_ms). Inter-spike intervals are exponential with mean
 // 1000/rate_hz ms, drawn from a per-node stream derived from the population seed
 // (simulation.seed unless `seed` is given), so results do not depend on event order.
+// rate_hz may be given per node (a list or a distribution in the config).
 #pragma once
 #include <vector>
 
@@ -20,7 +21,8 @@ public:
 
 private:
     sim::Time draw(sim::Index i, sim::Time after);
-    double rate_per_ms_, start_, stop_;
+    std::vector<double> rate_per_ms_;  // per node
+    double start_, stop_;
     std::vector<sim::Rng> rng_;
     std::vector<sim::Time> next_;
 };

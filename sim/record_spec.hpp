@@ -21,12 +21,18 @@ struct SynapseMonitor {
     std::uint32_t projection = 0;
     std::vector<SynapseVariable> variables;  // Delay and/or Weight
     std::vector<Index> synapses;             // recorded synapses (indices in the projection's store)
+    // No samples on the grid: the file holds each variable's initial values
+    // (/synapses/<proj>/<var>/initial) and the changes are in /plasticity.
+    bool on_change = false;
 };
 
 struct RecordSpec {
     std::string path;                              // output .h5
     Time interval = 0.1;                           // ms between samples; <= 0: no sampled data
     std::vector<std::uint32_t> spike_populations;  // spikes recorded for these
+    // Per population in spike_populations (same order): the recorded nodes,
+    // ascending; empty (or missing): all nodes.
+    std::vector<std::vector<Index>> spike_nodes;
     std::vector<TraceMonitor> traces;
     std::vector<SynapseMonitor> synapses;
     // File attributes (DESIGN.md): the full config text, seed and t_stop.

@@ -44,12 +44,33 @@ void write_ids(const H5::Group& g, const std::string& name, const std::vector<st
     ds.flush();
 }
 
+// [[record.synapses]] mode = "on_change": the same group with no samples
+// (time [0], data [0, n]), the values at the start in `initial` [n] and
+// attribute mode = "on_change"; a reader replays /plasticity events on them.
+void write_on_change(const H5::Group& vg, const Projection& proj, SynapseVariable v,
+                     const std::vector<Index>& ids) {
+    h5::write_attr(vg, "mode", std::string("on_change"));
+    AppendDataset<double> time(vg, "time");
+    AppendDataset<double> data = AppendDataset<double>::matrix(vg, "data", ids.size());
+    AppendDataset<double> initial(vg, "initial", ids.size());
+    for (Index k : ids) initial.append(v == SynapseVariable::Delay ? proj.delay(k) : proj.weight(k));
+    time.set_attr("units", "ms");
+    if (v == SynapseVariable::Delay) {
+        data.set_attr("units", "ms");
+        initial.set_attr("units", "ms");
+    }
+    time.flush();
+    data.flush();
+    initial.flush();
+}
+
 }  // namespace
 
 struct Recorder::Impl {
     struct Spikes {
         AppendDataset<double> time;
         AppendDataset<std::uint64_t> node;
+        std::vector<char> only;  // empty: every node; else only nodes i with only[i] are written
     };
     struct Trace {
         std::uint32_t population;
@@ -104,7 +125,9 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
         }
     }
     std::map<std::uint32_t, std::pair<std::set<SynapseVariable>, std::set<Index>>> syn;
+    std::set<std::uint32_t> on_change;  // projections recorded from their changes, not on the grid
     for (const SynapseMonitor& m : spec.synapses) {
+        if (m.on_change) on_change.insert(m.projection);
         DS_ASSERT(m.projection < net.projections.size());
         auto& [vars, ids] = syn[m.projection];
         vars.insert(m.variables.begin(), m.variables.end());
@@ -135,8 +158,19 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
         if (spikes[p]) continue;
         const H5::Group g = h5::create_group(spike_root, net.populations[p]->name());
         h5::write_attr(g, "sorting", std::string("by_time"));  // the engine reports spikes in time order
-        spikes[p].emplace(Spikes{AppendDataset<double>(g, "timestamps"), AppendDataset<std::uint64_t>(g, "node_ids")});
+        spikes[p].emplace(
+            Spikes{AppendDataset<double>(g, "timestamps"), AppendDataset<std::uint64_t>(g, "node_ids"), {}});
         spikes[p]->time.set_attr("units", "ms");
+    }
+    // Node subsets (RecordSpec::spike_nodes): the layout stays, fewer rows.
+    for (std::size_t k = 0; k < spec.spike_nodes.size() && k < spec.spike_populations.size(); ++k) {
+        const std::uint32_t p = spec.spike_populations[k];
+        if (spec.spike_nodes[k].empty() || !spikes[p]) continue;
+        spikes[p]->only.assign(net.populations[p]->size(), 0);
+        for (Index i : spec.spike_nodes[k]) {
+            DS_ASSERT(i < net.populations[p]->size());
+            spikes[p]->only[i] = 1;
+        }
     }
     for (const auto& [key, nodes] : trace_nodes) {
         const Population& P = *net.populations[key.first];
@@ -165,6 +199,10 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
         write_ids(g, "target_node_id", tgt);
         for (SynapseVariable v : vars_ids.first) {
             const H5::Group vg = h5::create_group(g, to_string(v));
+            if (on_change.count(q)) {
+                write_on_change(vg, proj, v, ids);
+                continue;
+            }
             SynapseSamples ss{q, v, ids, AppendDataset<double>(vg, "time"),
                               AppendDataset<double>::matrix(vg, "data", ids.size())};
             ss.time.set_attr("units", "ms");
@@ -262,7 +300,7 @@ void Recorder::flush() {
 void Recorder::on_spike(std::uint32_t population, Index node, Time t) {
     if (!impl_) return;
     auto& s = impl_->spikes[population];
-    if (!s) return;
+    if (!s || (!s->only.empty() && !s->only[node])) return;
     DS_H5_WRITE({
         s->time.append(t);
         s->node.append(node);

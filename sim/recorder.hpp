@@ -6,6 +6,8 @@
 //   /traces/<pop>/<var>/   time [n] (ms), node_ids, data [n, n_nodes] (attr units)
 //   /synapses/<proj>/      synapse_ids, source_node_id, target_node_id (uint64)
 //   /synapses/<proj>/<delay|weight>/   time [n] (ms), data [n, n_synapses] (attr units)
+//       mode = "on_change" (SynapseMonitor::on_change): attr mode, n = 0, and
+//       initial [n_synapses], the values at the start (changes: /plasticity)
 //   /plasticity/<proj>/events/         time, synapse_id, variable, old, new, rule
 // The four top-level groups always exist. Every dataset is chunked with an
 // unlimited first dimension and filled from bounded in-memory blocks. Types and

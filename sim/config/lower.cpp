@@ -12,6 +12,7 @@
 #include "sim/config/lower_model.hpp"
 #include "sim/config/lower_record.hpp"
 #include "sim/config/lower_util.hpp"
+#include "sim/config/node_values.hpp"
 #include "sim/random.hpp"
 
 namespace delaysim::config {
@@ -38,6 +39,34 @@ sim::InflightPolicy inflight_policy(const Located<std::string>& v, const std::st
     throw UserError(who + ": unknown inflight policy '" + v.value + "' (valid: keep, retime)", v.where);
 }
 
+// The population's parameter values with its distributions drawn (node_values.hpp).
+sim::ParamValues drawn_params(const PopulationSpec& p, const models::ModelInfo& info, std::uint64_t seed,
+                              const std::string& who) {
+    sim::ParamValues values = p.params;
+    for (const NodeDrawSpec& d : p.param_draws) {
+        std::uint64_t k = 0;
+        while (k < info.params.size() && info.params[k].name != d.name) ++k;
+        // An unknown name draws nothing: sim::Params reports it with the valid ones.
+        values.per_node[d.name] =
+            k < info.params.size()
+                ? draw_node_values(d, p.size.value, sim::Rng::derive(seed, kParamDrawStream + k), who)
+                : std::vector<double>{};
+    }
+    return values;
+}
+
+// The initial values of one variable, one per node.
+std::vector<double> initial_values(const InitialSpec& init, std::size_t var, std::size_t n,
+                                   std::uint64_t seed, const std::string& who) {
+    if (init.draw)
+        return draw_node_values(*init.draw, n, sim::Rng::derive(seed, kInitialDrawStream + var), who);
+    if (init.per_node && init.values.size() != n)
+        throw UserError(who + ": initial." + init.variable + " lists " + std::to_string(init.values.size()) +
+                            " values for " + std::to_string(n) + " nodes",
+                        init.where);
+    return init.per_node ? init.values : std::vector<double>(n, init.values.at(0));
+}
+
 void lower_population(const PopulationSpec& p, std::uint64_t seed, const std::vector<ModelDeclSpec>& declared,
                       sim::Network& net) {
     // A model declared in the file ([[model]], lower_model.hpp) is looked up first.
@@ -56,8 +85,10 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, const std::ve
         pop = lower_declared_population(*decl, p);
     } else {
         const SourceLocation params_at = p.params_where.line ? p.params_where : p.where;
-        const sim::Params params = located(
-            params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
+        const std::string owner = who + " (" + info->name + ")";
+        const sim::ParamValues values = drawn_params(p, *info, seed, owner);
+        const sim::Params params =
+            located(params_at, [&] { return sim::Params(info->params, values, owner, p.size.value); });
         pop = located(p.where, [&] { return info->make(p.name.value, p.size.value, params, seed); });
     }
     DS_ASSERT(pop != nullptr);
@@ -70,15 +101,13 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, const std::ve
                                 (valid.empty() ? "none, a spike source has no state" : valid) + ")",
                             init.where);
         }
-        if (init.per_node && init.values.size() != pop->size())
-            throw UserError(who + ": initial." + init.variable + " lists " +
-                                std::to_string(init.values.size()) + " values for " +
-                                std::to_string(pop->size()) + " nodes",
-                            init.where);
+        const std::vector<double> xs =
+            initial_values(init, static_cast<std::size_t>(var), pop->size(), seed, who);
         for (sim::Index i = 0; i < pop->size(); ++i) {
-            const double x = init.values[init.per_node ? i : 0];
+            const double x = xs[i];
             if (!std::isfinite(x))
-                throw UserError(who + ": initial." + init.variable + " must be finite, got " + fmt_num(x),
+                throw UserError(who + ": initial." + init.variable + " must be finite, got " + fmt_num(x) +
+                                    (init.per_node ? " (node " + std::to_string(i) + ")" : std::string()),
                                 init.where);
             located(init.where, [&] { pop->set_value(i, static_cast<std::size_t>(var), x); });
         }

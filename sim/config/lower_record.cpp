@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/config/lower_util.hpp"
+#include "sim/config/node_values.hpp"
 
 namespace delaysim::config {
 namespace {
@@ -80,6 +81,7 @@ sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Networ
     } else {
         for (sim::Index i = 0; i < proj.size(); ++i) m.synapses.push_back(i);
     }
+    m.on_change = synapse_record_mode(s, who);
     return m;
 }
 
@@ -103,6 +105,7 @@ sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net) {
     } else {
         for (std::uint32_t p = 0; p < net.populations.size(); ++p) out.spike_populations.push_back(p);
     }
+    lower_spike_subsets(rec, net, out);
     for (const TraceSpec& t : rec.traces) {
         sim::TraceMonitor m = lower_trace(t, net);
         for (const auto& other : out.traces)

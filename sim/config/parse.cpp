@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "sim/config/node_values.hpp"
 #include "sim/config/toml_reader.hpp"
 
 namespace delaysim::config {
@@ -34,9 +35,12 @@ SimulationSpec parse_simulation(TableReader& r) {
 }
 
 // A parameter table: numbers and lists of numbers; names are checked by sim::Params.
-sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, const std::string& what) {
+// `skip_tables`: distribution tables are read elsewhere (parse_population_params).
+sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, const std::string& what,
+                              bool skip_tables = false) {
     sim::ParamValues out;
     for (auto&& [k, v] : t) {
+        if (skip_tables && v.is_table()) continue;
         const std::string name(k.str());
         const SourceLocation at = location_of(v, location_of(k, owner.where()));
         out.where[name] = at;
@@ -54,6 +58,21 @@ sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, co
     return out;
 }
 
+// A population's params: distribution tables become param_draws, the rest is
+// read by parse_params.
+void parse_population_params(const toml::table& t, TableReader& r, PopulationSpec& p) {
+    sim::ParamValues values = parse_params(t, r, "params", true);
+    for (auto&& [k, v] : t) {
+        const toml::table* dist = v.as_table();
+        if (!dist) continue;
+        const std::string name(k.str());
+        const SourceLocation at = location_of(v, location_of(k, r.where()));
+        p.param_draws.push_back(parse_node_draw(*dist, name, r.context() + ": params", at));
+        values.where[name] = at;
+    }
+    p.params = std::move(values);
+}
+
 PopulationSpec parse_population(TableReader& r) {
     r.allow_only({"name", "model", "size", "params", "initial"});
     PopulationSpec p;
@@ -63,7 +82,7 @@ PopulationSpec parse_population(TableReader& r) {
     p.model = r.required(r.string("model"), "model");
     if (auto v = r.count("size")) p.size = *v;
     if (const toml::table* t = r.table("params")) {
-        p.params = parse_params(*t, r, "params");
+        parse_population_params(*t, r, p);
         p.params_where = r.key_location("params");
     }
     if (const toml::table* t = r.table("initial")) {
@@ -71,7 +90,10 @@ PopulationSpec parse_population(TableReader& r) {
             InitialSpec init;
             init.variable = std::string(k.str());
             init.where = location_of(v, location_of(k, r.where()));
-            if (const toml::array* a = v.as_array()) {
+            if (const toml::table* dist = v.as_table()) {
+                init.per_node = true;
+                init.draw = parse_node_draw(*dist, init.variable, r.context() + ": initial", init.where);
+            } else if (const toml::array* a = v.as_array()) {
                 init.per_node = true;
                 for (const toml::node& e : *a)
                     init.values.push_back(as_real(e, r.context(), "initial." + init.variable, init.where));
@@ -164,11 +186,50 @@ PlasticitySpec parse_plasticity(TableReader& r) {
     return p;
 }
 
+// [record] spikes: a list of population names and/or subset tables, or one table.
+void parse_record_spikes(TableReader& r, RecordSpecs& rec) {
+    const toml::node* n = r.get("spikes");
+    if (!n) return;
+    auto subset = [&](const toml::table& t, const SourceLocation& at) {
+        TableReader sr(t, "[record] spikes", at);
+        sr.allow_only({"population", "nodes", "first"});
+        SpikeSubsetSpec s;
+        s.where = at;
+        s.population = sr.required(sr.string("population"), "population");
+        s.nodes = sr.count_list("nodes");
+        s.first = sr.count("first");
+        if (s.nodes && s.first)
+            throw sim::UserError("[record] spikes: give 'nodes' or 'first', not both", s.first->where);
+        if (!s.nodes && !s.first) sr.missing("nodes' or 'first");
+        rec.spikes->push_back(s.population);
+        rec.spike_subsets.push_back(std::move(s));
+    };
+    rec.spikes.emplace();
+    if (const toml::table* t = n->as_table()) {
+        subset(*t, location_of(*n, r.where()));
+        return;
+    }
+    const toml::array* a = n->as_array();
+    if (!a)
+        r.fail(*n, "'spikes' must be a list of population names or { population, nodes } tables, got " +
+                       type_name(*n));
+    for (const toml::node& e : *a) {
+        const SourceLocation at = location_of(e, location_of(*n, r.where()));
+        if (const toml::table* t = e.as_table())
+            subset(*t, at);
+        else if (const auto* name = e.as_string())
+            rec.spikes->push_back({name->get(), at});
+        else
+            r.fail(e, "'spikes' entries must be population names or { population, nodes } tables, found " +
+                          type_name(e));
+    }
+}
+
 RecordSpecs parse_record(TableReader& r) {
     r.allow_only({"interval_ms", "spikes", "traces", "synapses"});
     RecordSpecs rec;
     if (auto v = r.real("interval_ms")) rec.interval_ms = *v;
-    rec.spikes = r.string_list("spikes");
+    parse_record_spikes(r, rec);
     for (const toml::table* t : table_array(r, "traces")) {
         TableReader tr(*t, "[[record.traces]]", location_of(*t, r.where()));
         tr.allow_only({"population", "variables", "nodes"});
@@ -181,12 +242,13 @@ RecordSpecs parse_record(TableReader& r) {
     }
     for (const toml::table* t : table_array(r, "synapses")) {
         TableReader sr(*t, "[[record.synapses]]", location_of(*t, r.where()));
-        sr.allow_only({"projection", "variables", "synapses"});
+        sr.allow_only({"projection", "variables", "synapses", "mode"});
         SynapseRecordSpec s;
         s.where = sr.where();
         s.projection = sr.required(sr.string("projection"), "projection");
         s.variables = sr.string_list("variables");
         s.synapses = sr.count_list("synapses");
+        s.mode = sr.string("mode");
         rec.synapses.push_back(std::move(s));
     }
     return rec;

@@ -43,10 +43,23 @@ struct SynValueSpec {
     SourceLocation where;
 };
 
+// One value per node drawn from a distribution (a parameter or an initial
+// value): `{ dist = "uniform", low, high }` or `{ dist = "normal", mean, sd }`,
+// the normal optionally truncated to [low, high] (values outside are redrawn).
+struct NodeDrawSpec {
+    std::string name;  // the parameter or variable
+    bool normal = false;
+    double a = 0.0, b = 0.0;                                // uniform: low, high; normal: mean, sd
+    double low = -std::numeric_limits<double>::infinity();  // normal only: truncation
+    double high = std::numeric_limits<double>::infinity();
+    SourceLocation where;
+};
+
 struct InitialSpec {
     std::string variable;
     std::vector<double> values;  // one value (all nodes) or one per node
     bool per_node = false;
+    std::optional<NodeDrawSpec> draw;  // instead of values
     SourceLocation where;
 };
 
@@ -55,6 +68,7 @@ struct PopulationSpec {
     Located<std::string> model;
     Located<std::uint64_t> size{1, {}};
     sim::ParamValues params;
+    std::vector<NodeDrawSpec> param_draws;  // per-node parameters drawn from a distribution
     SourceLocation params_where;
     std::vector<InitialSpec> initial;
     SourceLocation where;
@@ -96,12 +110,23 @@ struct SynapseRecordSpec {
     Located<std::string> projection;
     std::optional<std::vector<Located<std::string>>> variables;  // "delay", "weight"
     std::optional<Located<std::vector<std::uint64_t>>> synapses;
+    std::optional<Located<std::string>> mode;  // "grid" (default) or "on_change"
+    SourceLocation where;
+};
+
+// `[record] spikes` entry `{ population = "E", nodes = [..] }` or `{ population, first = N }`:
+// only those nodes' spikes are written.
+struct SpikeSubsetSpec {
+    Located<std::string> population;
+    std::optional<Located<std::vector<std::uint64_t>>> nodes;
+    std::optional<Located<std::uint64_t>> first;
     SourceLocation where;
 };
 
 struct RecordSpecs {
     Located<double> interval_ms{0.1, {}};
     std::optional<std::vector<Located<std::string>>> spikes;  // default: all populations
+    std::vector<SpikeSubsetSpec> spike_subsets;               // (their populations are in spikes too)
     std::vector<TraceSpec> traces;
     std::vector<SynapseRecordSpec> synapses;
 };

@@ -17,6 +17,7 @@ One line, one DataFrame:
     run.synapse_frame()   # tidy: projection, variable, synapse_id, source, target, time_ms, value
     run.plasticity        # DataFrame: time_ms, synapse_id, variable, old, new, rule, projection
     run.delay_steps("sg2_n1")  # delay of each synapse as a step function from events
+    run.synapse_values_at("sg2_n1", "delay", 250.0)  # recorded synapses' values at t, either mode
 
 Works on any file in this layout, also on files written by other tools (the
 Brian2 reference) that lack groups or attributes: what is missing is empty or
@@ -143,6 +144,8 @@ class SynapseSamples:
     target_node_id: np.ndarray
     units: str
     _data: _Lazy2D = field(repr=False)
+    mode: str = "grid"  # "on_change": no samples; initial values + /plasticity events
+    initial: np.ndarray = None  # on_change: values at t = 0, one per synapse_ids entry
 
     @property
     def data(self):
@@ -216,7 +219,9 @@ class Run:
                 tgt = _read(pg, "target_node_id", np.int64, np.full(n, -1))
                 time = _read(g, "time", float, np.arange(lazy.n_rows, dtype=float))
                 units = _str(_attr(g["data"], "units", "ms" if var == "delay" else "")) or ""
-                out[(proj, var)] = SynapseSamples(proj, var, time, ids, src, tgt, units, lazy)
+                mode = _str(_attr(g, "mode", "grid")) or "grid"
+                initial = _read(g, "initial", float, None)
+                out[(proj, var)] = SynapseSamples(proj, var, time, ids, src, tgt, units, lazy, mode, initial)
         return out
 
     @staticmethod
@@ -305,6 +310,30 @@ class Run:
         if not frames:
             return pd.DataFrame(columns=["projection", "variable", "synapse_id", "source", "target", "time_ms", "value"])
         return pd.concat(frames, ignore_index=True)
+
+    def synapse_values_at(self, projection, variable, t):
+        """Values of the recorded synapses (order of .synapse_ids) at time t (ms),
+        before the events at t, as a grid sample at t holds them: the last
+        sample at or before t (on_change: the initial values at 0), then the
+        /plasticity events from that sample's time up to, not including, t.
+        Exact in both modes (events cover every synapse)."""
+        s = self.synapses[(projection, variable)]
+        if s.mode == "on_change" or len(s.time) == 0 or s.time[0] > t:
+            if s.initial is None:
+                raise ValueError(f"{projection}/{variable}: no sample at or before t = {t} ms")
+            t0, values = 0.0, np.array(s.initial, dtype=float)
+        else:
+            k = int(np.searchsorted(s.time, t, side="right")) - 1
+            t0, values = float(s.time[k]), np.array(s._data.read()[k], dtype=float)
+        ev = self.plasticity
+        ev = ev[(ev["projection"] == projection) & (ev["variable"] == variable)
+                & (ev["time"] >= t0) & (ev["time"] < t)]
+        column = {int(sid): j for j, sid in enumerate(s.synapse_ids)}
+        for sid, new in zip(ev["synapse_id"].to_numpy(), ev["new"].to_numpy()):  # in time order
+            j = column.get(int(sid))
+            if j is not None:
+                values[j] = new
+        return values
 
     def delay_steps(self, projection, variable="delay"):
         """{synapse_id: (times, values)} from the plasticity events: the value
