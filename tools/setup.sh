@@ -6,7 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(g++ cmake make pkg-config libboost-dev libeigen3-dev libtomlplusplus-dev
           catch2 libhdf5-dev python3-h5py python3-numpy python3-matplotlib
-          python3-pandas python3-pytest python3-brian python3-dev clang-format)
+          python3-pandas python3-pytest python3-brian python3-dev clang-format
+          python3-neuron)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

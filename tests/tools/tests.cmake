@@ -33,3 +33,12 @@ add_test(NAME example_pattern_alignment
 set_tests_properties(example_pattern_alignment PROPERTIES
   ENVIRONMENT "DELAYSIM=$<TARGET_FILE:delaysim>;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig"
   TIMEOUT 300)
+
+# tools/bench/bench_neuron.py against delaysim_bench on a 100-neuron IntFire2 network:
+# spike-by-spike agreement of two exact event-driven simulators (tests/tools/test_bench_neuron.py).
+add_test(NAME bench_neuron_agreement
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/test_bench_neuron.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(bench_neuron_agreement PROPERTIES
+  ENVIRONMENT "DELAYSIM_BENCH=$<TARGET_FILE:delaysim_bench>;PYTHONDONTWRITEBYTECODE=1"
+  TIMEOUT 300)
