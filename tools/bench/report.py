@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Summarise a benchmark run (the JSON lines written by run.sh): the table, the
-rate check per size, the log-log slope, the targets of issue 16, a PNG, and (with
---write-results) tools/bench/RESULTS.md.
+rate check per size, the log-log slope, the targets of issue 16, the NEURON peer
+on the IntFire2 networks (if2_*), a PNG, and (with --write-results)
+tools/bench/RESULTS.md.
 
     report.py WORK_DIR --sizes n1e3k100,... [--png OUT.png] [--write-results RESULTS.md]
 
@@ -17,6 +18,7 @@ import subprocess
 import sys
 
 RATE_TOLERANCE = 0.10
+NEURON_RATIO_GOAL = 0.02  # issue 16: delaysim/NEURON run time
 FAMILY = ["n1e3k100", "n1e4k100", "n1e5k100"]  # equal K and rate: the scaling series
 MEAN_DELAY_MS = (0.1 + 10.0) / 2
 
@@ -91,6 +93,52 @@ def fmt(x, spec=".3g"):
     return format(x, spec)
 
 
+def neuron_table(work, sizes):
+    """delaysim vs NEURON (IntFire2 = lif_exp, bench_neuron.py) on the if2_* sizes:
+    lines of the table and the goal of issue 16, and whether every result is there
+    and the rates agree within RATE_TOLERANCE."""
+    lines, ok = [], True
+    if not sizes:
+        return lines, ok
+    lines.append("NEURON 8.2 as the event-driven peer (IntFire2 cells = lif_exp with E_L = V_reset = 0, V_th = 1 mV, "
+                 "t_ref 0, tau_m 10 ms, tau_syn 20 ms; the same float64 delays as NetCon delays; CVode, events only). "
+                 "Events: delaysim's deliveries; NEURON: spikes x out-degree.")
+    lines.append("")
+    head = ("| size | N | K | sim ms | rate ds / NEURON (Hz) | rate check | delaysim s | NEURON s | ds/NEURON "
+            "| ns/event ds | ns/event NEURON | peak MB ds / NEURON |")
+    lines.append(head)
+    lines.append("|" + "---|" * (head.count("|") - 1))
+    goal = []
+    for size in sizes:
+        ds = load(os.path.join(work, f"{size}.delaysim.json"))
+        nrn = load(os.path.join(work, f"{size}.neuron.json"))
+        net = load(os.path.join(work, f"{size}.net.json")) or {}
+        if ds is None or nrn is None:
+            lines.append(f"| {size} | missing {'delaysim' if ds is None else 'NEURON'} result |")
+            ok = False
+            continue
+        rel = abs(ds["rate_hz"] - nrn["rate_hz"]) / max(nrn["rate_hz"], 1e-12)
+        check = "PASS" if rel <= RATE_TOLERANCE else "FAIL"
+        ok = ok and check == "PASS"
+        ratio = ds["run_s"] / nrn["run_s"] if nrn["run_s"] > 0 else None
+        goal.append((size, ratio))
+        lines.append(f"| {size} | {net.get('n', ds['n']):.0e} | {net.get('k', '-')} | {ds['t_ms']:g} "
+                     f"| {ds['rate_hz']:.3f} / {nrn['rate_hz']:.3f} | {check} | {ds['run_s']:.3f} | {nrn['run_s']:.3f} "
+                     f"| {fmt(ratio, '.4f')} | {ds['ns_per_delivery']:.0f} | {nrn['ns_per_event']:.0f} "
+                     f"| {ds['peak_rss_mb']:.0f} / {nrn['peak_rss_mb']:.0f} |")
+    runs = [(size, load(os.path.join(work, f"{size}.neuron.json"))) for size in sizes]
+    if any(r and len(r.get("runs", [])) > 1 for _, r in runs):
+        lines.append("")
+        lines.append("NEURON run times (s, in order): " + "; ".join(
+            f"{size}: {', '.join(f'{x:.3f}' for x in r['runs'])}" for size, r in runs if r) + ".")
+    lines.append("")
+    for size, ratio in goal:
+        if ratio is not None:
+            verdict = "met" if ratio <= NEURON_RATIO_GOAL else f"NOT met ({ratio / NEURON_RATIO_GOAL:.2f}x the goal)"
+            lines.append(f"- {size} delaysim/NEURON run time: {ratio:.3g} (goal <= {NEURON_RATIO_GOAL:g}) {verdict}")
+    return lines, ok
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -102,6 +150,9 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
+    # The IntFire2 networks (run.sh --neuron) have their own table against NEURON.
+    nrn_sizes = [s for s in sizes if s.startswith("if2_")]
+    sizes = [s for s in sizes if not s.startswith("if2_")]
     rows, ok = [], True
     for size in sizes:
         ds = load(os.path.join(a.work, f"{size}.delaysim.json"))
@@ -236,6 +287,12 @@ def main(argv=None):
         lines.append(f"- single delay change (random synapse, worst size): {max(v for _, v, _ in sd):.3g} ns (reported)")
     if sl is not None:
         target("log-log slope time vs events (N = 1e3..1e5, K = 100)", sl, 1.05)
+
+    nrn_lines, nrn_ok = neuron_table(a.work, nrn_sizes)
+    ok = ok and nrn_ok
+    if nrn_lines:
+        lines.append("")
+        lines.extend(nrn_lines)
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():
