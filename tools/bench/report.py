@@ -19,6 +19,8 @@ import sys
 
 RATE_TOLERANCE = 0.10
 NEURON_RATIO_GOAL = 0.02  # issue 16: delaysim/NEURON run time
+ACC_DTS = ("0.1", "0.01", "0.001")  # run.sh --accuracy: Brian2's steps (ms)
+ACC_WINDOWS_MS = (10.0, 20.0, 50.0)  # spike_distance.py windows; 20 ms is the headline
 FAMILY = ["n1e3k100", "n1e4k100", "n1e5k100"]  # equal K and rate: the scaling series
 MEAN_DELAY_MS = (0.1 + 10.0) / 2
 
@@ -93,6 +95,56 @@ def fmt(x, spec=".3g"):
     return format(x, spec)
 
 
+def accuracy_table(work, sizes):
+    """Brian2 at several dt against delaysim's exact spike times (run.sh --accuracy):
+    run time ratio at the same simulated time and the spike-time distance
+    (spike_distance.py) over early windows. Returns the lines and whether every
+    result is there."""
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import spike_distance
+
+    lines, ok = [], True
+    if not sizes:
+        return lines, ok
+    acc = os.path.join(work, "acc")
+    lines.append("Accuracy: Brian2 (cpp_standalone, method='exact', delays rounded to dt, threshold on the grid) at "
+                 "three steps against delaysim's exact spike times, same network and initial state. The networks "
+                 "are chaotic, so the distance is taken over early windows: for each delaysim spike before W, the "
+                 "nearest Brian2 spike of the same neuron; matched = within 1 ms; median and 95th percentile "
+                 "of |dt| over the matched spikes. ds/b2 = delaysim / Brian2 run time for the same simulated time.")
+    lines.append("")
+    w_head = " | ".join(f"matched {w:g} ms" for w in ACC_WINDOWS_MS)
+    head = (f"| size | Brian2 dt (ms) | sim ms | delaysim s | Brian2 s | ds/b2 | spikes ds / b2 (20 ms) | {w_head} "
+            r"| median \|dt\| 20 ms (ms) | p95 \|dt\| 20 ms (ms) |")
+    lines.append(head)
+    lines.append("|" + "---|" * (head.count("|") - head.count("\\|") - 1))
+    for size in sizes:
+        for dt in ACC_DTS:
+            b2 = load(os.path.join(acc, f"{size}.brian2.dt{dt}.json"))
+            if b2 is None:
+                lines.append(f"| {size} | {dt} | missing Brian2 result |")
+                ok = False
+                continue
+            t = b2["t_ms"]
+            ds = load(os.path.join(acc, f"{size}.delaysim.t{t:g}.json"))
+            ds_spk = os.path.join(acc, f"{size}.delaysim.t{t:g}.npy")
+            if ds is None or not os.path.exists(ds_spk):
+                lines.append(f"| {size} | {dt} | missing delaysim result for {t:g} ms |")
+                ok = False
+                continue
+            ref, other = np.load(ds_spk), np.load(os.path.join(acc, f"{size}.brian2.dt{dt}.npy"))
+            win = {w: spike_distance.summary(ref, other, w, 1.0) for w in ACC_WINDOWS_MS if w <= t}
+            w20 = win.get(20.0)
+            matched = " | ".join(fmt(win[w]["matched_fraction"], ".3f") if w in win else "-" for w in ACC_WINDOWS_MS)
+            lines.append(f"| {size} | {dt} | {t:g} | {ds['run_s']:.3f} | {b2['run_s']:.3f} "
+                         f"| {fmt(ds['run_s'] / b2['run_s'] if b2['run_s'] > 0 else None, '.2f')} "
+                         f"| {w20['ref_spikes'] if w20 else '-'} / {w20['other_spikes'] if w20 else '-'} | {matched} "
+                         f"| {fmt(w20['median_abs_dt_ms'] if w20 else None, '.2e')} "
+                         f"| {fmt(w20['p95_abs_dt_ms'] if w20 else None, '.2e')} |")
+    return lines, ok
+
+
 def neuron_table(work, sizes):
     """delaysim vs NEURON (IntFire2 = lif_exp, bench_neuron.py) on the if2_* sizes:
     lines of the table and the goal of issue 16, and whether every result is there
@@ -147,6 +199,7 @@ def main(argv=None):
     ap.add_argument("--png")
     ap.add_argument("--write-results")
     ap.add_argument("--command", default="tools/bench/run.sh")
+    ap.add_argument("--accuracy-sizes", default="", help="sizes of run.sh --accuracy (files in WORK/acc)")
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
@@ -293,6 +346,11 @@ def main(argv=None):
     if nrn_lines:
         lines.append("")
         lines.extend(nrn_lines)
+    acc_lines, acc_ok = accuracy_table(a.work, [s for s in a.accuracy_sizes.split(",") if s])
+    ok = ok and acc_ok
+    if acc_lines:
+        lines.append("")
+        lines.extend(acc_lines)
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():
