@@ -56,7 +56,7 @@ done
 work="${work:-$build_dir/bench}"
 if ((neuron)); then  # the IntFire2 networks join the size list (once)
   nrn_sizes="if2_n1e3k100,if2_n1e4k100"; ((quick)) && nrn_sizes="if2_n1e3k100"
-  for s in ${nrn_sizes//,/ }; do [[ ",$sizes," == *",$s,"* ]] || sizes="$sizes,$s"; done
+  for s in ${nrn_sizes//,/ }; do [[ ",$sizes," == *",$s,"* ]] || sizes="${sizes:+$sizes,}$s"; done
 fi
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive integer, got '$repeat'" >&2; exit 2; }
 mkdir -p "$work"
@@ -80,7 +80,7 @@ spec() {
     small_d0) echo "4000 100 normal 0 lif_exp" ;;
     if2_n1e3k100) echo "1000 100 normal - intfire2" ;;
     if2_n1e4k100) echo "10000 100 normal - intfire2" ;;
-    *) echo "run.sh: unknown size $1 (known: $all_sizes)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown size '$1' (known: $all_sizes,if2_n1e3k100,if2_n1e4k100)" >&2; exit 2 ;;
   esac
 }
 
@@ -101,6 +101,7 @@ rm -rf "$work/acc"
 cp /proc/loadavg "$work/loadavg_start" 2>/dev/null || true
 IFS=, read -ra size_list <<<"$sizes"
 for size in "${size_list[@]}"; do
+  [ -n "$size" ] || continue
   read -r n k regime delay neurons <<<"$(spec "$size")"
   net="$work/$size.bin"
   make_net "$size"
@@ -160,6 +161,7 @@ if ((accuracy)); then
   mkdir -p "$work/acc"
   IFS=, read -ra acc_list <<<"$acc_sizes"
   for size in "${acc_list[@]}"; do
+    [ -n "$size" ] || continue
     spec "$size" >/dev/null
     make_net "$size"
     net="$work/$size.bin"
