@@ -8,7 +8,7 @@ packages=(g++ cmake make pkg-config libboost-dev libeigen3-dev libtomlplusplus-d
           catch2 libhdf5-dev python3-h5py python3-numpy python3-matplotlib
           python3-pandas python3-pytest python3-brian python3-dev
           pybind11-dev python3-pybind11 python3-nbconvert python3-ipykernel jupyter-nbconvert
-          clang-format)
+          clang-format python3-neuron)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

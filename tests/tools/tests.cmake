@@ -56,3 +56,12 @@ add_test(NAME sdk_plugin_rule
 set_tests_properties(sdk_plugin_rule PROPERTIES
   ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BUILD_DIR=${CMAKE_BINARY_DIR};DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   TIMEOUT 900)
+
+# tools/bench/bench_neuron.py against delaysim_bench on a 100-neuron IntFire2 network:
+# spike-by-spike agreement of two exact event-driven simulators (tests/tools/test_bench_neuron.py).
+add_test(NAME bench_neuron_agreement
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/test_bench_neuron.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(bench_neuron_agreement PROPERTIES
+  ENVIRONMENT "DELAYSIM_BENCH=$<TARGET_FILE:delaysim_bench>;PYTHONDONTWRITEBYTECODE=1"
+  TIMEOUT 300)

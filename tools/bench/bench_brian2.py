@@ -2,14 +2,17 @@
 """Run one benchmark network (make_network.py) in Brian2 cpp_standalone and print
 one JSON object on stdout.
 
-    bench_brian2.py NET.bin --t-ms T --dir PROJECT_DIR [--fresh]
+    bench_brian2.py NET.bin --t-ms T --dir PROJECT_DIR [--fresh] [--dt-ms DT] [--spikes-out FILE.npy]
 
 Same neurons, connectivity, weights and initial V_m as delaysim_bench; dt = 0.1 ms,
 method='exact' (Brian2 solves the linear system in closed form per step), delays
 rounded by Brian2 to whole steps, threshold checked on the grid. One NeuronGroup,
 two Synapses (ports ex and in), per-neuron I_e (from the drive groups),
 per-synapse weight and delay, SpikeMonitor with
-record=False (counts only).
+record=False (counts only), or with --spikes-out record=True: the spikes are
+written as a float64 array (S, 2) of (neuron index, time in ms) sorted by time
+(np.save), the layout of delaysim_bench --spikes-out (spike_distance.py compares
+them). --dt-ms sets Brian2's step (the accuracy columns of run.sh --accuracy).
 
 Timing: the generated project is built by device.build(run=False); the binary is
 then run here. Reported:
@@ -42,6 +45,7 @@ def main(argv=None):
     ap.add_argument("--dir", required=True, help="Brian2 project directory")
     ap.add_argument("--fresh", action="store_true", help="delete --dir first (full compile)")
     ap.add_argument("--dt-ms", type=float, default=0.1)
+    ap.add_argument("--spikes-out", help="record the spikes and write (neuron, time ms) pairs here (.npy)")
     a = ap.parse_args(argv)
 
     t_setup = time.perf_counter()
@@ -82,7 +86,7 @@ def main(argv=None):
         S.w = w * pA
         S.delay = arr[port + "_delay"] * ms
         synapses.append(S)
-    mon = b2.SpikeMonitor(G, record=False, name="spikes")
+    mon = b2.SpikeMonitor(G, record=bool(a.spikes_out), name="spikes")
     net = b2.Network(G, *synapses, mon)
     net.run(a.t_ms * ms, namespace={})
 
@@ -105,6 +109,10 @@ def main(argv=None):
         run_s, completed = (float(x) for x in f.read().split())
     b2.get_device().has_been_run = True
     spikes = int(mon.num_spikes)
+    if a.spikes_out:
+        ids, times = np.asarray(mon.i[:], dtype=float), np.asarray(mon.t[:] / ms, dtype=float)
+        order = np.lexsort((ids, times))
+        np.save(a.spikes_out, np.stack([ids[order], times[order]], axis=1))
     outdeg = sum(np.bincount(arr[p + "_source"], minlength=n) for p in ("ex", "in"))
     deliveries = int(np.dot(np.asarray(mon.count, dtype=np.int64), outdeg))  # spikes emitted x out-degree
     n_syn = int(header["n_synapses"])

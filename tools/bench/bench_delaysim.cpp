@@ -2,6 +2,7 @@
 // delaysim and prints one JSON object on stdout.
 //
 //   delaysim_bench NET.bin [--t-ms T] [--plastic] [--eta X] [--set-delay-calls M]
+//                  [--spikes-out FILE.npy]
 //
 // Network: one lif_exp population "net" of N neurons; two recurrent projections
 // (port ex, port in) built from the file's synapse lists, delay bounds [0.1, 10]
@@ -17,6 +18,10 @@
 // the network (per synapse) and the synapse store's own layout per synapse.
 // After the run: the mean cost of Simulation::set_delay over M calls on random
 // synapses with random delays inside the bounds.
+// --spikes-out: every spike as (neuron index in the file, time in ms), a float64
+// array of shape (S, 2) sorted by time, in NumPy's .npy format (for accuracy
+// comparisons with bench_brian2.py / bench_neuron.py; recording costs a push_back
+// per spike inside run_s).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -47,7 +52,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // ---- the network file -------------------------------------------------------
 
@@ -99,7 +106,8 @@ NetFile read_net(const std::string& path) {
     std::uint64_t hlen = 0;
     in.read(magic, 8);
     in.read(reinterpret_cast<char*>(&hlen), 8);
-    if (!in || std::memcmp(magic, "DSBENCH1", 8) != 0) throw std::runtime_error(path + ": not a DSBENCH1 file");
+    if (!in || std::memcmp(magic, "DSBENCH1", 8) != 0)
+        throw std::runtime_error(path + ": not a DSBENCH1 file");
     NetFile f;
     f.header.resize(hlen);
     in.read(f.header.data(), static_cast<std::streamsize>(hlen));
@@ -122,15 +130,24 @@ NetFile read_net(const std::string& path) {
             if (dtype != "f8") throw std::runtime_error(name + ": expected f8, got " + dtype);
             read_array(in, v, count);
         };
-        if (name == "ex_source") u32(f.ex_source);
-        else if (name == "ex_target") u32(f.ex_target);
-        else if (name == "ex_delay") f64(f.ex_delay);
-        else if (name == "in_source") u32(f.in_source);
-        else if (name == "in_target") u32(f.in_target);
-        else if (name == "in_delay") f64(f.in_delay);
-        else if (name == "v0") f64(f.v0);
-        else if (name == "group") u32(f.group);
-        else throw std::runtime_error("unknown array " + name);
+        if (name == "ex_source")
+            u32(f.ex_source);
+        else if (name == "ex_target")
+            u32(f.ex_target);
+        else if (name == "ex_delay")
+            f64(f.ex_delay);
+        else if (name == "in_source")
+            u32(f.in_source);
+        else if (name == "in_target")
+            u32(f.in_target);
+        else if (name == "in_delay")
+            f64(f.in_delay);
+        else if (name == "v0")
+            f64(f.v0);
+        else if (name == "group")
+            u32(f.group);
+        else
+            throw std::runtime_error("unknown array " + name);
     }
     return f;
 }
@@ -160,7 +177,14 @@ long peak_rss_kb() {
 
 struct Counter : ds::sim::Observer {
     std::uint64_t spikes = 0, delay_changes = 0;
-    void on_spike(std::uint32_t, ds::sim::Index, ds::sim::Time) override { ++spikes; }
+    // Spike recording (--spikes-out): global[pop][local] is the neuron's index in the file.
+    bool record = false;
+    std::vector<std::vector<std::uint32_t>> global;
+    std::vector<std::pair<double, double>> times;  // (time, neuron)
+    void on_spike(std::uint32_t pop, ds::sim::Index i, ds::sim::Time t) override {
+        ++spikes;
+        if (record) times.emplace_back(t, static_cast<double>(global[pop][i]));
+    }
     void on_synapse_change(std::uint32_t, ds::sim::Index, ds::sim::SynapseVariable v, double, double,
                            const std::string&, ds::sim::Time) override {
         if (v == ds::sim::SynapseVariable::Delay) ++delay_changes;
@@ -173,7 +197,29 @@ struct Options {
     bool plastic = false;
     double eta = -1.0;  // < 0: the rule's default
     std::size_t set_delay_calls = 1000000;
+    std::string spikes_out;
 };
+
+// NumPy .npy version 1.0: magic, header length, a Python dict literal padded
+// with spaces to a multiple of 64 bytes (ending in '\n'), then the raw data.
+void write_spikes_npy(const std::string& path, std::vector<std::pair<double, double>> times) {
+    std::sort(times.begin(), times.end());
+    std::string dict =
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(times.size()) + ", 2), }";
+    const std::size_t total = 10 + dict.size() + 1;
+    dict.append((64 - total % 64) % 64, ' ');
+    dict += '\n';
+    std::ofstream out(path, std::ios::binary);
+    const std::uint16_t hlen = static_cast<std::uint16_t>(dict.size());
+    out.write("\x93NUMPY\x01\x00", 8);
+    out.write(reinterpret_cast<const char*>(&hlen), 2);  // little endian (x86/ARM)
+    out << dict;
+    for (const auto& [t, node] : times) {
+        out.write(reinterpret_cast<const char*>(&node), sizeof node);
+        out.write(reinterpret_cast<const char*>(&t), sizeof t);
+    }
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
 
 Options parse(int argc, char** argv) {
     Options o;
@@ -183,15 +229,25 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--t-ms") o.t_ms = std::stod(value());
-        else if (a == "--plastic") o.plastic = true;
-        else if (a == "--eta") o.eta = std::stod(value());
-        else if (a == "--set-delay-calls") o.set_delay_calls = std::stoull(value());
+        if (a == "--t-ms")
+            o.t_ms = std::stod(value());
+        else if (a == "--plastic")
+            o.plastic = true;
+        else if (a == "--eta")
+            o.eta = std::stod(value());
+        else if (a == "--set-delay-calls")
+            o.set_delay_calls = std::stoull(value());
+        else if (a == "--spikes-out")
+            o.spikes_out = value();
         else if (a == "-h" || a == "--help") {
-            std::cout << "usage: delaysim_bench NET.bin [--t-ms T] [--plastic] [--eta X] [--set-delay-calls M]\n";
+            std::cout
+                << "usage: delaysim_bench NET.bin [--t-ms T] [--plastic] [--eta X] [--set-delay-calls M] "
+                   "[--spikes-out FILE.npy]\n";
             std::exit(0);
-        } else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
-        else o.net = a;
+        } else if (!a.empty() && a[0] == '-')
+            throw std::invalid_argument("unknown option " + a);
+        else
+            o.net = a;
     }
     if (o.net.empty()) throw std::invalid_argument("no network file given");
     if (!(o.t_ms > 0)) throw std::invalid_argument("--t-ms must be > 0");
@@ -204,6 +260,8 @@ int run(const Options& o) {
     std::size_t n = 0, n_syn = 0, n_proj = 0, n_pop = 0;
     double w_ex = 0, w_in = 0, delay_min = 0, delay_max = 0;
     std::unique_ptr<ds::sim::Simulation> sim;
+    Counter counter;
+    counter.record = !o.spikes_out.empty();
     double read_s = 0;
     long rss_after_build_kb = 0;
     {
@@ -229,6 +287,9 @@ int run(const Options& o) {
             if (f.group[i] >= n_groups) throw std::runtime_error("group index out of range");
             local[i] = static_cast<std::uint32_t>(group_size[f.group[i]]++);
         }
+        counter.global.assign(n_groups, {});
+        for (std::size_t i = 0; i < n; ++i)
+            counter.global[f.group[i]].push_back(static_cast<std::uint32_t>(i));
         ds::sim::Network net;
         long v_idx = -1, ex_port = -1, in_port = -1;
         for (std::size_t g = 0; g < n_groups; ++g) {
@@ -238,20 +299,22 @@ int run(const Options& o) {
                 pv.real[key] = f.number(key);
             pv.real["I_e_pA"] = drive[g];
             const std::string name = n_groups == 1 ? "net" : "net_" + std::to_string(g);
-            net.populations.push_back(model->make(name, group_size[g], ds::sim::Params(model->params, pv, name), 1));
+            net.populations.push_back(
+                model->make(name, group_size[g], ds::sim::Params(model->params, pv, name), 1));
             const ds::sim::Population& pop = *net.populations.back();
             v_idx = pop.variable_index("V_m");
             ex_port = pop.port_index("ex");
             in_port = pop.port_index("in");
-            if (v_idx < 0 || ex_port < 0 || in_port < 0) throw std::runtime_error("lif_exp lacks V_m, ex or in");
+            if (v_idx < 0 || ex_port < 0 || in_port < 0)
+                throw std::runtime_error("lif_exp lacks V_m, ex or in");
         }
         for (std::size_t i = 0; i < n; ++i)
             net.populations[f.group[i]]->set_value(local[i], static_cast<std::size_t>(v_idx), f.v0[i]);
 
         // Projections per (port, source group, target group).
         const ds::sim::DelayBounds bounds{delay_min, delay_max, ds::sim::BoundPolicy::Clamp};
-        auto add = [&](const char* port_name, std::vector<std::uint32_t>& src, std::vector<std::uint32_t>& tgt,
-                       std::vector<double>& delay, double w, long port) {
+        auto add = [&](const char* port_name, std::vector<std::uint32_t>& src,
+                       std::vector<std::uint32_t>& tgt, std::vector<double>& delay, double w, long port) {
             std::vector<ds::sim::SynapseList> lists(n_groups * n_groups);
             if (n_groups == 1) {
                 lists[0].source = std::move(src);
@@ -282,9 +345,10 @@ int run(const Options& o) {
                         name += '_';
                         name += std::to_string(gt);
                     }
-                    net.projections.emplace_back(name, static_cast<std::uint32_t>(gs), static_cast<std::uint32_t>(gt),
-                                                 static_cast<std::size_t>(port), std::move(l), bounds,
-                                                 ds::sim::InflightPolicy::Keep, group_size[gs], group_size[gt]);
+                    net.projections.emplace_back(
+                        name, static_cast<std::uint32_t>(gs), static_cast<std::uint32_t>(gt),
+                        static_cast<std::size_t>(port), std::move(l), bounds, ds::sim::InflightPolicy::Keep,
+                        group_size[gs], group_size[gt]);
                 }
         };
         add("ex", f.ex_source, f.ex_target, f.ex_delay, w_ex, ex_port);
@@ -293,14 +357,13 @@ int run(const Options& o) {
         n_pop = net.populations.size();
         sim = std::make_unique<ds::sim::Simulation>(std::move(net));
     }
-    Counter counter;
     sim->add_observer(&counter);
     bool plastic_available = ds::plasticity::find_rule("delay_shift_stdp") != nullptr;
     if (o.plastic) {
         const ds::plasticity::RuleInfo* info = ds::plasticity::find_rule("delay_shift_stdp");
         if (!info)
-            throw std::runtime_error("rule delay_shift_stdp is not registered (known: " +
-                                     ds::plasticity::rule_names() + ")");
+            throw std::runtime_error(
+                "rule delay_shift_stdp is not registered (known: " + ds::plasticity::rule_names() + ")");
         ds::sim::ParamValues rv;
         if (o.eta >= 0) rv.real["eta"] = o.eta;
         std::vector<std::uint32_t> all(n_proj);
@@ -320,6 +383,7 @@ int run(const Options& o) {
     const long hwm_run_kb = status_kb("VmHWM:");
     const std::uint64_t deliveries = sim->deliveries_processed(), events = sim->events_processed();
     const std::uint64_t spikes = counter.spikes, delay_changes = counter.delay_changes;
+    if (counter.record) write_spikes_npy(o.spikes_out, std::move(counter.times));
 
     // Single delay change: mean over many calls, random synapse, random delay in bounds.
     double set_delay_ns = -1, set_delay_hot_ns = -1;
@@ -351,26 +415,29 @@ int run(const Options& o) {
     // delay, weights if they differ or changed, CSR offsets).
     double store_bytes = 0.0;
     for (std::size_t q = 0; q < sim->network().projections.size(); ++q)
-        store_bytes += sim->projection(q).bytes_per_synapse() * static_cast<double>(sim->projection(q).size());
+        store_bytes +=
+            sim->projection(q).bytes_per_synapse() * static_cast<double>(sim->projection(q).size());
     const double store_bytes_per_syn = store_bytes / static_cast<double>(n_syn);
 
     auto mb = [](long kb) { return static_cast<double>(kb) / 1024.0; };
     const double build_kb = static_cast<double>(rss_after_build_kb - rss_start_kb);
     const double rate = static_cast<double>(spikes) / (static_cast<double>(n) * o.t_ms * 1e-3);
     std::printf(
-        "{\"simulator\": \"delaysim\", \"net\": \"%s\", \"n\": %zu, \"populations\": %zu, \"projections\": %zu, \"synapses\": %zu, \"t_ms\": %.17g, "
+        "{\"simulator\": \"delaysim\", \"net\": \"%s\", \"n\": %zu, \"populations\": %zu, \"projections\": "
+        "%zu, \"synapses\": %zu, \"t_ms\": %.17g, "
         "\"plastic\": %s, \"plastic_available\": %s, \"read_s\": %.6f, \"build_s\": %.6f, \"run_s\": %.6f, "
         "\"spikes\": %llu, \"rate_hz\": %.6f, \"deliveries\": %llu, \"events\": %llu, "
-        "\"ns_per_delivery\": %.3f, \"delay_changes\": %llu, \"set_delay_ns\": %.3f, \"set_delay_hot_ns\": %.3f, \"set_delay_calls\": %zu, "
+        "\"ns_per_delivery\": %.3f, \"delay_changes\": %llu, \"set_delay_ns\": %.3f, \"set_delay_hot_ns\": "
+        "%.3f, \"set_delay_calls\": %zu, "
         "\"peak_rss_mb\": %.3f, \"peak_rss_run_mb\": %.3f, \"rss_build_mb\": %.3f, "
         "\"bytes_per_synapse_rss\": %.3f, \"bytes_per_synapse_store\": %.3f}\n",
-        o.net.c_str(), n, n_pop, n_proj, n_syn, o.t_ms, o.plastic ? "true" : "false", plastic_available ? "true" : "false",
-        read_s, build_s, run_s, static_cast<unsigned long long>(spikes), rate,
-        static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(events),
+        o.net.c_str(), n, n_pop, n_proj, n_syn, o.t_ms, o.plastic ? "true" : "false",
+        plastic_available ? "true" : "false", read_s, build_s, run_s, static_cast<unsigned long long>(spikes),
+        rate, static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(events),
         deliveries ? run_s * 1e9 / static_cast<double>(deliveries) : 0.0,
-        static_cast<unsigned long long>(delay_changes), set_delay_ns, set_delay_hot_ns, o.set_delay_calls, mb(peak_rss_kb()),
-        hwm_reset ? mb(hwm_run_kb) : -1.0, build_kb / 1024.0, build_kb * 1024.0 / static_cast<double>(n_syn),
-        store_bytes_per_syn);
+        static_cast<unsigned long long>(delay_changes), set_delay_ns, set_delay_hot_ns, o.set_delay_calls,
+        mb(peak_rss_kb()), hwm_reset ? mb(hwm_run_kb) : -1.0, build_kb / 1024.0,
+        build_kb * 1024.0 / static_cast<double>(n_syn), store_bytes_per_syn);
     return 0;
 }
 

@@ -60,12 +60,37 @@ REGIMES = {
 # fluctuations, so it needs more drive for the same rate).
 K_DRIVE = {("normal", 1000): [560.0]}
 
+# The NEURON peer (bench_neuron.py): NEURON's IntFire2 artificial cell,
+#   taum dm/dt = -m + i,  taus di/dt = -i + ib,  i += w per event,  fire when m >= 1, then m = 0,
+# is lif_exp with E_L = V_reset = 0 mV, V_th = 1 mV, t_ref = 0, tau_m/C_m = 1 mV/pA,
+# tau_syn_ex = tau_syn_in = taus and I_e = ib (m in mV, i - ib in pA). IntFire2
+# needs taus > taum. --neurons intfire2 writes these parameters instead of NEURON
+# above; its regimes set ib and the coupling (weights in units of the threshold).
+INTFIRE2 = {
+    "C_m_pF": 10.0,
+    "tau_m_ms": 10.0,
+    "E_L_mV": 0.0,
+    "V_th_mV": 1.0,
+    "V_reset_mV": 0.0,
+    "t_ref_ms": 0.0,
+    "tau_syn_ex_ms": 20.0,
+    "tau_syn_in_ms": 20.0,
+}
+INTFIRE2_REGIMES = {
+    "normal": {"J0_pA": 0.04, "g": 8.0, "I_e_pA": [1.2], "fraction": [1.0]},  # ~13 Hz at N = 1e3, K = 100
+}
+
 DELAY_MIN_MS, DELAY_MAX_MS = 0.1, 10.0
 
 
-def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=None, delay_ms=None):
-    rp = dict(REGIMES[regime])
-    rp["I_e_pA"] = K_DRIVE.get((regime, k), rp["I_e_pA"])
+def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=None, delay_ms=None,
+          neurons="lif_exp"):
+    neuron = INTFIRE2 if neurons == "intfire2" else NEURON
+    if neurons == "intfire2":
+        rp = dict(INTFIRE2_REGIMES[regime])
+    else:
+        rp = dict(REGIMES[regime])
+        rp["I_e_pA"] = K_DRIVE.get((regime, k), rp["I_e_pA"])
     for key, val in (("J0_pA", j0), ("g", g), ("I_e_pA", i_e), ("fraction", fraction), ("v0_max_mV", v0_max)):
         if val is not None:
             rp[key] = val
@@ -89,13 +114,14 @@ def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=N
         arrays[port + "_source"] = src.astype(np.uint32)
         arrays[port + "_target"] = tgt
         arrays[port + "_delay"] = delay.astype(np.float64)
-    arrays["v0"] = rng.uniform(NEURON["V_reset_mV"], rp.get("v0_max_mV", NEURON["V_th_mV"]), size=n)
+    arrays["v0"] = rng.uniform(neuron["V_reset_mV"], rp.get("v0_max_mV", neuron["V_th_mV"]), size=n)
     frac = np.asarray(rp["fraction"], dtype=float)
     arrays["group"] = rng.choice(len(frac), size=n, p=frac / frac.sum()).astype(np.uint32)
     header = {
         "format": "DSBENCH1",
         "seed": seed,
         "regime": regime,
+        "neurons": neurons,
         "n": n,
         "k": k,
         "n_e": n_e,
@@ -111,7 +137,7 @@ def build(n, k, regime, seed, j0=None, g=None, i_e=None, fraction=None, v0_max=N
         "delay_min_ms": DELAY_MIN_MS if delay_ms is None else delay_ms,
         "delay_max_ms": DELAY_MAX_MS if delay_ms is None else max(delay_ms, DELAY_MAX_MS),
     }
-    header.update(NEURON)
+    header.update(neuron)
     return header, arrays
 
 
@@ -169,14 +195,18 @@ def main(argv=None):
     ap.add_argument("--v0-max", type=float, help="override the upper end of initial V_m (tuning)")
     ap.add_argument("--delay-ms", type=float,
                     help="one delay for every synapse (e.g. 0.1, or 0: zero-delay network) instead of uniform [0.1, 10]")
+    ap.add_argument("--neurons", choices=("lif_exp", "intfire2"), default="lif_exp",
+                    help="neuron parameters: the lif_exp benchmark cell, or NEURON's IntFire2 as lif_exp (bench_neuron.py)")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args(argv)
     if a.k < 5 or a.n < 10:
         ap.error("need n >= 10 and k >= 5")
     if a.delay_ms is not None and not 0.0 <= a.delay_ms <= DELAY_MAX_MS:
         ap.error(f"--delay-ms must be in [0, {DELAY_MAX_MS}]")
+    if a.neurons == "intfire2" and a.regime not in INTFIRE2_REGIMES:
+        ap.error(f"--neurons intfire2 knows the regimes {sorted(INTFIRE2_REGIMES)}")
     header, arrays = build(a.n, a.k, a.regime, a.seed, a.j0, a.g, floats(a.ie), floats(a.frac), a.v0_max,
-                           a.delay_ms)
+                           a.delay_ms, a.neurons)
     write(a.output, header, arrays)
     print(json.dumps({"file": a.output, "n": a.n, "k": a.k, "regime": a.regime,
                       "synapses": header["n_synapses"]}))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Summarise a benchmark run (the JSON lines written by run.sh): the table, the
-rate check per size, the log-log slope, the targets of issue 16, a PNG, and (with
---write-results) tools/bench/RESULTS.md.
+rate check per size, the log-log slope, the targets of issue 16, the NEURON peer
+on the IntFire2 networks (if2_*), a PNG, and (with --write-results)
+tools/bench/RESULTS.md.
 
     report.py WORK_DIR --sizes n1e3k100,... [--png OUT.png] [--write-results RESULTS.md]
 
@@ -17,6 +18,15 @@ import subprocess
 import sys
 
 RATE_TOLERANCE = 0.10
+NEURON_RATIO_GOAL = 0.02  # issue 16: delaysim/NEURON run time
+ACC_DTS = ("0.1", "0.01", "0.001")  # run.sh --accuracy: Brian2's steps (ms)
+ACC_WINDOWS_MS = (2.0, 5.0, 20.0, 50.0)  # spike_distance.py windows: matched fractions
+# The window of the median/p95 columns: before the runs diverge. With delays in
+# [0.1, 10] ms the finest Brian2 run still matches every spike at 50 ms; with every
+# delay 0.1 ms the feedback is 100x faster and the runs part within a few ms
+# (dt 0.001: 100 % matched at 2 ms, 97 % at 5 ms, 61 % at 20 ms).
+ACC_HEADLINE_MS = {"small_d01": 2.0, "small_d0": 2.0}
+ACC_HEADLINE_DEFAULT_MS = 20.0
 FAMILY = ["n1e3k100", "n1e4k100", "n1e5k100"]  # equal K and rate: the scaling series
 MEAN_DELAY_MS = (0.1 + 10.0) / 2
 
@@ -91,6 +101,103 @@ def fmt(x, spec=".3g"):
     return format(x, spec)
 
 
+def accuracy_table(work, sizes):
+    """Brian2 at several dt against delaysim's exact spike times (run.sh --accuracy):
+    run time ratio at the same simulated time and the spike-time distance
+    (spike_distance.py) over early windows. Returns the lines and whether every
+    result is there."""
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import spike_distance
+
+    lines, ok = [], True
+    if not sizes:
+        return lines, ok
+    acc = os.path.join(work, "acc")
+    lines.append("Accuracy: Brian2 (cpp_standalone, method='exact', delays rounded to dt, threshold on the grid) at "
+                 "three steps against delaysim's exact spike times, same network and initial state. The networks "
+                 "are chaotic, so the distance is taken over early windows: for each delaysim spike before W, the "
+                 "nearest Brian2 spike of the same neuron; matched = within 1 ms; median and 95th percentile "
+                 "of |dt| over the matched spikes before W (W = 20 ms; 2 ms where every delay is 0.1 ms, whose "
+                 "runs part within a few ms). ds/b2 = delaysim / Brian2 run time for the same simulated time.")
+    lines.append("")
+    w_head = " | ".join(f"matched {w:g} ms" for w in ACC_WINDOWS_MS)
+    head = (f"| size | Brian2 dt (ms) | sim ms | delaysim s | Brian2 s | ds/b2 | {w_head} | window W (ms) "
+            r"| spikes ds / b2 before W | median \|dt\| (ms) | p95 \|dt\| (ms) |")
+    lines.append(head)
+    lines.append("|" + "---|" * (head.count("|") - head.count("\\|") - 1))
+    for size in sizes:
+        for dt in ACC_DTS:
+            b2 = load(os.path.join(acc, f"{size}.brian2.dt{dt}.json"))
+            if b2 is None:
+                lines.append(f"| {size} | {dt} | missing Brian2 result |")
+                ok = False
+                continue
+            t = b2["t_ms"]
+            ds = load(os.path.join(acc, f"{size}.delaysim.t{t:g}.json"))
+            ds_spk = os.path.join(acc, f"{size}.delaysim.t{t:g}.npy")
+            if ds is None or not os.path.exists(ds_spk):
+                lines.append(f"| {size} | {dt} | missing delaysim result for {t:g} ms |")
+                ok = False
+                continue
+            ref, other = np.load(ds_spk), np.load(os.path.join(acc, f"{size}.brian2.dt{dt}.npy"))
+            win = {w: spike_distance.summary(ref, other, w, 1.0) for w in ACC_WINDOWS_MS if w <= t}
+            matched = " | ".join(fmt(win[w]["matched_fraction"], ".3f") if w in win else "-" for w in ACC_WINDOWS_MS)
+            w_ms = min(ACC_HEADLINE_MS.get(size, ACC_HEADLINE_DEFAULT_MS), t)
+            hw = spike_distance.summary(ref, other, w_ms, 1.0)
+            lines.append(f"| {size} | {dt} | {t:g} | {ds['run_s']:.3f} | {b2['run_s']:.3f} "
+                         f"| {fmt(ds['run_s'] / b2['run_s'] if b2['run_s'] > 0 else None, '.2f')} | {matched} "
+                         f"| {w_ms:g} | {hw['ref_spikes']} / {hw['other_spikes']} "
+                         f"| {fmt(hw['median_abs_dt_ms'], '.2e')} | {fmt(hw['p95_abs_dt_ms'], '.2e')} |")
+    return lines, ok
+
+
+def neuron_table(work, sizes):
+    """delaysim vs NEURON (IntFire2 = lif_exp, bench_neuron.py) on the if2_* sizes:
+    lines of the table and the goal of issue 16, and whether every result is there
+    and the rates agree within RATE_TOLERANCE."""
+    lines, ok = [], True
+    if not sizes:
+        return lines, ok
+    lines.append("NEURON 8.2 as the event-driven peer (IntFire2 cells = lif_exp with E_L = V_reset = 0, V_th = 1 mV, "
+                 "t_ref 0, tau_m 10 ms, tau_syn 20 ms; the same float64 delays as NetCon delays; CVode, events only). "
+                 "Events: delaysim's deliveries; NEURON: spikes x out-degree.")
+    lines.append("")
+    head = ("| size | N | K | sim ms | rate ds / NEURON (Hz) | rate check | delaysim s | NEURON s | ds/NEURON "
+            "| ns/event ds | ns/event NEURON | peak MB ds / NEURON |")
+    lines.append(head)
+    lines.append("|" + "---|" * (head.count("|") - 1))
+    goal = []
+    for size in sizes:
+        ds = load(os.path.join(work, f"{size}.delaysim.json"))
+        nrn = load(os.path.join(work, f"{size}.neuron.json"))
+        net = load(os.path.join(work, f"{size}.net.json")) or {}
+        if ds is None or nrn is None:
+            lines.append(f"| {size} | missing {'delaysim' if ds is None else 'NEURON'} result |")
+            ok = False
+            continue
+        rel = abs(ds["rate_hz"] - nrn["rate_hz"]) / max(nrn["rate_hz"], 1e-12)
+        check = "PASS" if rel <= RATE_TOLERANCE else "FAIL"
+        ok = ok and check == "PASS"
+        ratio = ds["run_s"] / nrn["run_s"] if nrn["run_s"] > 0 else None
+        goal.append((size, ratio))
+        lines.append(f"| {size} | {net.get('n', ds['n']):.0e} | {net.get('k', '-')} | {ds['t_ms']:g} "
+                     f"| {ds['rate_hz']:.3f} / {nrn['rate_hz']:.3f} | {check} | {ds['run_s']:.3f} | {nrn['run_s']:.3f} "
+                     f"| {fmt(ratio, '.4f')} | {ds['ns_per_delivery']:.0f} | {nrn['ns_per_event']:.0f} "
+                     f"| {ds['peak_rss_mb']:.0f} / {nrn['peak_rss_mb']:.0f} |")
+    runs = [(size, load(os.path.join(work, f"{size}.neuron.json"))) for size in sizes]
+    if any(r and len(r.get("runs", [])) > 1 for _, r in runs):
+        lines.append("")
+        lines.append("NEURON run times (s, in order): " + "; ".join(
+            f"{size}: {', '.join(f'{x:.3f}' for x in r['runs'])}" for size, r in runs if r) + ".")
+    lines.append("")
+    for size, ratio in goal:
+        if ratio is not None:
+            verdict = "met" if ratio <= NEURON_RATIO_GOAL else f"NOT met ({ratio / NEURON_RATIO_GOAL:.2f}x the goal)"
+            lines.append(f"- {size} delaysim/NEURON run time: {ratio:.3g} (goal <= {NEURON_RATIO_GOAL:g}) {verdict}")
+    return lines, ok
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -99,9 +206,13 @@ def main(argv=None):
     ap.add_argument("--png")
     ap.add_argument("--write-results")
     ap.add_argument("--command", default="tools/bench/run.sh")
+    ap.add_argument("--accuracy-sizes", default="", help="sizes of run.sh --accuracy (files in WORK/acc)")
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
+    # The IntFire2 networks (run.sh --neuron) have their own table against NEURON.
+    nrn_sizes = [s for s in sizes if s.startswith("if2_")]
+    sizes = [s for s in sizes if not s.startswith("if2_")]
     rows, ok = [], True
     for size in sizes:
         ds = load(os.path.join(a.work, f"{size}.delaysim.json"))
@@ -236,6 +347,17 @@ def main(argv=None):
         lines.append(f"- single delay change (random synapse, worst size): {max(v for _, v, _ in sd):.3g} ns (reported)")
     if sl is not None:
         target("log-log slope time vs events (N = 1e3..1e5, K = 100)", sl, 1.05)
+
+    nrn_lines, nrn_ok = neuron_table(a.work, nrn_sizes)
+    ok = ok and nrn_ok
+    if nrn_lines:
+        lines.append("")
+        lines.extend(nrn_lines)
+    acc_lines, acc_ok = accuracy_table(a.work, [s for s in a.accuracy_sizes.split(",") if s])
+    ok = ok and acc_ok
+    if acc_lines:
+        lines.append("")
+        lines.extend(acc_lines)
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():

@@ -6,11 +6,18 @@
 #   tools/bench/run.sh --write-results      also write tools/bench/RESULTS.md and the PNG there
 #   tools/bench/run.sh --repeat 3           each simulator 3 times, alternately; the report takes each
 #                                           one's fastest run (shared machines drift by tens of percent)
+#   tools/bench/run.sh --neuron             also NEURON 8.2 (IntFire2) against delaysim on the IntFire2
+#                                           networks if2_n1e3k100, if2_n1e4k100 (only if2_n1e3k100 with --quick)
+#   tools/bench/run.sh --accuracy           also the accuracy columns: Brian2 at dt 0.1, 0.01 (--acc-t-ms, 100 ms)
+#                                           and 0.001 ms (--acc-fine-t-ms, 50 ms) on n1e3k100 and small_d01
+#                                           (--acc-sizes), spike-time distance to delaysim (spike_distance.py)
 # Options: --build-dir DIR (default build/), --work-dir DIR (default BUILD/bench),
 #   --no-brian2, --no-plastic, --no-build, --fresh-compile (delete Brian2's projects first;
 #   implied by --write-results so that compile times are full builds).
 # Sizes: n1e3k100 n1e4k100 n1e5k100 n1e4k1000 sparse_n1e5k100 (N, K; sparse = ~1 Hz);
-#   small_d01, small_d0: N = 4000, K = 100 with every delay 0.1 ms, or 0 (zero-delay network).
+#   small_d01, small_d0: N = 4000, K = 100 with every delay 0.1 ms, or 0 (zero-delay network);
+#   if2_n1e3k100, if2_n1e4k100: IntFire2 cells as lif_exp (make_network.py --neurons intfire2),
+#   run by delaysim and NEURON (not Brian2).
 # Exit status: 0 if every run finished and every rate check passed.
 set -euo pipefail
 orig_args="$*"
@@ -19,7 +26,8 @@ root="$(cd "$here/../.." && pwd)"
 py=/usr/bin/python3
 
 all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100,small_d01,small_d0"
-sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1
+sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1; neuron=0
+accuracy=0; acc_sizes="n1e3k100,small_d01"; acc_t=100; acc_fine_t=50
 build_dir="$root/build"; work=""
 plastic_size="n1e4k1000"
 while (($#)); do
@@ -31,16 +39,25 @@ while (($#)); do
     --build-dir) build_dir="$2"; shift ;;
     --work-dir) work="$2"; shift ;;
     --no-brian2) brian2=0 ;;
+    --neuron) neuron=1 ;;
     --no-plastic) plastic=0 ;;
     --no-build) build=0 ;;
     --fresh-compile) fresh=1 ;;
     --write-results) write=1; fresh=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --accuracy) accuracy=1 ;;
+    --acc-sizes) acc_sizes="$2"; shift ;;
+    --acc-t-ms) acc_t="$2"; shift ;;
+    --acc-fine-t-ms) acc_fine_t="$2"; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 work="${work:-$build_dir/bench}"
+if ((neuron)); then  # the IntFire2 networks join the size list (once)
+  nrn_sizes="if2_n1e3k100,if2_n1e4k100"; ((quick)) && nrn_sizes="if2_n1e3k100"
+  for s in ${nrn_sizes//,/ }; do [[ ",$sizes," == *",$s,"* ]] || sizes="${sizes:+$sizes,}$s"; done
+fi
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive integer, got '$repeat'" >&2; exit 2; }
 mkdir -p "$work"
 bench="$build_dir/tools/bench/delaysim_bench"
@@ -51,35 +68,52 @@ if ((build)); then
 fi
 [ -x "$bench" ] || { echo "run.sh: $bench not built (run tools/setup.sh)" >&2; exit 1; }
 
-# size name -> "N K regime delay" (delay "-": uniform in [0.1, 10] ms)
+# size name -> "N K regime delay neurons" (delay "-": uniform in [0.1, 10] ms)
 spec() {
   case "$1" in
-    n1e3k100) echo "1000 100 normal -" ;;
-    n1e4k100) echo "10000 100 normal -" ;;
-    n1e5k100) echo "100000 100 normal -" ;;
-    n1e4k1000) echo "10000 1000 normal -" ;;
-    sparse_n1e5k100) echo "100000 100 sparse -" ;;
-    small_d01) echo "4000 100 normal 0.1" ;;
-    small_d0) echo "4000 100 normal 0" ;;
-    *) echo "run.sh: unknown size $1 (known: $all_sizes)" >&2; exit 2 ;;
+    n1e3k100) echo "1000 100 normal - lif_exp" ;;
+    n1e4k100) echo "10000 100 normal - lif_exp" ;;
+    n1e5k100) echo "100000 100 normal - lif_exp" ;;
+    n1e4k1000) echo "10000 1000 normal - lif_exp" ;;
+    sparse_n1e5k100) echo "100000 100 sparse - lif_exp" ;;
+    small_d01) echo "4000 100 normal 0.1 lif_exp" ;;
+    small_d0) echo "4000 100 normal 0 lif_exp" ;;
+    if2_n1e3k100) echo "1000 100 normal - intfire2" ;;
+    if2_n1e4k100) echo "10000 100 normal - intfire2" ;;
+    *) echo "run.sh: unknown size '$1' (known: $all_sizes,if2_n1e3k100,if2_n1e4k100)" >&2; exit 2 ;;
   esac
+}
+
+# Writes $work/SIZE.bin unless it is there and newer than make_network.py.
+make_net() {
+  local n k regime delay neurons delay_opt=()
+  read -r n k regime delay neurons <<<"$(spec "$1")"
+  [ "$delay" != "-" ] && delay_opt=(--delay-ms "$delay")
+  if [ ! -f "$work/$1.bin" ] || [ "$here/make_network.py" -nt "$work/$1.bin" ]; then
+    "$py" "$here/make_network.py" --n "$n" --k "$k" --regime "$regime" "${delay_opt[@]}" --neurons "$neurons" \
+      -o "$work/$1.bin" >/dev/null
+  fi
 }
 
 status=0
 rm -f "$work"/*.json "$work/plastic_unavailable"
+rm -rf "$work/acc"
 cp /proc/loadavg "$work/loadavg_start" 2>/dev/null || true
 IFS=, read -ra size_list <<<"$sizes"
 for size in "${size_list[@]}"; do
-  read -r n k regime delay <<<"$(spec "$size")"
+  [ -n "$size" ] || continue
+  read -r n k regime delay neurons <<<"$(spec "$size")"
   net="$work/$size.bin"
-  delay_opt=(); [ "$delay" != "-" ] && delay_opt=(--delay-ms "$delay")
-  if [ ! -f "$net" ] || [ "$here/make_network.py" -nt "$net" ]; then
-    "$py" "$here/make_network.py" --n "$n" --k "$k" --regime "$regime" "${delay_opt[@]}" -o "$net" >/dev/null
-  fi
-  echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\", \"delay\": \"$delay\"}" >"$work/$size.net.json"
-  echo "== $size: N=$n K=$k ($regime), $t_ms ms" >&2
+  make_net "$size"
+  echo "{\"n\": $n, \"k\": $k, \"regime\": \"$regime\", \"delay\": \"$delay\", \"neurons\": \"$neurons\"}" >"$work/$size.net.json"
+  echo "== $size: N=$n K=$k ($regime, $neurons), $t_ms ms" >&2
   : >"$work/$size.delaysim.json"  # one JSON line per run from here on
-  ((brian2)) && : >"$work/$size.brian2.json"
+  # Brian2 runs the lif_exp networks, NEURON the IntFire2 ones.
+  run_b2=0; run_nrn=0
+  if [ "$neurons" = intfire2 ]; then run_nrn=1; else run_b2=$brian2; fi
+  rm -f "$work/$size.brian2.json" "$work/$size.neuron.json"
+  ((run_b2)) && : >"$work/$size.brian2.json"
+  ((run_nrn)) && : >"$work/$size.neuron.json"
   for ((rep = 1; rep <= repeat; ++rep)); do
     if ((repeat > 1)); then echo "   run $rep of $repeat" >&2; fi
     set_calls=(); ((rep > 1)) && set_calls=(--set-delay-calls 0)  # measured once
@@ -88,7 +122,15 @@ for size in "${size_list[@]}"; do
     else
       echo "   delaysim FAILED" >&2; status=1
     fi
-    if ((brian2)); then
+    if ((run_nrn)); then
+      if "$py" "$here/bench_neuron.py" "$net" --t-ms "$t_ms" >>"$work/$size.neuron.json" 2>"$work/$size.neuron.log"; then
+        last="$(tail -1 "$work/$size.neuron.json")"
+        echo "   neuron:   $(grep -o '"run_s": [0-9.]*' <<<"$last"), $(grep -o '"rate_hz": [0-9.]*' <<<"$last"), $(grep -o '"ns_per_event": [0-9.]*' <<<"$last")" >&2
+      else
+        echo "   neuron FAILED (log: $work/$size.neuron.log)" >&2; tail -5 "$work/$size.neuron.log" >&2; status=1
+      fi
+    fi
+    if ((run_b2)); then
       b2dir="$work/brian2_$size"
       ((fresh && rep == 1)) && rm -rf "$b2dir"
       if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t_ms" --dir "$b2dir" >>"$work/$size.brian2.json" 2>"$work/$size.brian2.log"; then
@@ -113,7 +155,41 @@ for size in "${size_list[@]}"; do
   done
 done
 
+# Accuracy columns: delaysim's exact spike times against Brian2 at three steps.
+# Files in $work/acc/: SIZE.delaysim.tT.{json,npy}, SIZE.brian2.dtDT.{json,npy}.
+if ((accuracy)); then
+  mkdir -p "$work/acc"
+  IFS=, read -ra acc_list <<<"$acc_sizes"
+  for size in "${acc_list[@]}"; do
+    [ -n "$size" ] || continue
+    spec "$size" >/dev/null
+    make_net "$size"
+    net="$work/$size.bin"
+    echo "== accuracy $size: delaysim and Brian2 at dt 0.1, 0.01 ($acc_t ms), 0.001 ms ($acc_fine_t ms)" >&2
+    for t in $(printf '%s\n' "$acc_t" "$acc_fine_t" | sort -u); do
+      out="$work/acc/$size.delaysim.t$t"
+      "$bench" "$net" --t-ms "$t" --set-delay-calls 0 --spikes-out "$out.npy" >"$out.json" \
+        || { echo "   delaysim FAILED" >&2; status=1; }
+    done
+    if ((brian2)); then
+      for dt in 0.1 0.01 0.001; do
+        t="$acc_t"; [ "$dt" = 0.001 ] && t="$acc_fine_t"
+        out="$work/acc/$size.brian2.dt$dt"
+        b2dir="$work/brian2_acc_${size}_dt$dt"
+        ((fresh)) && rm -rf "$b2dir"
+        if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t" --dt-ms "$dt" --dir "$b2dir" --spikes-out "$out.npy" \
+          >"$out.json" 2>"$out.log"; then
+          echo "   brian2 dt $dt ms, $t ms: $(grep -o '"run_s": [0-9.]*' "$out.json")" >&2
+        else
+          echo "   brian2 dt $dt FAILED (log: $out.log)" >&2; tail -5 "$out.log" >&2; status=1
+        fi
+      done
+    fi
+  done
+fi
+
 report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
+((accuracy)) && report+=(--accuracy-sizes "$acc_sizes")
 if ((write)); then
   report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
 else
