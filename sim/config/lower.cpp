@@ -5,10 +5,11 @@
 
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
-#include "sim/random.hpp"
 #include "sim/config/connectivity.hpp"
+#include "sim/config/estimate.hpp"
 #include "sim/config/lower_record.hpp"
 #include "sim/config/lower_util.hpp"
+#include "sim/random.hpp"
 
 namespace delaysim::config {
 namespace {
@@ -40,7 +41,7 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, sim::Network&
     if (!info)
         throw UserError(who + ": unknown model '" + p.model.value + "' (valid: " + models::model_names() + ")",
                         p.model.where);
-    if (p.size.value < 1) throw UserError(who + ": size must be >= 1", p.size.where);
+    if (p.size.value < 1) throw UserError(who + ": 'size' must be an integer >= 1, got 0", p.size.where);
     const SourceLocation params_at = p.params_where.line ? p.params_where : p.where;
     const sim::Params params =
         located(params_at, [&] { return sim::Params(info->params, p.params, who + " (" + info->name + ")"); });
@@ -163,6 +164,7 @@ Lowered lower(const ConfigSpec& spec) {
         throw UserError("[simulation]: t_stop_ms must be a finite number > 0, got " + fmt_num(s.t_stop_ms.value),
                         s.t_stop_ms.where);
     inflight_policy(s.inflight, "[simulation]");
+    check_limits(spec, estimate_run(spec));  // before anything large is built
     out.t_stop = s.t_stop_ms.value;
     out.batching = s.batching;
     out.superposition = s.superposition;
@@ -178,7 +180,7 @@ Lowered lower(const ConfigSpec& spec) {
         lower_projection(spec.projections[q], static_cast<std::uint32_t>(q), spec, out.network);
     }
     for (const PlasticitySpec& p : spec.plasticity) out.rules.push_back(lower_plasticity(p, out.network));
-    out.record = lower_record(spec.record, out.network);
+    out.record = lower_record(spec.record, out.network, out.rules);
     out.record.seed = out.seed;
     out.record.t_stop = out.t_stop;
     return out;

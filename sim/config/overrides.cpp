@@ -55,8 +55,12 @@ private:
         try {
             doc_ = toml::parse(key + "=" + raw, file_);
         } catch (const toml::parse_error& e) {
-            if (!bare_word(raw))
-                fail(e.source().begin.column, "invalid value '" + raw + "': " + std::string(e.description()));
+            if (!bare_word(raw)) {
+                const std::string hint = unit_hint(text_.substr(0, eq), raw);
+                fail(e.source().begin.column,
+                     "invalid value '" + raw +
+                         "': " + (hint.empty() ? std::string(e.description()) : hint.substr(2)));
+            }
             std::string quoted;
             for (char c : raw) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
             doc_ = toml::parse(key + "=\"" + quoted + "\"", file_);

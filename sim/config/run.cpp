@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "sim/config/estimate.hpp"
 #include "sim/config/loader.hpp"
 #include "sim/config/progress.hpp"
 #include "sim/recorder.hpp"
@@ -77,7 +78,8 @@ std::string validate_config(const RunOptions& o) {
     std::ostringstream s;
     s << o.config << ": ok (" << c.lowered.network.populations.size() << " populations, "
       << c.lowered.network.projections.size() << " projections, " << synapses << " synapses, "
-      << c.spec.plasticity.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms)";
+      << c.spec.plasticity.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms; "
+      << describe(estimate_run(c.spec)) << ")";
     return s.str();
 }
 
@@ -98,6 +100,9 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
     } catch (const sim::UserError&) {
         progress.finish();
         recorder.close(false);  // keep what was recorded up to the refusal
+        throw;
+    } catch (const sim::OutputError&) {
+        progress.finish();  // the recorder has closed what it could
         throw;
     }
     progress.finish();

@@ -34,7 +34,8 @@ struct RunResult {
 };
 
 // Bad input throws sim::UserError (located); the file written so far is then
-// closed with completed = false. Progress and the summary go to `err`.
+// closed with completed = false. A failed write (disk full, file size limit)
+// throws sim::OutputError (exit 1). Progress and the summary go to `err`.
 RunResult run_config(const RunOptions& options, std::ostream& err);
 
 // Every check run_config makes, without running; returns the one-line summary.

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
     try {
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        // Past the file size limit (ulimit -f) a write then fails with EFBIG and
+        // the run ends with a message, instead of the process being killed.
+        std::signal(SIGXFSZ, SIG_IGN);
         const std::vector<std::string> args(argv + 1, argv + argc);
         return delaysim::cli::run_cli(args, std::cout, std::cerr, &g_stop, isatty(2) != 0);
     } catch (...) {
