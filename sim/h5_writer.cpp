@@ -145,6 +145,9 @@ AppendDataset<T>::AppendDataset(const H5::Group& parent, const std::string& name
 }
 
 void SpaceGuard::reserve(std::uint64_t bytes) const {
+    // Fault injection for tests of the path where a write fails anyway.
+    static const bool off = std::getenv("DELAYSIM_TEST_NO_SPACE_GUARD") != nullptr;
+    if (off) return;
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) return;  // cannot tell: the write itself reports
     const double size = static_cast<double>(st.st_size);
@@ -192,6 +195,16 @@ void AppendDataset<T>::flush() {
     written_ += buffered_rows_;
     buffered_rows_ = 0;
     buffer_.clear();
+}
+
+template <class T>
+void AppendDataset<T>::truncate(hsize_t n) {
+    buffer_.clear();
+    buffered_rows_ = 0;
+    if (n >= written_) return;
+    const hsize_t extent[2] = {n, columns_};
+    ds_.extend(extent);  // H5Dset_extent: shrinks too
+    written_ = n;
 }
 
 template class AppendDataset<double>;

@@ -86,6 +86,10 @@ public:
     }
     void flush();  // write the buffered rows; no-op when none
     hsize_t rows() const { return written_ + buffered_rows_; }
+    hsize_t written() const { return written_; }  // rows already in the file
+    // Drop the buffer and cut the dataset to `n` <= written() rows, so that
+    // datasets read together (time and data) end at the same row.
+    void truncate(hsize_t n);
     H5::DataSet& dataset() { return ds_; }
     // Every later flush first asks `guard` for room (nullptr: no check).
     void set_guard(SpaceGuard* guard) {

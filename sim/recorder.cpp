@@ -1,5 +1,8 @@
 #include "sim/recorder.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,7 +45,18 @@ std::string create_failure_reason(const std::string& path, const std::string& h5
 }
 
 // A failed write in words: the OS reason, and what it means for the file.
-std::string write_failure_reason(const std::string& h5_reason, int os_errno) {
+std::string write_failure_reason(const std::string& path, const std::string& h5_reason, int os_errno) {
+    if (os_errno == 0) {  // HDF5 did not say why: look at the limits ourselves
+        struct stat st {};
+        struct rlimit rl {};
+        struct statvfs vs {};
+        if (::stat(path.c_str(), &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            static_cast<rlim_t>(st.st_size) + 65536 >= rl.rlim_cur)
+            os_errno = EFBIG;
+        else if (::statvfs(path.c_str(), &vs) == 0 && static_cast<double>(vs.f_bavail) * static_cast<double>(vs.f_frsize) < 1e6)
+            os_errno = ENOSPC;
+        if (os_errno) return write_failure_reason(path, std::strerror(os_errno), os_errno);
+    }
     if (os_errno == ENOSPC) return h5_reason + " (the disk is full)";
     if (os_errno == EFBIG) return h5_reason + " (the file size limit, ulimit -f, was reached)";
     if (os_errno == EDQUOT) return h5_reason + " (the disk quota is exhausted)";
@@ -84,6 +98,7 @@ struct Recorder::Impl {
 
     Impl(const Simulation& s, const RecordSpec& spec);
     void flush();
+    void align();
     Events& events(std::uint32_t projection);
 
     const Simulation& sim;
@@ -262,6 +277,21 @@ void Recorder::Impl::flush() {
     last_flush = Clock::now();
 }
 
+// After a stop between block writes: cut the datasets read together (spike
+// times and ids, sample times and rows, event columns) to their common length.
+void Recorder::Impl::align() {
+    auto cut = [](auto&... ds) {
+        const hsize_t n = std::min({ds.written()...});
+        (ds.truncate(n), ...);
+    };
+    for (auto& sp : spikes)
+        if (sp) cut(sp->time, sp->node);
+    for (auto& tr : traces) cut(tr.time, tr.data);
+    for (auto& ss : synapse_samples) cut(ss.time, ss.data);
+    for (auto& e : events_)
+        if (e) cut(e->time, e->synapse, e->variable, e->old_value, e->new_value, e->rule);
+}
+
 Recorder::Recorder(const Simulation& sim, const RecordSpec& spec) {
     H5::Exception::dontPrint();  // errors are reported as UserError, not dumped to stderr
     try {
@@ -299,6 +329,7 @@ void Recorder::stop_no_space(const std::exception& e) {
     const Time t = impl_->sim.now();
     std::string closed = "the file holds what was recorded up to that point (completed = false)";
     try {
+        impl_->align();
         impl_->file->close();
         impl_.reset();
     } catch (const H5::Exception&) {
@@ -314,13 +345,12 @@ void Recorder::fail_write() {
     const std::string reason = h5::last_error(&os_errno);
     const std::string p = impl_->path;
     const Time t = impl_->sim.now();
-    try {
-        impl_.reset();  // closing may fail too: the file keeps what was flushed
-    } catch (...) {
-    }
+    // Abandon the file: closing would fail the same way, and HDF5's C++ objects
+    // print every failed close. The leak ends with the process (exit 1).
+    (void)impl_.release();
     throw OutputError("cannot write output file '" + p + "' at t = " + fmt_ms(t) + ": " +
-                      write_failure_reason(reason, os_errno) +
-                      "; the file holds what was recorded up to the last flush (completed = false)");
+                      write_failure_reason(p, reason, os_errno) +
+                      "; the file may hold only what was recorded up to the last flush, or be unreadable");
 }
 
 void Recorder::close(bool completed) {

@@ -4,7 +4,7 @@
 #   tools/fuzz.sh --smoke          each harness for 60 s (CI)
 #   tools/fuzz.sh [SECONDS]        each harness for SECONDS (default 600), one at a time
 # A finding (crash, leak, timeout, uncaught exception) stops with exit 1 and
-# leaves the input as build-fuzz/<harness>/crash-* (make it a bad config:
+# leaves the input as build-fuzz/runs/<harness>/crash-* (make it a bad config:
 # tests/fuzz/README.md). Prints the execution count of every harness.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +33,7 @@ CC=clang-14 CXX=clang++-14 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWi
 cmake --build "$build" -j2 --target fuzz_config fuzz_set >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for harness in fuzz_config fuzz_set; do
-  work="$build/$harness"
+  work="$build/runs/$harness"
   mkdir -p "$work/corpus"
   seeds=("$root/tests/fuzz/corpus/$harness")
   [ "$harness" = fuzz_config ] && seeds+=("$root/configs" "$root/tests/data/bad_configs")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <iomanip>
 #include <sstream>
 
 #include "models/registry.hpp"
@@ -282,7 +283,8 @@ std::string format_bytes(double b) {
         ++u;
     }
     std::ostringstream os;
-    os.precision(b < 1e6 ? 3 : 2);
+    if (b >= 100 && b < 1e6) os << std::fixed << std::setprecision(0);  // "1020 GB", not "1.02e+03 GB"
+    else os << std::setprecision(3);
     os << b << ' ' << units[u];
     return os.str();
 }
