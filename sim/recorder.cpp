@@ -50,10 +50,11 @@ std::string write_failure_reason(const std::string& path, const std::string& h5_
         struct stat st {};
         struct rlimit rl {};
         struct statvfs vs {};
-        if (::stat(path.c_str(), &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-            static_cast<rlim_t>(st.st_size) + 65536 >= rl.rlim_cur)
+        if (::stat(path.c_str(), &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+            rl.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(st.st_size) + 65536 >= rl.rlim_cur)
             os_errno = EFBIG;
-        else if (::statvfs(path.c_str(), &vs) == 0 && static_cast<double>(vs.f_bavail) * static_cast<double>(vs.f_frsize) < 1e6)
+        else if (::statvfs(path.c_str(), &vs) == 0 &&
+                 static_cast<double>(vs.f_bavail) * static_cast<double>(vs.f_frsize) < 1e6)
             os_errno = ENOSPC;
         if (os_errno) return write_failure_reason(path, std::strerror(os_errno), os_errno);
     }

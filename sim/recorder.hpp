@@ -26,9 +26,9 @@
 // = false) and throws OutputError ("disk is full" / "file size limit"). A write
 // that fails anyway (another process filled the disk) also throws OutputError,
 // with the OS reason; the file is then abandoned as HDF5 left it (it may be
-// unreadable; tests reach this path with DELAYSIM_TEST_NO_SPACE_GUARD set). A file that cannot be created is a UserError that says
-// why (a directory, missing or unwritable directory, another process holding
-// the HDF5 file lock).
+// unreadable; tests reach this path with DELAYSIM_TEST_NO_SPACE_GUARD set).
+// A file that cannot be created is a UserError that says why (a directory, a
+// missing or unwritable directory, another process holding the HDF5 file lock).
 //
 // Usage: Recorder rec(sim, spec); sim.add_observer(&rec);
 //        sim.set_sample_interval(spec.interval); sim.run(t); rec.close(done);

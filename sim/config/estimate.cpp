@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "models/registry.hpp"
@@ -283,8 +283,10 @@ std::string format_bytes(double b) {
         ++u;
     }
     std::ostringstream os;
-    if (b >= 100 && b < 1e6) os << std::fixed << std::setprecision(0);  // "1020 GB", not "1.02e+03 GB"
-    else os << std::setprecision(3);
+    if (b >= 100 && b < 1e6)
+        os << std::fixed << std::setprecision(0);  // "1020 GB", not "1.02e+03 GB"
+    else
+        os << std::setprecision(3);
     os << b << ' ' << units[u];
     return os.str();
 }

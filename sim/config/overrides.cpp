@@ -63,7 +63,11 @@ private:
             }
             std::string quoted;
             for (char c : raw) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-            doc_ = toml::parse(key + "=\"" + quoted + "\"", file_);
+            try {  // a bare word with characters a TOML string cannot hold (control characters)
+                doc_ = toml::parse(key + "=\"" + quoted + "\"", file_);
+            } catch (const toml::parse_error& e2) {
+                fail(static_cast<std::uint32_t>(eq + 2), "invalid value: " + std::string(e2.description()));
+            }
         }
         return doc_.get(key);
     }

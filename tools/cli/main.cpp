@@ -1,9 +1,9 @@
 // delaysim entry point: signal handlers, then tools/cli/commands.cpp.
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "tools/cli/commands.hpp"
 
