@@ -27,6 +27,13 @@ private:
     SourceLocation where_;
 };
 
+// Writing the output failed while running (disk full, file size limit, I/O
+// error): neither bad input nor a bug. The CLI prints it and exits 1.
+class OutputError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class InternalError : public std::logic_error {
 public:
     using std::logic_error::logic_error;

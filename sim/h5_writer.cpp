@@ -1,6 +1,13 @@
 #include "sim/h5_writer.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace delaysim::sim::h5 {
 namespace {
@@ -84,6 +91,39 @@ void write_bool_attr(const H5::H5Object& obj, const std::string& name, bool valu
     put_attr(obj, name, bool_type(), bool_type(), &v);
 }
 
+namespace {
+
+struct ErrorWalk {
+    int os_errno = 0;
+    std::string innermost;
+    bool locked = false;
+};
+
+// The file drivers write "..., errno = 28, error message = '...'" into the
+// description of their entry.
+herr_t walk_entry(unsigned n, const H5E_error2_t* e, void* data) {
+    auto& w = *static_cast<ErrorWalk*>(data);
+    const std::string desc = e->desc ? e->desc : "";
+    if (n == 0) w.innermost = desc;
+    if (desc.find("lock") != std::string::npos) w.locked = true;
+    const auto at = desc.find("errno = ");
+    if (at != std::string::npos && w.os_errno == 0) w.os_errno = std::atoi(desc.c_str() + at + 8);
+    return 0;
+}
+
+}  // namespace
+
+std::string last_error(int* errno_out) {
+    ErrorWalk w;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_entry, &w);  // entry 0: the innermost
+    if (errno_out) *errno_out = w.os_errno;
+    if (w.locked)
+        return "another process has the file open (HDF5 file lock" +
+               (w.os_errno ? ": " + std::string(std::strerror(w.os_errno)) : std::string()) + ")";
+    if (w.os_errno) return std::strerror(w.os_errno);
+    return w.innermost.empty() ? "HDF5 error" : w.innermost;
+}
+
 template <class T>
 AppendDataset<T>::AppendDataset(const H5::Group& parent, const std::string& name, int rank, hsize_t columns,
                                 hsize_t rows_hint)
@@ -104,9 +144,38 @@ AppendDataset<T>::AppendDataset(const H5::Group& parent, const std::string& name
     ds_ = parent.createDataSet(name, file_type<T>(), H5::DataSpace(rank_, dims, maxdims), dcpl);
 }
 
+void SpaceGuard::reserve(std::uint64_t bytes) const {
+    // Fault injection for tests of the path where a write fails anyway.
+    static const bool off = std::getenv("DELAYSIM_TEST_NO_SPACE_GUARD") != nullptr;
+    if (off) return;
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return;  // cannot tell: the write itself reports
+    const double size = static_cast<double>(st.st_size);
+    // What closing may still write: dirty metadata (a few MB, growing with the
+    // chunk indices: 2 % of the file) and, per dataset, its chunk cache and buffer.
+    const double need =
+        static_cast<double>(bytes) + 4e6 + 0.02 * size + 1.25 * 1048576.0 * static_cast<double>(datasets_);
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        size + need > static_cast<double>(rl.rlim_cur))
+        throw NoSpace("the file size limit (ulimit -f: " + std::to_string(rl.rlim_cur) + " bytes) is reached",
+                      EFBIG);
+    struct statvfs vs {};
+    const std::string dir =
+        path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);
+    if (::statvfs(dir.c_str(), &vs) == 0) {
+        const double free = static_cast<double>(vs.f_bavail) * static_cast<double>(vs.f_frsize);
+        if (need > free)
+            throw NoSpace(
+                "the disk is full (" + std::to_string(static_cast<long long>(free / 1e6)) + " MB free)",
+                ENOSPC);
+    }
+}
+
 template <class T>
 void AppendDataset<T>::flush() {
     if (buffered_rows_ == 0) return;
+    if (guard_) guard_->reserve(buffer_.size() * (std::is_same_v<T, std::string> ? 16 : sizeof(T)));
     const hsize_t start[2] = {written_, 0};
     const hsize_t count[2] = {buffered_rows_, columns_};
     const hsize_t extent[2] = {written_ + buffered_rows_, columns_};
@@ -126,6 +195,16 @@ void AppendDataset<T>::flush() {
     written_ += buffered_rows_;
     buffered_rows_ = 0;
     buffer_.clear();
+}
+
+template <class T>
+void AppendDataset<T>::truncate(hsize_t n) {
+    buffer_.clear();
+    buffered_rows_ = 0;
+    if (n >= written_) return;
+    const hsize_t extent[2] = {n, columns_};
+    ds_.extend(extent);  // H5Dset_extent: shrinks too
+    written_ = n;
 }
 
 template class AppendDataset<double>;

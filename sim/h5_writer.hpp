@@ -13,6 +13,7 @@
 #include <H5Cpp.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,37 @@ void write_attr(const H5::H5Object& obj, const std::string& name, double value);
 void write_attr(const H5::H5Object& obj, const std::string& name, std::uint64_t value);
 // Creates the attribute or overwrites it (the file's `completed` flag).
 void write_bool_attr(const H5::H5Object& obj, const std::string& name, bool value);
+
+// What the HDF5 error stack of the last failed call says, for messages: the
+// OS error (errno) of the file driver if there is one, else HDF5's innermost
+// description. Call it first thing after catching an H5::Exception (the next
+// HDF5 call clears the stack). `errno_out` gets the errno found, or 0.
+std::string last_error(int* errno_out = nullptr);
+
+// No room for the next write: the disk is (nearly) full or the file size limit
+// (RLIMIT_FSIZE, `ulimit -f`) is (nearly) reached. `os_errno` is ENOSPC or EFBIG.
+class NoSpace : public std::runtime_error {
+public:
+    NoSpace(const std::string& what, int err) : std::runtime_error(what), os_errno(err) {}
+    int os_errno;
+};
+
+// Checked before every block an AppendDataset writes: throws NoSpace while the
+// disk and the file size limit still have room for the metadata that closing
+// the file writes, so that the file can then be closed cleanly and stays
+// readable. (Without it, HDF5 writes the superblock of a file that cannot
+// reach its recorded end: h5py then refuses it as "truncated".)
+class SpaceGuard {
+public:
+    explicit SpaceGuard(std::string path) : path_(std::move(path)) {}
+    // One more dataset whose chunk cache (1 MiB) and buffer may hold unwritten data.
+    void add_dataset() { ++datasets_; }
+    void reserve(std::uint64_t bytes) const;
+
+private:
+    std::string path_;
+    std::uint64_t datasets_ = 0;
+};
 
 // One of double, std::uint64_t, std::string.
 template <class T>
@@ -54,7 +86,16 @@ public:
     }
     void flush();  // write the buffered rows; no-op when none
     hsize_t rows() const { return written_ + buffered_rows_; }
+    hsize_t written() const { return written_; }  // rows already in the file
+    // Drop the buffer and cut the dataset to `n` <= written() rows, so that
+    // datasets read together (time and data) end at the same row.
+    void truncate(hsize_t n);
     H5::DataSet& dataset() { return ds_; }
+    // Every later flush first asks `guard` for room (nullptr: no check).
+    void set_guard(SpaceGuard* guard) {
+        guard_ = guard;
+        if (guard_) guard_->add_dataset();
+    }
     void set_attr(const std::string& name, const std::string& value) { write_attr(ds_, name, value); }
 
 private:
@@ -66,6 +107,7 @@ private:
     hsize_t buffered_rows_ = 0;
     hsize_t block_rows_;  // flush threshold: whole chunks, about 512 KiB of values
     std::vector<T> buffer_;
+    SpaceGuard* guard_ = nullptr;
 };
 
 extern template class AppendDataset<double>;

@@ -14,6 +14,11 @@ std::string num(double x) {
     return os.str();
 }
 
+// " (ms)" after a value; nothing for a dimensionless one (unit "1").
+std::string unit_note(const std::string& unit) {
+    return unit.empty() || unit == "1" ? std::string() : " (" + unit + ")";
+}
+
 // `node` >= 0: the value of that node (named in the message).
 void check_value(const ParamInfo& info, double x, const std::string& owner, const SourceLocation& at,
                  long node = -1) {
@@ -22,9 +27,9 @@ void check_value(const ParamInfo& info, double x, const std::string& owner, cons
     if (!std::isfinite(x)) throw UserError(who + " must be a finite number, got " + num(x), at);
     const bool below = info.min_exclusive ? x <= info.min : x < info.min;
     if (below || x > info.max)
-        throw UserError(
-            who + " = " + num(x) + " (" + info.unit + ") is outside its allowed range " + format_range(info),
-            at);
+        throw UserError(who + " = " + num(x) + unit_note(info.unit) + " is outside its allowed range " +
+                            format_range(info),
+                        at);
     if (info.kind == ParamKind::Integer && x != std::floor(x))
         throw UserError(who + " must be an integer, got " + num(x), at);
 }
@@ -105,8 +110,8 @@ Params::Params(const std::vector<ParamInfo>& infos, const ParamValues& given, co
         const bool present = real_.count(info.name) || lists_.count(info.name) || per_node_.count(info.name);
         if (present) continue;
         if (info.required)
-            throw UserError(owner + ": required parameter '" + info.name + "' (" + info.unit +
-                            ") is missing");
+            throw UserError(owner + ": required parameter '" + info.name + "'" + unit_note(info.unit) +
+                            " is missing");
         if (info.kind == ParamKind::RealList)
             lists_[info.name] = {};
         else

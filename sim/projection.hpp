@@ -73,6 +73,9 @@ public:
     // allow for the requested value d. `initial` values must lie inside the
     // bounds; plastic changes follow the policy (Error throws UserError).
     Time apply_delay_bounds(Time d, bool initial) const;
+    // The same for a plastic change of synapse s at time t by rule `by`: a
+    // refusal (bounds = "error") names all three.
+    Time apply_delay_bounds(Time d, Index s, Time t, const std::string& by) const;
     // Raw setters used by Simulation (which keeps the queue consistent).
     void store_delay(Index s, Time d) { delay_[s] = d; }
     void store_weight(Index s, double w) {

@@ -19,11 +19,12 @@ struct TraceMonitor {
 
 struct SynapseMonitor {
     std::uint32_t projection = 0;
-    std::vector<SynapseVariable> variables;  // Delay and/or Weight
+    std::vector<SynapseVariable> variables;  // sampled at every sample time: Delay and/or Weight
     std::vector<Index> synapses;             // recorded synapses (indices in the projection's store)
     // No samples on the grid: the file holds each variable's initial values
     // (/synapses/<proj>/<var>/initial) and the changes are in /plasticity.
     bool on_change = false;
+    std::vector<SynapseVariable> once;       // written once, when the recorder opens (no rule changes them)
 };
 
 struct RecordSpec {
@@ -35,6 +36,10 @@ struct RecordSpec {
     std::vector<std::vector<Index>> spike_nodes;
     std::vector<TraceMonitor> traces;
     std::vector<SynapseMonitor> synapses;
+    // Wall-clock seconds between flushes of the file to disk (checked every few
+    // thousand events); 0 flushes at every check. What was flushed survives a
+    // SIGKILL or a power cut (sim/recorder.hpp).
+    double flush_interval_s = 10.0;
     // File attributes (DESIGN.md): the full config text, seed and t_stop.
     std::string config_toml;
     std::uint64_t seed = 0;

@@ -1,9 +1,13 @@
 #include "sim/recorder.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -19,14 +23,14 @@ namespace {
 
 using h5::AppendDataset;
 
-// Flush every 64th progress call (about 260k events): a crash loses little,
-// and flushing on an event count rather than the clock keeps files identical.
-constexpr unsigned kProgressFlushEvery = 64;
+using Clock = std::chrono::steady_clock;
 
 // Why creating `path` failed, in the words of the OS where possible (HDF5's
 // own message is only "unable to create file").
-std::string create_failure_reason(const std::string& path, const H5::Exception& e) {
+std::string create_failure_reason(const std::string& path, const std::string& h5_reason) {
     namespace fs = std::filesystem;
+    if (h5_reason.find("lock") != std::string::npos)
+        return h5_reason + "; close it there or write elsewhere (-o)";
     std::error_code ec;
     const fs::path p(path);
     const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
@@ -34,8 +38,30 @@ std::string create_failure_reason(const std::string& path, const H5::Exception& 
     if (!fs::exists(dir, ec)) return "directory '" + dir.string() + "' does not exist";
     if (!fs::is_directory(dir, ec)) return "'" + dir.string() + "' is not a directory";
     const bool exists = fs::exists(p, ec);
-    if (::access(exists ? p.c_str() : dir.c_str(), W_OK) != 0) return std::strerror(errno);
-    return e.getDetailMsg();
+    if (::access(exists ? p.c_str() : dir.c_str(), W_OK) != 0)
+        return std::string(std::strerror(errno)) + " (" +
+               (exists ? "the file" : "directory '" + dir.string() + "'") + " is not writable)";
+    return h5_reason;
+}
+
+// A failed write in words: the OS reason, and what it means for the file.
+std::string write_failure_reason(const std::string& path, const std::string& h5_reason, int os_errno) {
+    if (os_errno == 0) {  // HDF5 did not say why: look at the limits ourselves
+        struct stat st {};
+        struct rlimit rl {};
+        struct statvfs vs {};
+        if (::stat(path.c_str(), &st) == 0 && ::getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+            rl.rlim_cur != RLIM_INFINITY && static_cast<rlim_t>(st.st_size) + 65536 >= rl.rlim_cur)
+            os_errno = EFBIG;
+        else if (::statvfs(path.c_str(), &vs) == 0 &&
+                 static_cast<double>(vs.f_bavail) * static_cast<double>(vs.f_frsize) < 1e6)
+            os_errno = ENOSPC;
+        if (os_errno) return write_failure_reason(path, std::strerror(os_errno), os_errno);
+    }
+    if (os_errno == ENOSPC) return h5_reason + " (the disk is full)";
+    if (os_errno == EFBIG) return h5_reason + " (the file size limit, ulimit -f, was reached)";
+    if (os_errno == EDQUOT) return h5_reason + " (the disk quota is exhausted)";
+    return h5_reason;
 }
 
 void write_ids(const H5::Group& g, const std::string& name, const std::vector<std::uint64_t>& ids) {
@@ -94,21 +120,25 @@ struct Recorder::Impl {
 
     Impl(const Simulation& s, const RecordSpec& spec);
     void flush();
+    void align();
     Events& events(std::uint32_t projection);
 
     const Simulation& sim;
     std::string path;
-    std::unique_ptr<H5::H5File> file;  // pointer: HDF5 objects are not meant to be reassigned
+    h5::SpaceGuard guard{path};
+    std::unique_ptr<H5::H5File> file;           // pointer: HDF5 objects are not meant to be reassigned
     std::vector<std::optional<Spikes>> spikes;  // per population; empty: not recorded
     std::vector<Trace> traces;
     std::set<std::pair<std::uint32_t, Index>> traced;  // (population, node) of every trace
     std::vector<SynapseSamples> synapse_samples;
     std::vector<std::unique_ptr<Events>> events_;  // per projection, created on demand
     std::vector<double> row;                       // scratch for one sample row
-    unsigned progress_calls = 0;
+    double flush_interval_s = 10.0;
+    Clock::time_point last_flush = Clock::now();
 };
 
-Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path(spec.path) {
+Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec)
+    : sim(s), path(spec.path), flush_interval_s(spec.flush_interval_s) {
     const Network& net = sim.network();
     // Merge monitors per (population, variable) and per projection: one HDF5 group each.
     std::map<std::pair<std::uint32_t, std::size_t>, std::set<Index>> trace_nodes;
@@ -124,13 +154,19 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
             trace_nodes[{m.population, v}];  // a monitor without nodes still makes its group
         }
     }
-    std::map<std::uint32_t, std::pair<std::set<SynapseVariable>, std::set<Index>>> syn;
+    struct SynapseGroup {
+        std::set<SynapseVariable> sampled, once;
+        std::set<Index> ids;
+    };
+    std::map<std::uint32_t, SynapseGroup> syn;
     std::set<std::uint32_t> on_change;  // projections recorded from their changes, not on the grid
     for (const SynapseMonitor& m : spec.synapses) {
         if (m.on_change) on_change.insert(m.projection);
         DS_ASSERT(m.projection < net.projections.size());
-        auto& [vars, ids] = syn[m.projection];
-        vars.insert(m.variables.begin(), m.variables.end());
+        SynapseGroup& sg = syn[m.projection];
+        auto& ids = sg.ids;
+        sg.sampled.insert(m.variables.begin(), m.variables.end());
+        sg.once.insert(m.once.begin(), m.once.end());
         for (Index k : m.synapses) {
             DS_ASSERT(k < net.projections[m.projection].size());
             ids.insert(k);
@@ -140,8 +176,9 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
 
     try {
         file = std::make_unique<H5::H5File>(path, H5F_ACC_TRUNC);
-    } catch (const H5::Exception& e) {
-        throw UserError("cannot create output file '" + path + "': " + create_failure_reason(path, e));
+    } catch (const H5::Exception&) {
+        throw UserError("cannot create output file '" + path +
+                        "': " + create_failure_reason(path, h5::last_error()));
     }
     h5::write_attr(*file, "delaysim_version", std::string(DELAYSIM_VERSION));
     h5::write_attr(*file, "config_toml", spec.config_toml);
@@ -161,6 +198,8 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
         spikes[p].emplace(
             Spikes{AppendDataset<double>(g, "timestamps"), AppendDataset<std::uint64_t>(g, "node_ids"), {}});
         spikes[p]->time.set_attr("units", "ms");
+        spikes[p]->time.set_guard(&guard);
+        spikes[p]->node.set_guard(&guard);
     }
     // Node subsets (RecordSpec::spike_nodes): the layout stays, fewer rows.
     for (std::size_t k = 0; k < spec.spike_nodes.size() && k < spec.spike_populations.size(); ++k) {
@@ -182,13 +221,15 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
                  AppendDataset<double>::matrix(g, "data", ids.size())};
         tr.time.set_attr("units", "ms");
         tr.data.set_attr("units", info.unit);
+        tr.time.set_guard(&guard);
+        tr.data.set_guard(&guard);
         for (const Index i : ids) traced.insert({key.first, i});
         traces.push_back(std::move(tr));
     }
-    for (const auto& [q, vars_ids] : syn) {
+    for (const auto& [q, sg] : syn) {
         const Projection& proj = net.projections[q];
         const H5::Group g = h5::create_group(synapse_root, proj.name());
-        const std::vector<Index> ids(vars_ids.second.begin(), vars_ids.second.end());
+        const std::vector<Index> ids(sg.ids.begin(), sg.ids.end());
         std::vector<std::uint64_t> src, tgt;
         for (Index k : ids) {
             src.push_back(proj.source(k));
@@ -197,7 +238,10 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
         write_ids(g, "synapse_ids", ids);
         write_ids(g, "source_node_id", src);
         write_ids(g, "target_node_id", tgt);
-        for (SynapseVariable v : vars_ids.first) {
+        // Sampled variables grow with the run; the others get their one row now.
+        for (SynapseVariable v : {SynapseVariable::Delay, SynapseVariable::Weight}) {
+            const bool sampled = sg.sampled.count(v) != 0;
+            if (!sampled && sg.once.count(v) == 0) continue;
             const H5::Group vg = h5::create_group(g, to_string(v));
             if (on_change.count(q)) {
                 write_on_change(vg, proj, v, ids);
@@ -207,23 +251,41 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec) : sim(s), path
                               AppendDataset<double>::matrix(vg, "data", ids.size())};
             ss.time.set_attr("units", "ms");
             if (v == SynapseVariable::Delay) ss.data.set_attr("units", "ms");
-            synapse_samples.push_back(std::move(ss));
+            if (sampled) {
+                ss.time.set_guard(&guard);
+                ss.data.set_guard(&guard);
+                synapse_samples.push_back(std::move(ss));
+                continue;
+            }
+            row.resize(ids.size());
+            for (std::size_t j = 0; j < ids.size(); ++j)
+                row[j] = v == SynapseVariable::Delay ? proj.delay(ids[j]) : proj.weight(ids[j]);
+            ss.time.append(sim.now());
+            ss.data.append_row(row.data());
+            ss.time.flush();
+            ss.data.flush();
         }
     }
     events_.resize(net.projections.size());
     for (const auto& [q, unused] : syn) events(q);  // present even if no rule changes anything
-    file->flush(H5F_SCOPE_LOCAL);
+    file->flush(H5F_SCOPE_LOCAL);  // the layout and completed = false are on disk before the run
 }
 
 Recorder::Impl::Events& Recorder::Impl::events(std::uint32_t q) {
     if (!events_[q]) {
         const H5::Group g = h5::create_group(
-            h5::open_or_create_group(file->openGroup("plasticity"), sim.network().projections[q].name()), "events");
-        events_[q] = std::make_unique<Events>(Events{
-            AppendDataset<double>(g, "time"), AppendDataset<std::uint64_t>(g, "synapse_id"),
-            AppendDataset<std::string>(g, "variable"), AppendDataset<double>(g, "old"),
-            AppendDataset<double>(g, "new"), AppendDataset<std::string>(g, "rule")});
+            h5::open_or_create_group(file->openGroup("plasticity"), sim.network().projections[q].name()),
+            "events");
+        events_[q] = std::make_unique<Events>(
+            Events{AppendDataset<double>(g, "time"), AppendDataset<std::uint64_t>(g, "synapse_id"),
+                   AppendDataset<std::string>(g, "variable"), AppendDataset<double>(g, "old"),
+                   AppendDataset<double>(g, "new"), AppendDataset<std::string>(g, "rule")});
         events_[q]->time.set_attr("units", "ms");
+        Events& e = *events_[q];
+        for (auto* d : {&e.time, &e.old_value, &e.new_value}) d->set_guard(&guard);
+        e.synapse.set_guard(&guard);
+        e.variable.set_guard(&guard);
+        e.rule.set_guard(&guard);
     }
     return *events_[q];
 }
@@ -252,14 +314,30 @@ void Recorder::Impl::flush() {
             e->rule.flush();
         }
     file->flush(H5F_SCOPE_LOCAL);
+    last_flush = Clock::now();
+}
+
+// After a stop between block writes: cut the datasets read together (spike
+// times and ids, sample times and rows, event columns) to their common length.
+void Recorder::Impl::align() {
+    auto cut = [](auto&... ds) {
+        const hsize_t n = std::min({ds.written()...});
+        (ds.truncate(n), ...);
+    };
+    for (auto& sp : spikes)
+        if (sp) cut(sp->time, sp->node);
+    for (auto& tr : traces) cut(tr.time, tr.data);
+    for (auto& ss : synapse_samples) cut(ss.time, ss.data);
+    for (auto& e : events_)
+        if (e) cut(e->time, e->synapse, e->variable, e->old_value, e->new_value, e->rule);
 }
 
 Recorder::Recorder(const Simulation& sim, const RecordSpec& spec) {
     H5::Exception::dontPrint();  // errors are reported as UserError, not dumped to stderr
     try {
         impl_ = std::make_unique<Impl>(sim, spec);
-    } catch (const H5::Exception& e) {
-        throw UserError("cannot create output file '" + spec.path + "': " + e.getDetailMsg());
+    } catch (const H5::Exception&) {
+        throw UserError("cannot create output file '" + spec.path + "': " + h5::last_error());
     }
 }
 
@@ -270,18 +348,50 @@ Recorder::~Recorder() {
     }
 }
 
-// Every buffered write goes through here or close(): turn HDF5 failures (disk
-// full, file removed) into a UserError instead of a foreign exception type.
-#define DS_H5_WRITE(body)                                                                          \
-    do {                                                                                           \
-        try {                                                                                      \
-            body;                                                                                  \
-        } catch (const H5::Exception& e) {                                                         \
-            const std::string p = impl_->path;                                                     \
-            impl_.reset();                                                                         \
-            throw UserError("cannot write output file '" + p + "': " + e.getDetailMsg());          \
-        }                                                                                          \
+// Every buffered write goes through here or close(): an HDF5 failure (disk
+// full, file size limit, file removed) becomes an OutputError naming the OS
+// reason; the file keeps what the last flush wrote.
+#define DS_H5_WRITE(body)                \
+    do {                                 \
+        try {                            \
+            body;                        \
+        } catch (const H5::Exception&) { \
+            fail_write();                \
+        } catch (const h5::NoSpace& e) { \
+            stop_no_space(e);            \
+        }                                \
     } while (0)
+
+// Out of room before a write: close the file while closing still fits, so it
+// stays readable and holds every block written so far.
+void Recorder::stop_no_space(const std::exception& e) {
+    const std::string p = impl_->path;
+    const Time t = impl_->sim.now();
+    std::string closed = "the file holds what was recorded up to that point (completed = false)";
+    try {
+        impl_->align();
+        impl_->file->close();
+        impl_.reset();
+    } catch (const H5::Exception&) {
+        closed = "closing the file failed as well (" + h5::last_error() + ")";
+        impl_.reset();
+    }
+    throw OutputError("stopped writing output file '" + p + "' at t = " + fmt_ms(t) + ": " + e.what() + "; " +
+                      closed);
+}
+
+void Recorder::fail_write() {
+    int os_errno = 0;
+    const std::string reason = h5::last_error(&os_errno);
+    const std::string p = impl_->path;
+    const Time t = impl_->sim.now();
+    // Abandon the file: closing would fail the same way, and HDF5's C++ objects
+    // print every failed close. The leak ends with the process (exit 1).
+    (void)impl_.release();
+    throw OutputError("cannot write output file '" + p + "' at t = " + fmt_ms(t) + ": " +
+                      write_failure_reason(p, reason, os_errno) +
+                      "; the file may hold only what was recorded up to the last flush, or be unreadable");
+}
 
 void Recorder::close(bool completed) {
     if (!impl_) return;
@@ -337,7 +447,7 @@ void Recorder::on_sample(Time t) {
             m.row.resize(ss.synapses.size());
             for (std::size_t j = 0; j < ss.synapses.size(); ++j)
                 m.row[j] = ss.variable == SynapseVariable::Delay ? proj.delay(ss.synapses[j])
-                                                                  : proj.weight(ss.synapses[j]);
+                                                                 : proj.weight(ss.synapses[j]);
             ss.time.append(t);
             ss.data.append_row(m.row.data());
         }
@@ -349,7 +459,11 @@ bool Recorder::reads_state(std::uint32_t population, Index node) const {
 }
 
 void Recorder::on_progress(Time /*t*/) {
-    if (impl_ && ++impl_->progress_calls % kProgressFlushEvery == 0) flush();
+    if (!impl_) return;
+    const auto now = Clock::now();
+    if (std::chrono::duration<double>(now - impl_->last_flush).count() < impl_->flush_interval_s) return;
+    flush();
+    if (impl_) impl_->last_flush = now;
 }
 
 #undef DS_H5_WRITE

@@ -13,6 +13,25 @@
 // unlimited first dimension and filled from bounded in-memory blocks. Types and
 // string/bool conventions: sim/h5_writer.hpp.
 //
+// Synapse monitors: `variables` are sampled at every sample time, `once` are
+// written as one row (time = sim.now() when the recorder opens) — the loader
+// puts there what no attached rule can change.
+//
+// Crash consistency: the file is created with its whole layout and
+// completed = false and flushed (H5Fflush) before the run; it is flushed again
+// when spec.flush_interval_s of wall time have passed (checked at the engine's
+// progress calls, every 4096 events or samples) and at close, which sets
+// completed. After SIGKILL the file opens in h5py and holds everything up to
+// the last flush. Before every block it writes, the recorder checks that the
+// disk and RLIMIT_FSIZE leave room for it plus what closing needs
+// (h5::SpaceGuard); when not, it closes the file cleanly (readable, completed
+// = false) and throws OutputError ("disk is full" / "file size limit"). A write
+// that fails anyway (another process filled the disk) also throws OutputError,
+// with the OS reason; the file is then abandoned as HDF5 left it (it may be
+// unreadable; tests reach this path with DELAYSIM_TEST_NO_SPACE_GUARD set).
+// A file that cannot be created is a UserError that says why (a directory, a
+// missing or unwritable directory, another process holding the HDF5 file lock).
+//
 // Usage: Recorder rec(sim, spec); sim.add_observer(&rec);
 //        sim.set_sample_interval(spec.interval); sim.run(t); rec.close(done);
 // A Recorder not closed explicitly closes with completed=false on destruction.
@@ -50,6 +69,8 @@ public:
     void on_progress(Time t) override;
 
 private:
+    [[noreturn]] void fail_write();
+    [[noreturn]] void stop_no_space(const std::exception& e);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

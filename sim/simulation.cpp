@@ -386,7 +386,7 @@ void Simulation::handle_delivery(const Event& e) {
 void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& by) {
     Projection& proj = net_.projections[q];
     const Time old = proj.delay(s);
-    const Time applied = proj.apply_delay_bounds(d, false);
+    const Time applied = proj.apply_delay_bounds(d, s, now_, by);
     if (applied == old) return;
     if (lag_[q]) return set_lag_delay(q, s, applied, by);
     if (batch_.on && batch_.proj[q] && applied < batch_.h) {

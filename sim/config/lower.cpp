@@ -8,6 +8,7 @@
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
 #include "sim/config/connectivity.hpp"
+#include "sim/config/estimate.hpp"
 #include "sim/config/lint.hpp"
 #include "sim/config/lower_model.hpp"
 #include "sim/config/lower_record.hpp"
@@ -79,7 +80,7 @@ void lower_population(const PopulationSpec& p, std::uint64_t seed, const std::ve
         throw UserError(who + ": unknown model '" + p.model.value + "' (valid: " + valid + ")",
                         p.model.where);
     }
-    if (p.size.value < 1) throw UserError(who + ": size must be >= 1", p.size.where);
+    if (p.size.value < 1) throw UserError(who + ": 'size' must be an integer >= 1, got 0", p.size.where);
     std::unique_ptr<sim::Population> pop;
     if (decl) {
         pop = lower_declared_population(*decl, p);
@@ -254,6 +255,7 @@ Lowered lower(const ConfigSpec& spec) {
             "[simulation]: t_stop_ms must be a finite number > 0, got " + fmt_num(s.t_stop_ms.value),
             s.t_stop_ms.where);
     inflight_policy(s.inflight, "[simulation]");
+    check_limits(spec, estimate_run(spec));  // before anything large is built
     out.t_stop = s.t_stop_ms.value;
     out.batching = s.batching;
     out.superposition = s.superposition;
@@ -272,7 +274,7 @@ Lowered lower(const ConfigSpec& spec) {
         lower_projection(spec.projections[q], static_cast<std::uint32_t>(q), spec, out.network, lag_delays);
     }
     for (const PlasticitySpec& p : spec.plasticity) out.rules.push_back(lower_plasticity(p, out.network));
-    out.record = lower_record(spec.record, out.network);
+    out.record = lower_record(spec.record, out.network, out.rules);
     out.record.seed = out.seed;
     out.record.t_stop = out.t_stop;
     out.warnings = lint(spec, out);

@@ -58,7 +58,8 @@ sim::TraceMonitor lower_trace(const TraceSpec& t, const sim::Network& net) {
     return m;
 }
 
-sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Network& net) {
+sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Network& net,
+                                   const std::vector<LoweredRule>& rules) {
     sim::SynapseMonitor m;
     m.projection = find_projection(net, s.projection.value, "[[record.synapses]]", s.projection.where);
     const sim::Projection& proj = net.projections[m.projection];
@@ -74,7 +75,16 @@ sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Networ
             m.variables.push_back(var);
         }
     } else {
-        m.variables = {sim::SynapseVariable::Delay, sim::SynapseVariable::Weight};
+        // Sample what a rule may change; write the rest once (constant values
+        // sampled every interval were most of lif_random_delays' 494 MB).
+        bool delays = false, weights = false;
+        for (const LoweredRule& r : rules)
+            if (std::find(r.projections.begin(), r.projections.end(), m.projection) != r.projections.end()) {
+                delays = delays || r.rule->writes_delays();
+                weights = weights || r.rule->writes_weights();
+            }
+        (delays ? m.variables : m.once).push_back(sim::SynapseVariable::Delay);
+        (weights ? m.variables : m.once).push_back(sim::SynapseVariable::Weight);
     }
     if (s.synapses) {
         m.synapses = indices(*s.synapses, proj.size(), who, "synapses");
@@ -87,8 +97,15 @@ sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Networ
 
 }  // namespace
 
-sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net) {
+sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net,
+                             const std::vector<LoweredRule>& rules) {
     sim::RecordSpec out;
+    const double flush = rec.flush_interval_s.value;
+    if (!(flush >= 0 && flush <= 1e9))
+        throw UserError(
+            "[record]: flush_interval_s must be a number of seconds in [0, 1e9], got " + fmt_num(flush),
+            rec.flush_interval_s.where);
+    out.flush_interval_s = flush;
     const double dt = rec.interval_ms.value;
     if (!(std::isfinite(dt) && dt >= 0))
         throw UserError("[record]: interval_ms must be a finite number >= 0 (0: no sampling), got " + fmt_num(dt),
@@ -116,7 +133,7 @@ sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net) {
         out.traces.push_back(std::move(m));
     }
     for (const SynapseRecordSpec& s : rec.synapses) {
-        sim::SynapseMonitor m = lower_synapses(s, net);
+        sim::SynapseMonitor m = lower_synapses(s, net, rules);
         for (const auto& other : out.synapses)
             if (other.projection == m.projection)
                 throw UserError("[[record.synapses]]: projection '" + s.projection.value +

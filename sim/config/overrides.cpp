@@ -55,11 +55,19 @@ private:
         try {
             doc_ = toml::parse(key + "=" + raw, file_);
         } catch (const toml::parse_error& e) {
-            if (!bare_word(raw))
-                fail(e.source().begin.column, "invalid value '" + raw + "': " + std::string(e.description()));
+            if (!bare_word(raw)) {
+                const std::string hint = unit_hint(text_.substr(0, eq), raw);
+                fail(e.source().begin.column,
+                     "invalid value '" + raw +
+                         "': " + (hint.empty() ? std::string(e.description()) : hint.substr(2)));
+            }
             std::string quoted;
             for (char c : raw) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-            doc_ = toml::parse(key + "=\"" + quoted + "\"", file_);
+            try {  // a bare word with characters a TOML string cannot hold (control characters)
+                doc_ = toml::parse(key + "=\"" + quoted + "\"", file_);
+            } catch (const toml::parse_error& e2) {
+                fail(static_cast<std::uint32_t>(eq + 2), "invalid value: " + std::string(e2.description()));
+            }
         }
         return doc_.get(key);
     }

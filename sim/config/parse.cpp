@@ -23,7 +23,7 @@ std::vector<const toml::table*> table_array(TableReader& r, std::string_view key
 
 SimulationSpec parse_simulation(TableReader& r) {
     SimulationSpec s;
-    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching", "superposition"});
+    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching", "superposition", "max_memory_gb"});
     s.where = r.where();
     s.t_stop_ms = r.required(r.real("t_stop_ms"), "t_stop_ms");
     if (auto v = r.count("seed")) s.seed = *v;
@@ -31,6 +31,7 @@ SimulationSpec parse_simulation(TableReader& r) {
     if (auto v = r.string("inflight")) s.inflight = *v;
     if (auto v = r.boolean("batching")) s.batching = v->value;
     if (auto v = r.boolean("superposition")) s.superposition = v->value;
+    s.max_memory_gb = r.real("max_memory_gb");
     return s;
 }
 
@@ -51,8 +52,9 @@ sim::ParamValues parse_params(const toml::table& t, const TableReader& owner, co
         } else if (v.is_number()) {
             out.real[name] = as_real(v, owner.context(), what + "." + name, at);
         } else {
-            owner.fail(v,
-                       "parameter '" + name + "' must be a number or a list of numbers, got " + type_name(v));
+            const auto str = v.as_string();
+            owner.fail(v, "parameter '" + name + "' must be a number or a list of numbers, got " +
+                              type_name(v) + (str ? unit_hint(name, str->get()) : std::string()));
         }
     }
     return out;
@@ -80,7 +82,12 @@ PopulationSpec parse_population(TableReader& r) {
     p.name = r.required(r.string("name"), "name");
     r.set_context("population '" + p.name.value + "'");
     p.model = r.required(r.string("model"), "model");
-    if (auto v = r.count("size")) p.size = *v;
+    if (const toml::node* n = r.get("size")) {  // -3 and 0 get the same message
+        const auto i = n->as_integer();
+        if (!i) r.fail(*n, "'size' must be an integer, got " + type_name(*n));
+        if (i->get() < 1) r.fail(*n, "'size' must be an integer >= 1, got " + std::to_string(i->get()));
+        p.size = {static_cast<std::uint64_t>(i->get()), location_of(*n, r.where())};
+    }
     if (const toml::table* t = r.table("params")) {
         parse_population_params(*t, r, p);
         p.params_where = r.key_location("params");
@@ -180,7 +187,6 @@ PlasticitySpec parse_plasticity(TableReader& r) {
     PlasticitySpec p;
     p.where = r.where();
     p.rule = r.required(r.string("rule"), "rule");
-    r.set_context("plasticity rule '" + p.rule.value + "'");
     p.projections = r.required(r.string_list("projections"), "projections");
     if (const toml::table* t = r.table("params")) p.params = parse_params(*t, r, "params");
     return p;
@@ -226,12 +232,18 @@ void parse_record_spikes(TableReader& r, RecordSpecs& rec) {
 }
 
 RecordSpecs parse_record(TableReader& r) {
-    r.allow_only({"interval_ms", "spikes", "traces", "synapses"});
+    r.allow_only({"interval_ms", "spikes", "traces", "synapses", "max_output_gb", "flush_interval_s"});
     RecordSpecs rec;
     if (auto v = r.real("interval_ms")) rec.interval_ms = *v;
+    rec.max_output_gb = r.real("max_output_gb");
+    if (auto v = r.real("flush_interval_s")) rec.flush_interval_s = *v;
     parse_record_spikes(r, rec);
     for (const toml::table* t : table_array(r, "traces")) {
-        TableReader tr(*t, "[[record.traces]]", location_of(*t, r.where()));
+        const auto* pop = t->get_as<std::string>("population");
+        TableReader tr(*t,
+                       pop ? "[[record.traces]] of population '" + pop->get() + "'"
+                           : "[[record.traces]] at index " + std::to_string(rec.traces.size()),
+                       location_of(*t, r.where()));
         tr.allow_only({"population", "variables", "nodes"});
         TraceSpec s;
         s.where = tr.where();
@@ -241,7 +253,11 @@ RecordSpecs parse_record(TableReader& r) {
         rec.traces.push_back(std::move(s));
     }
     for (const toml::table* t : table_array(r, "synapses")) {
-        TableReader sr(*t, "[[record.synapses]]", location_of(*t, r.where()));
+        const auto* proj = t->get_as<std::string>("projection");
+        TableReader sr(*t,
+                       proj ? "[[record.synapses]] of projection '" + proj->get() + "'"
+                            : "[[record.synapses]] at index " + std::to_string(rec.synapses.size()),
+                       location_of(*t, r.where()));
         sr.allow_only({"projection", "variables", "synapses", "mode"});
         SynapseRecordSpec s;
         s.where = sr.where();
@@ -339,6 +355,13 @@ ModelDeclSpec parse_model(TableReader& r) {
 
 }  // namespace
 
+// "population 'N'" when the entry has a name, else "[[population]] at index 2"
+// (0-based, the index --set population.2.... takes).
+std::string entry_context(const toml::table& t, const char* section, const char* what, std::size_t index) {
+    if (const auto* name = t.get_as<std::string>("name")) return std::string(what) + " '" + name->get() + "'";
+    return "[[" + std::string(section) + "]] at index " + std::to_string(index);
+}
+
 ConfigSpec parse_config(const toml::table& root, const std::string& file) {
     ConfigSpec spec;
     spec.file = file;
@@ -357,17 +380,23 @@ ConfigSpec parse_config(const toml::table& root, const std::string& file) {
     const auto pops = table_array(r, "population");
     if (pops.empty()) throw sim::UserError("missing required section [[population]] (at least one)", top);
     for (std::size_t i = 0; i < pops.size(); ++i) {
-        TableReader pr(*pops[i], "[[population]] #" + std::to_string(i + 1), location_of(*pops[i], top));
+        TableReader pr(*pops[i], entry_context(*pops[i], "population", "population", i),
+                       location_of(*pops[i], top));
         spec.populations.push_back(parse_population(pr));
     }
     for (const toml::table* t : table_array(r, "projection")) {
-        TableReader pr(*t, "[[projection]] #" + std::to_string(spec.projections.size() + 1),
+        TableReader pr(*t, entry_context(*t, "projection", "projection", spec.projections.size()),
                        location_of(*t, top));
         spec.projections.push_back(parse_projection(pr));
     }
     for (const toml::table* t : table_array(r, "plasticity")) {
-        TableReader pr(*t, "[[plasticity]] #" + std::to_string(spec.plasticity.size() + 1),
-                       location_of(*t, top));
+        const std::size_t i = spec.plasticity.size();
+        const auto* rule = t->get_as<std::string>("rule");
+        TableReader pr(
+            *t,
+            rule ? "plasticity rule '" + rule->get() + "' ([[plasticity]] at index " + std::to_string(i) + ")"
+                 : "[[plasticity]] at index " + std::to_string(i),
+            location_of(*t, top));
         spec.plasticity.push_back(parse_plasticity(pr));
     }
     for (const toml::table* t : table_array(r, "model")) {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "sim/config/estimate.hpp"
 #include "sim/config/loader.hpp"
 #include "sim/config/plugin.hpp"
 #include "sim/config/progress.hpp"
@@ -110,7 +111,8 @@ std::string validate_config(const RunOptions& o, std::ostream& err) {
     std::ostringstream s;
     s << o.config << ": ok (" << c.lowered.network.populations.size() << " populations, "
       << c.lowered.network.projections.size() << " projections, " << synapses << " synapses, "
-      << c.lowered.rules.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms)";
+      << c.lowered.rules.size() << " plasticity rules, t_stop " << c.lowered.t_stop << " ms; "
+      << describe(estimate_run(c.spec)) << ")";
     // Building the Simulation makes the engine's own checks (and the rules' attach),
     // exactly as run does; lowering already made the ones it can locate.
     build(c, o.config);
@@ -134,6 +136,9 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
     } catch (const sim::UserError&) {
         progress.finish();
         recorder.close(false);  // keep what was recorded up to the refusal
+        throw;
+    } catch (const sim::OutputError&) {
+        progress.finish();  // the recorder has closed what it could
         throw;
     }
     progress.finish();

@@ -36,7 +36,8 @@ struct RunResult {
 };
 
 // Bad input throws sim::UserError (located); the file written so far is then
-// closed with completed = false. Warnings, progress and the summary go to `err`.
+// closed with completed = false. A failed write (disk full, file size limit)
+// throws sim::OutputError (exit 1). Warnings, progress and the summary go to `err`.
 RunResult run_config(const RunOptions& options, std::ostream& err);
 
 // Every check run_config makes, without running (the Simulation is built, the

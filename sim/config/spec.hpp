@@ -30,6 +30,7 @@ struct SimulationSpec {
     Located<std::string> inflight{"keep", {}};
     bool batching = true;
     bool superposition = true;
+    std::optional<Located<double>> max_memory_gb;  // default: 80 % of physical memory (estimate.hpp)
     SourceLocation where;
 };
 
@@ -125,6 +126,8 @@ struct SpikeSubsetSpec {
 
 struct RecordSpecs {
     Located<double> interval_ms{0.1, {}};
+    std::optional<Located<double>> max_output_gb;             // default 10 (estimate.hpp)
+    Located<double> flush_interval_s{10.0, {}};               // wall-clock seconds between flushes
     std::optional<std::vector<Located<std::string>>> spikes;  // default: all populations
     std::vector<SpikeSubsetSpec> spike_subsets;               // (their populations are in spikes too)
     std::vector<TraceSpec> traces;

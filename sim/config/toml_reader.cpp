@@ -1,6 +1,8 @@
 #include "sim/config/toml_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 namespace delaysim::config {
 namespace {
@@ -50,11 +52,33 @@ std::string type_name(const toml::node& n) {
     }
 }
 
+std::string unit_hint(const std::string& key, const std::string& text) {
+    const char* begin = text.c_str();
+    char* end = nullptr;
+    const double x = std::strtod(begin, &end);
+    if (end == begin || !std::isfinite(x)) return "";
+    const std::string number(begin, static_cast<std::size_t>(end - begin));
+    std::string unit(end);
+    unit.erase(0, unit.find_first_not_of(" \t"));
+    if (unit.empty()) return "; write the number without quotes: " + key + " = " + number;
+    // The key's last segment names its unit (t_stop_ms, rate_hz, I_e_pA).
+    const std::string leaf = key.substr(key.find_last_of('.') + 1);
+    const auto us = leaf.find_last_of('_');
+    std::string suffix = us == std::string::npos ? "" : leaf.substr(us + 1);
+    if (suffix == "hz") suffix = "Hz";
+    if (suffix == "gb") suffix = "GB";
+    return "; units belong in the key's suffix, not in the value" +
+           (suffix.empty() ? std::string() : " ('" + leaf + "' is in " + suffix + ")") + ": write " + leaf +
+           " = " + number;
+}
+
 double as_real(const toml::node& n, const std::string& context, const std::string& what,
                const SourceLocation& fallback) {
     if (auto i = n.as_integer()) return static_cast<double>(i->get());
     if (auto f = n.as_floating_point()) return f->get();
-    throw sim::UserError(context + ": " + quoted(what) + " must be a number, got " + type_name(n),
+    const auto s = n.as_string();
+    throw sim::UserError(context + ": " + quoted(what) + " must be a number, got " + type_name(n) +
+                             (s ? unit_hint(what, s->get()) : std::string()),
                          location_of(n, fallback));
 }
 

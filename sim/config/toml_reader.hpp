@@ -59,6 +59,11 @@ private:
     SourceLocation where_;
 };
 
+// For a string given where a number is expected ("20 Hz", "500ms"): a hint that
+// units belong in the key's name ("; the unit is part of the key's name ... ");
+// empty when `text` does not start with a number.
+std::string unit_hint(const std::string& key, const std::string& text);
+
 // Number -> double (integers widen); else UserError with `what` as the key name.
 double as_real(const toml::node& n, const std::string& context, const std::string& what,
                const SourceLocation& fallback);

@@ -93,7 +93,9 @@ TEST_CASE("constant_drift refuses to leave error bounds with a UserError", "[pla
     s.add_rule(testing::make_rule("constant_drift", testing::reals({{"drift_ms", 3.0}})), {0});
     // 1 -> 4 -> 7 -> 10 (inside, allowed), then 13 at t = 30 is refused.
     CHECK_THROWS_WITH(s.run(100.0),
-                      Catch::Contains("projection 's_n'") && Catch::Contains("outside the bounds"));
+                      Catch::Contains("projection 's_n'") && Catch::Contains("outside the bounds") &&
+                          Catch::Contains("at t = 30 ms rule 'constant_drift' set the delay of synapse 0 "
+                                          "(node 0 -> 0) to 13 ms"));
     try {
         sim::Simulation s2(
             testing::one_synapse_network({0, 10, 20, 30, 40}, 1.0, {0.0, 10.0, sim::BoundPolicy::Error}));

@@ -14,6 +14,7 @@ t_stop_ms = 1e9
 seed = 3
 [record]
 interval_ms = 1.0
+max_output_gb = inf  # t_stop_ms = 1e9 is never reached: the signal stops it
 [[record.traces]]
 population = "L"
 [[population]]

@@ -47,6 +47,9 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     } catch (const sim::UserError& e) {
         err << e.formatted() << '\n';
         return config::kExitBadInput;
+    } catch (const sim::OutputError& e) {
+        err << "delaysim: error: " << e.what() << '\n';
+        return config::kExitInternal;
     } catch (const sim::InternalError& e) {
         err << "delaysim: internal error: " << e.what() << '\n';
         return config::kExitInternal;

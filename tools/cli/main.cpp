@@ -1,8 +1,9 @@
 // delaysim entry point: signal handlers, then tools/cli/commands.cpp.
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 #include "tools/cli/commands.hpp"
 
@@ -23,8 +24,19 @@ int main(int argc, char** argv) {
     try {
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        // Past the file size limit (ulimit -f) a write then fails with EFBIG and
+        // the run ends with a message, instead of the process being killed.
+        std::signal(SIGXFSZ, SIG_IGN);
         const std::vector<std::string> args(argv + 1, argv + argc);
-        return delaysim::cli::run_cli(args, std::cout, std::cerr, &g_stop, isatty(2) != 0);
+        const int code = delaysim::cli::run_cli(args, std::cout, std::cerr, &g_stop, isatty(2) != 0);
+        if (code == 1) {
+            // After a failed write, HDF5's own exit handler can crash on the file
+            // it could not close; every file is closed or abandoned by now.
+            std::cout.flush();
+            std::cerr.flush();
+            std::_Exit(code);
+        }
+        return code;
     } catch (...) {
         std::fputs("delaysim: internal error: unexpected exception\n", stderr);
         return 1;
