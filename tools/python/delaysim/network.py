@@ -103,8 +103,13 @@ class Network:
         sim = {"t_stop_ms": float(t_stop_ms) if t_stop_ms is not None else OPEN_END_MS, "seed": seed}
         sim.update(self.simulation)
         lines += [f"{_toml.key(k)} = {_toml.value(v)}" for k, v in sim.items()]
-        if self.record_options:
-            lines += ["", "[record]"] + [f"{k} = {_toml.value(v)}" for k, v in self.record_options.items()]
+        record = dict(self.record_options)
+        if t_stop_ms is None and "t_stop_ms" not in self.simulation:
+            # The output estimate would judge the open end as the run's length; the
+            # file grows only as far as sim.run goes.
+            record.setdefault("max_output_gb", float("inf"))
+        if record:
+            lines += ["", "[record]"] + [f"{k} = {_toml.value(v)}" for k, v in record.items()]
         for header, tables in (("record.traces", self.traces), ("record.synapses", self.synapses),
                                ("population", self.populations), ("projection", self.projections),
                                ("plasticity", self.rules)):
