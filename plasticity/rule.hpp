@@ -9,47 +9,39 @@
 #include <string>
 #include <utility>
 
-#include "sim/param.hpp"
-#include "sim/projection.hpp"
-#include "sim/types.hpp"
-
-namespace delaysim::sim {
-class Simulation;
-}
+#include "sim/synapse_access.hpp"
 
 namespace delaysim::plasticity {
 
 using sim::Index;
 using sim::Time;
 
-class Rule;
-
+// One synapse as a hook sees it: reads go to the synapse store, writes to the
+// engine (sim::SynapseWriter), which applies the bounds and the in-flight policy
+// and reports the change. Made by the engine for one hook call.
 class SynapseHandle {
 public:
-    SynapseHandle(sim::Simulation& sim, std::uint32_t projection, Index synapse, std::size_t slot,
-                  const Rule& rule)
-        : sim_(sim), projection_(projection), synapse_(synapse), slot_(slot), rule_(rule) {}
+    SynapseHandle(const sim::SynapseSite& site, Index synapse, Time now)
+        : site_(site), synapse_(synapse), now_(now) {}
 
-    Index index() const { return synapse_; }    // within its projection
-    std::size_t slot() const { return slot_; }  // which of the rule's projections
-    Index source() const;
-    Index target() const;
-    double weight() const;
-    Time delay() const;
-    const sim::DelayBounds& bounds() const;
-    Time now() const;
+    Index index() const { return synapse_; }         // within its projection
+    std::size_t slot() const { return site_.slot; }  // which of the rule's projections
+    Index source() const { return site_.projection->source(synapse_); }
+    Index target() const { return site_.projection->target(synapse_); }
+    double weight() const { return site_.projection->weight(synapse_); }
+    Time delay() const { return site_.projection->delay(synapse_); }
+    const sim::DelayBounds& bounds() const { return site_.projection->bounds(); }
+    Time now() const { return now_; }
 
-    void set_weight(double w);
+    void set_weight(double w) { site_.writer->set_weight(site_.index, synapse_, w, *site_.by); }
     // Bounds applied per the projection's policy; under Retime the synapse's
     // spikes in flight move to emission + new delay.
-    void set_delay(Time d);
+    void set_delay(Time d) { site_.writer->set_delay(site_.index, synapse_, d, *site_.by); }
 
 private:
-    sim::Simulation& sim_;
-    std::uint32_t projection_;
+    const sim::SynapseSite& site_;
     Index synapse_;
-    std::size_t slot_;
-    const Rule& rule_;
+    Time now_;
 };
 
 // Which hooks a rule wants; the engine calls only those (no cost otherwise).

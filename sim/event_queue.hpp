@@ -66,7 +66,7 @@ private:
     using Heap = boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<EventLater>>;
     Heap heap_;
     std::vector<std::vector<Event>> ring_;
-    std::size_t mask_;  // ring_.size() - 1
+    std::size_t mask_;           // ring_.size() - 1
     std::vector<Event> active_;  // the current bucket, in push order
     // Its events in time order: (key, position) pairs, key = the bit pattern of
     // t >= 0 (monotone in t), sorted once by a stable LSD radix sort. Ring events
@@ -88,7 +88,8 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
     return x < 4e18 ? static_cast<std::int64_t>(x) : INT64_MAX;
 }
 
-inline void EventQueue::push(Event e) {
+// Always inlined: the callers (spike expansion) grew past GCC's inlining budget.
+[[gnu::always_inline]] inline void EventQueue::push(Event e) {
     e.seq = next_seq_++;
     const std::int64_t b = bucket_of(e.t);
     if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {

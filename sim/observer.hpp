@@ -23,7 +23,7 @@ public:
     virtual void on_sample(Time /*t*/) {}
     // Whether on_sample reads the state of this node (asked once, before the
     // first run). Nodes nobody samples may be moved past a sample time in one
-    // step (slice superposition, sim/batch.hpp). The default says yes: correct
+    // step (slice superposition, sim/slices.hpp). The default says yes: correct
     // for any observer, it just keeps every node at the sample times.
     virtual bool reads_state(std::uint32_t /*population*/, Index /*node*/) const { return true; }
     // Every few thousand events: lets a progress display or a flush run.

@@ -57,7 +57,7 @@ public:
         exact = true;
         return next_spike(i, t, horizon);
     }
-    // Slice batching (sim/simulation_batch.cpp). A batchable model lets the engine
+    // Slice batching (sim/slices.cpp). A batchable model lets the engine
     // process its nodes per slice of the minimum delay, without a per-node
     // prediction: the engine then relies on spike_bound() and may_spike_before().
     virtual bool batchable() const { return false; }
@@ -84,7 +84,7 @@ public:
                         Time& /*next*/) {
         return false;
     }
-    // Slice superposition (sim/batch.hpp): a model whose inputs superpose
+    // Slice superposition (sim/slices.hpp): a model whose inputs superpose
     // linearly between spikes describes them (SliceKernel); the engine then sums a
     // node's inputs of a whole slice [span.t0, span.t1) at t1 and asks settle() to
     // apply the sum. settle() must prove that node i, from its last update, with

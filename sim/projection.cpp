@@ -6,11 +6,15 @@
 
 namespace delaysim::sim {
 
-Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t target_pop,
-                       std::size_t port, SynapseList synapses, DelayBounds bounds,
-                       InflightPolicy inflight, Index n_source, Index n_target)
-    : name_(std::move(name)), source_pop_(source_pop), target_pop_(target_pop), port_(port),
-      bounds_(bounds), inflight_(inflight) {
+Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t target_pop, std::size_t port,
+                       SynapseList synapses, DelayBounds bounds, InflightPolicy inflight, Index n_source,
+                       Index n_target)
+    : name_(std::move(name)),
+      source_pop_(source_pop),
+      target_pop_(target_pop),
+      port_(port),
+      bounds_(bounds),
+      inflight_(inflight) {
     const std::size_t n = synapses.weight.size();
     if (n >= (std::size_t{1} << 32) || n_target >= (Index{1} << 32) || n_source >= (Index{1} << 32))
         throw UserError("projection '" + name_ + "': more than 2^32 - 1 synapses or nodes is not supported");
@@ -57,10 +61,6 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     if (!uniform) {
         weight_.resize(n);
         for (std::size_t k = 0; k < n; ++k) weight_[k] = synapses.weight[order[k]];
-    }
-    if (inflight_ == InflightPolicy::Retime) {
-        version.assign(n, 0);
-        last_delivered.assign(n, -kNever);
     }
     n_target_ = n_target;
 }
@@ -113,20 +113,18 @@ Time Projection::apply_delay_bounds(Time d, bool initial) const {
         return d;
     }
     if (initial)
-        throw UserError(who() + ": delay " + fmt_ms(d) + " is outside its bounds [" + fmt_ms(bounds_.min) + ", " +
-                        fmt_ms(bounds_.max) + "]");
+        throw UserError(who() + ": delay " + fmt_ms(d) + " is outside its bounds [" + fmt_ms(bounds_.min) +
+                        ", " + fmt_ms(bounds_.max) + "]");
     switch (bounds_.policy) {
-    case BoundPolicy::Clamp:
-        return std::clamp(d, bounds_.min, bounds_.max);
-    case BoundPolicy::Wrap: {
-        const Time span = bounds_.max - bounds_.min;
-        Time r = std::fmod(d - bounds_.min, span);
-        if (r < 0) r += span;
-        if (r >= span) r = 0;  // fmod rounding at the upper edge
-        return bounds_.min + r;
-    }
-    case BoundPolicy::Error:
-        break;
+        case BoundPolicy::Clamp: return std::clamp(d, bounds_.min, bounds_.max);
+        case BoundPolicy::Wrap: {
+            const Time span = bounds_.max - bounds_.min;
+            Time r = std::fmod(d - bounds_.min, span);
+            if (r < 0) r += span;
+            if (r >= span) r = 0;  // fmod rounding at the upper edge
+            return bounds_.min + r;
+        }
+        case BoundPolicy::Error: break;
     }
     throw UserError(who() + ": a plasticity rule set delay " + fmt_ms(d) + ", outside the bounds [" +
                     fmt_ms(bounds_.min) + ", " + fmt_ms(bounds_.max) + "] (bounds = \"error\")");

@@ -24,7 +24,7 @@ enum class BoundPolicy { Clamp, Wrap, Error };
 enum class InflightPolicy { Keep, Retime };
 
 struct DelayBounds {
-    Time min = 0.0;    // ms, >= 0
+    Time min = 0.0;     // ms, >= 0
     Time max = kNever;  // ms, finite and > min for Wrap and Retime
     BoundPolicy policy = BoundPolicy::Clamp;
 };
@@ -76,16 +76,13 @@ public:
     // The same for a plastic change of synapse s at time t by rule `by`: a
     // refusal (bounds = "error") names all three.
     Time apply_delay_bounds(Time d, Index s, Time t, const std::string& by) const;
-    // Raw setters used by Simulation (which keeps the queue consistent).
+    // Raw setters used by Simulation (which keeps the queue consistent; the
+    // in-flight semantics of a change are in sim/inflight.hpp).
     void store_delay(Index s, Time d) { delay_[s] = d; }
     void store_weight(Index s, double w) {
         if (weight_.empty()) weight_.assign(size(), uniform_weight_);  // the first change
         weight_[s] = w;
     }
-
-    // Retime bookkeeping (allocated only for InflightPolicy::Retime).
-    std::vector<std::uint32_t> version;
-    std::vector<Time> last_delivered;  // emission time of the last spike delivered
 
 private:
     std::string name_;
@@ -98,7 +95,7 @@ private:
     DelayBounds bounds_;
     InflightPolicy inflight_;
     std::vector<Index> out_offset_;
-    std::vector<Index> in_offset_;     // incoming CSR: offsets per target node ...
+    std::vector<Index> in_offset_;      // incoming CSR: offsets per target node ...
     HugeVector<std::uint32_t> in_ids_;  // ... and synapse ids; empty until first use
     Index n_target_ = 0;
 };

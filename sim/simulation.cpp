@@ -11,37 +11,29 @@
 
 namespace delaysim::sim {
 
-Simulation::Simulation(Network network) : net_(std::move(network)) {
+Simulation::Simulation(Network network)
+    : net_(std::move(network)),
+      core_(net_, observers_, *this),
+      inflight_(net_),
+      slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0); }) {
     const std::size_t np = net_.populations.size();
     out_projections_.resize(np);
-    history_.resize(np);
-    history_span_.assign(np, 0.0);
-    weight_live_.assign(net_.projections.size(), 0);
-    node_offset_.assign(np + 1, 0);
-    for (std::size_t p = 0; p < np; ++p) node_offset_[p + 1] = node_offset_[p] + net_.populations[p]->size();
-    handle_.resize(node_offset_[np]);
-    scheduled_.assign(node_offset_[np], 0);
-    exact_.assign(node_offset_[np], 0);
+    handle_.resize(core_.n_nodes());
+    scheduled_.assign(core_.n_nodes(), 0);
+    exact_.assign(core_.n_nodes(), 0);
     // Size the queue's bucket ring to cover the largest delay (twice, for plastic
     // growth); later events simply wait in its heap.
     Time max_delay = 0.0;
     for (const Projection& proj : net_.projections) max_delay = std::max(max_delay, proj.max_delay());
     const double width = 0.02;
     std::size_t n_buckets = 16;
-    while (n_buckets < 65536 && static_cast<double>(n_buckets) * width < 2.0 * max_delay + width) n_buckets *= 2;
+    while (n_buckets < 65536 && static_cast<double>(n_buckets) * width < 2.0 * max_delay + width)
+        n_buckets *= 2;
     queue_ = EventQueue(width, n_buckets);
     for (std::uint32_t q = 0; q < net_.projections.size(); ++q) {
         const Projection& proj = net_.projections[q];
         DS_ASSERT(proj.source_population() < np && proj.target_population() < np);
         out_projections_[proj.source_population()].push_back(q);
-        if (proj.inflight() == InflightPolicy::Retime) {
-            const auto src = proj.source_population();
-            if (!std::isfinite(proj.bounds().max))
-                throw UserError("projection '" + proj.name() +
-                                "': inflight = \"retime\" needs a finite delay_max_ms");
-            history_[src].resize(net_.populations[src]->size());
-            history_span_[src] = std::max(history_span_[src], proj.bounds().max);
-        }
     }
     // Lag projections: their delay is the target port's mean delay D, shared by all
     // synapses onto one (node, port); hand the initial D to the model.
@@ -57,8 +49,8 @@ Simulation::Simulation(Network network) : net_(std::move(network)) {
         if (!(proj.bounds().min > 0.0))
             throw UserError(who + ": its delay is the chain's mean delay D > 0, so delay_min_ms must be > 0");
         for (Index s = 0; s < proj.size(); ++s) {
-            const auto [it, fresh] =
-                lag_init.emplace(std::make_tuple(proj.target_population(), proj.port(), proj.target(s)), proj.delay(s));
+            const auto [it, fresh] = lag_init.emplace(
+                std::make_tuple(proj.target_population(), proj.port(), proj.target(s)), proj.delay(s));
             if (fresh)
                 P.set_lag(proj.target(s), proj.port(), proj.delay(s));
             else if (it->second != proj.delay(s))
@@ -77,59 +69,9 @@ void Simulation::add_rule(std::unique_ptr<plasticity::Rule> rule, std::vector<st
     for (std::size_t slot = 0; slot < projections.size(); ++slot) {
         DS_ASSERT(projections[slot] < net_.projections.size());
         rule->attach(slot, net_.projections[projections[slot]]);
-        attachments_.push_back({rule.get(), projections[slot], slot});
+        core_.attach(rule.get(), projections[slot], slot);
     }
     rules_.push_back(std::move(rule));
-}
-
-// Hook dispatch lists, built once before the first run (rules are attached by then):
-// delivered hooks by projection, post-spike hooks by target population, each in
-// attachment order. Both run loops (event by event, sliced) dispatch through them.
-void Simulation::index_hooks() {
-    delivered_hooks_.assign(net_.projections.size(), {});
-    post_hooks_.assign(net_.populations.size(), {});
-    any_delivered_hooks_ = false;
-    for (const Attachment& a : attachments_) {
-        if (a.rule->hooks() & plasticity::kDelivered) {
-            delivered_hooks_[a.projection].push_back(a);
-            any_delivered_hooks_ = true;
-        }
-        if (a.rule->hooks() & plasticity::kPostSpike)
-            post_hooks_[net_.projections[a.projection].target_population()].push_back(a);
-    }
-}
-
-void Simulation::run_delivered_hooks(std::uint32_t q, Index s, Time t) {
-    for (const Attachment& a : delivered_hooks_[q]) {
-        now_ = t;
-        plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-        a.rule->on_delivered(h, t);
-    }
-}
-
-// Walks the ~K incoming synapses of the node per rule: their state and delays are
-// scattered in large stores, so prefetch a few synapses ahead.
-void Simulation::run_post_spike_hooks(std::uint32_t pop, Index node, Time t) {
-    for (const Attachment& a : post_hooks_[pop]) {
-        now_ = t;
-        Projection& proj = net_.projections[a.projection];
-        const auto in = proj.incoming(node);
-        constexpr std::size_t kAhead = 8;
-        for (std::size_t k = 0; k < in.size(); ++k) {
-            if (k + kAhead < in.size()) {
-                a.rule->prefetch(a.slot, in[k + kAhead]);
-                proj.prefetch(in[k + kAhead]);
-            }
-            plasticity::SynapseHandle h(*this, a.projection, in[k], a.slot, *a.rule);
-            a.rule->on_post_spike(h, t);
-        }
-    }
-}
-
-template <class F>
-void Simulation::for_rules(unsigned hook, F&& f) {
-    for (const Attachment& a : attachments_)
-        if (a.rule->hooks() & hook) f(a);
 }
 
 // A node's state changed at t: its pending prediction is stale. Ask the model
@@ -137,18 +79,17 @@ void Simulation::for_rules(unsigned hook, F&& f) {
 // of this instant.
 void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now) {
     bool exact = true;
-    const Time ts = net_.populations[pop]->spike_bound(node, t, horizon_, exact);
-    DS_ASSERT(!(ts < t));
+    const Time ts = core_.bound(pop, node, t, exact);
     // A pending check no later than a new lower bound is still a valid check:
     // keep it and save the heap update (the common case: input far from threshold).
-    const Index g = node_offset_[pop] + node;
+    const Index g = core_.global(pop, node);
     if (!exact && scheduled_[g] && !exact_[g] && (*handle_[g]).t <= ts) return;
     schedule(pop, node, ts, ts == t ? level_if_now : 0, exact);
 }
 
 void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool exact) {
-    const Index g = node_offset_[pop] + node;
-    if (!(t < horizon_)) {
+    const Index g = core_.global(pop, node);
+    if (!(t < core_.horizon)) {
         if (scheduled_[g]) predictions_.erase(handle_[g]);
         scheduled_[g] = 0;
         return;
@@ -178,30 +119,33 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     pre/post-spike hooks run, then the node's next spike is predicted.
 //  4. A delivery: the target advances to t and receives the weight, delivered
 //     hooks run, inhibit ports trigger inhibited hooks, the target is re-predicted.
+//     What a node does at a fire, a delivery and a check is the per-node core
+//     (sim/node_core.hpp), shared with step 7; so are its guards: a runaway node
+//     or a non-finite state stops the run (UserError).
 //  5. Each node has at most one pending prediction, updated in place whenever
 //     its state changes; a prediction may be a cheap check time before the spike
 //     (Population::spike_bound), where the exact time is then computed. Stale
-//     deliveries of retimed synapses (older version stamps) are dropped.
+//     deliveries of retimed synapses are dropped (sim/inflight.hpp).
 //  6. The stop flag is polled once per event; the run ends at the first event
 //     with t >= t_stop (the run covers [start, t_stop)).
-//  7. Batched populations (sim/batch.hpp) follow the same rules per node, in
+//  7. Batched populations (sim/slices.hpp) follow the same rules per node, in
 //     slices of their minimum delay h: within each slice (cut at sample times),
 //     first the batched nodes take their inputs in time order, then their spikes
 //     and rule changes are replayed in time order (spikes expanded), then steps
 //     1-6 run for the other populations up to the slice end. Nothing reaches a
 //     batched node within h, so this order gives the event loop's results.
 bool Simulation::run(Time t_stop) {
-    if (!(t_stop > now_)) throw UserError("t_stop must lie after the current time");
+    if (!(t_stop > core_.now)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) {
-        index_hooks();
+        core_.index_hooks();
         setup_batching();
         prepared_ = true;
     }
     const Time horizon = std::max(t_stop, final_horizon_);
     // The same look-ahead as the last run (set_horizon): its predictions stand.
-    const bool resume = predicted_ && horizon == horizon_ && !replan_;
+    const bool resume = predicted_ && horizon == core_.horizon && !replan_;
     if (replan_) replan_batching();
-    horizon_ = horizon;
+    core_.horizon = horizon;
     running_ = true;
     struct Running {  // cleared however run() ends
         bool& flag;
@@ -211,20 +155,21 @@ bool Simulation::run(Time t_stop) {
     for (std::uint32_t p = 0; p < net_.populations.size() && !resume; ++p) {
         if (batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i) {
-            net_.populations[p]->advance(i, now_);
-            predict(p, i, now_, 0);
+            net_.populations[p]->advance(i, core_.now);
+            predict(p, i, core_.now, 0);
         }
     }
     predicted_ = true;
-    if (batch_.on) {
+    if (slices_.on()) {
         if (!run_batched(t_stop, resume)) return false;
     } else if (!main_until(t_stop, t_stop)) {
         return false;
     }
     if (stop_flag_ && *stop_flag_) return false;
     if (!sample_until(std::nextafter(t_stop, -kNever), t_stop)) return false;
-    now_ = t_stop;
-    for (Observer* o : observers_) o->on_progress(now_);
+    core_.check_all_finite(t_stop);
+    core_.now = t_stop;
+    for (Observer* o : observers_) o->on_progress(core_.now);
     return true;
 }
 
@@ -260,11 +205,11 @@ bool Simulation::main_until(Time until, Time t_stop) {
         const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
         if (t >= until) return true;
         if (!sample_until(t, t_stop)) return false;
-        now_ = t;
+        core_.now = t;
         if (take_prediction) {
             const Prediction p = predictions_.top();
             predictions_.pop();
-            scheduled_[node_offset_[p.pop] + p.node] = 0;
+            scheduled_[core_.global(p.pop, p.node)] = 0;
             level_ = p.level;
             handle_prediction(p);
         } else {
@@ -272,22 +217,66 @@ bool Simulation::main_until(Time until, Time t_stop) {
             level_ = e.level;
             handle_delivery(e);
         }
-        if ((++n_events_ & 4095) == 0)
-            for (Observer* o : observers_) o->on_progress(now_);
+        if ((++core_.n_events & 4095) == 0)
+            for (Observer* o : observers_) o->on_progress(core_.now);
     }
 }
 
-void Simulation::remember_emission(std::uint32_t pop, Index node, Time t) {
-    auto& h = history_[pop][node];
-    h.push_back(t);
-    while (!h.empty() && h.front() < t - history_span_[pop]) h.pop_front();
+// The driver of slice batching (step 7 of the run-loop order): slice after
+// slice; within a slice, sub-slices end at sample times. Each sub-slice [a, b):
+// first the batched nodes (each through its inputs < b), then their spikes and
+// the rules' changes in time order (expanding the spikes), then the
+// event-by-event loop for the other populations up to b (which sees the batched
+// spikes: deliveries to them are at >= the spike time).
+bool Simulation::run_batched(Time t_stop, bool resume) {
+    slices_.start_run(sample_interval_ > 0, resume);
+    std::uint64_t slices = 0;
+    for (;;) {
+        if (stop_flag_ && *stop_flag_) return false;
+        if (!sample_until(core_.now, t_stop)) return false;
+        if (!slices_.begun()) slices_.begin_next(next_sample_time());
+        const Time end = slices_.slice_end();
+        const Time b = std::min({end, t_stop, next_sample_time()});
+        const bool last = b == end;
+        slices_.interval(b, last);
+        if (!main_until(b, t_stop)) return false;
+        core_.now = b;
+        if (last) {
+            slices_.end_slice();
+            if ((++slices & 63) == 0)
+                for (Observer* o : observers_) o->on_progress(core_.now);
+        }
+        if (b >= t_stop) return true;
+    }
+}
+
+void Simulation::setup_batching() {
+    slices_.setup(allow_batching_, allow_superposition_, lag_, batching_notes_);
+}
+
+// A delay below the slice width was set between runs: plan again (h may shrink,
+// or a population may leave batching), carrying the pending inputs over.
+void Simulation::replan_batching() {
+    replan_ = false;
+    const std::vector<SliceInput> pending = slices_.take_pending();
+    setup_batching();
+    for (const SliceInput& in : pending) {
+        if (slices_.batched_projection(in.q)) {
+            slices_.push_input(in);
+            continue;
+        }
+        // Its population left batching: into the event queue, as emit() would. (The
+        // stored weight equals the one copied at emission unless weights are live,
+        // and then deliveries read the store anyway.)
+        queue_.push(delivery(in.q, in.s, in.t, 1, in.t - net_.projections[in.q].delay(in.s)));
+    }
 }
 
 void Simulation::handle_prediction(const Prediction& p) {
     Population& P = *net_.populations[p.pop];
     P.advance(p.node, p.t);
-    if (!exact_[node_offset_[p.pop] + p.node]) {  // a check: find the exact time now
-        const Time ts = P.next_spike(p.node, p.t, horizon_);
+    if (!exact_[core_.global(p.pop, p.node)]) {  // a check: find the exact time now
+        const Time ts = core_.exact_spike(p.pop, p.node, p.t);
         if (ts > p.t) {
             schedule(p.pop, p.node, ts, 0, true);
             return;
@@ -314,107 +303,74 @@ Event Simulation::delivery(std::uint32_t q, Index s, Time t, std::uint32_t level
 
 // Expand a spike: one delivery per outgoing synapse, at emission + the delay in force.
 void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
-    if (!history_[pop].empty()) remember_emission(pop, node, t);
+    inflight_.emitted(pop, node, t);
     for (std::uint32_t q : out_projections_[pop]) {
         const Projection& proj = net_.projections[q];
-        if (batch_.on && batch_.proj[q]) {  // into the slice ring of a batched population
-            const auto g0 = static_cast<std::uint32_t>(node_offset_[proj.target_population()]);
+        if (slices_.batched_projection(q)) {  // into the slice ring of a batched population
+            const auto g0 = static_cast<std::uint32_t>(core_.node_offset(proj.target_population()));
             const auto port = static_cast<std::uint32_t>(proj.port());
             for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s)
-                push_input({t + proj.delay(s), proj.weight(s), g0 + static_cast<std::uint32_t>(proj.target(s)), q,
-                            static_cast<std::uint32_t>(s), port});
+                slices_.push_input({t + proj.delay(s), proj.weight(s),
+                                    g0 + static_cast<std::uint32_t>(proj.target(s)), q,
+                                    static_cast<std::uint32_t>(s), port});
             continue;
         }
-        const bool retime = proj.inflight() == InflightPolicy::Retime;
+        const bool retime = inflight_.retime(q);
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
             const Time arrival = t + (lag_[q] ? 0.0 : proj.delay(s));
             Event d = delivery(q, s, arrival, arrival == t ? level + 1 : 1, t);
-            if (retime) d.stamp = proj.version[s];
+            if (retime) d.stamp = inflight_.stamp(q, s);
             queue_.push(d);
         }
     }
 }
 
 void Simulation::handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
-    Population& P = *net_.populations[pop];
-    P.advance(node, t);
-    P.fire(node, t);
-    for (Observer* o : observers_) o->on_spike(pop, node, t);
-    emit(pop, node, t, level);
-    if (!attachments_.empty()) {
-        for_rules(plasticity::kPreSpike, [&](const Attachment& a) {
-            Projection& proj = net_.projections[a.projection];
-            if (proj.source_population() != pop) return;
-            for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
-                plasticity::SynapseHandle h(*this, a.projection, s, a.slot, *a.rule);
-                a.rule->on_pre_spike(h, t);
-            }
-        });
-        run_post_spike_hooks(pop, node, t);
-    }
+    core_.fire(pop, node, t, [&] {
+        for (Observer* o : observers_) o->on_spike(pop, node, t);
+        emit(pop, node, t, level);
+        if (core_.any_rules()) core_.run_pre_spike_hooks(pop, node, t);
+    });
     predict(pop, node, t, level + 2);
 }
 
 void Simulation::handle_delivery(const Event& e) {
-    Projection& proj = net_.projections[e.group];
-    const Index s = e.item;
-    if (proj.inflight() == InflightPolicy::Retime) {
-        if (e.stamp != proj.version[s]) return;
-        proj.last_delivered[s] = e.emitted;
-    }
-    ++n_deliveries_;
+    if (!inflight_.admit(e)) return;
+    const Projection& proj = net_.projections[e.group];
     const std::uint32_t pop = proj.target_population();
-    const Index node = e.target;
-    Population& P = *net_.populations[pop];
-    P.advance(node, e.t);
-    P.receive(node, proj.port(), weight_live_[e.group] ? proj.weight(s) : e.weight, e.t);
-    if (!attachments_.empty()) {
-        run_delivered_hooks(e.group, s, e.t);
-        if (P.ports()[proj.port()].kind == PortKind::Inhibit)
-            for_rules(plasticity::kInhibited, [&](const Attachment& a) {
-                Projection& plastic = net_.projections[a.projection];
-                if (plastic.target_population() != pop) return;
-                for (Index k : plastic.incoming(node)) {
-                    plasticity::SynapseHandle h(*this, a.projection, k, a.slot, *a.rule);
-                    a.rule->on_inhibited(h, e.t);
-                }
-            });
-    }
-    predict(pop, node, e.t, e.level + 1);
+    core_.deliver(pop, e.target, e.group, e.item, proj.port(), core_.live_weight(e.group, e.item, e.weight),
+                  e.t);
+    predict(pop, e.target, e.t, e.level + 1);
 }
 
 void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& by) {
     Projection& proj = net_.projections[q];
     const Time old = proj.delay(s);
-    const Time applied = proj.apply_delay_bounds(d, s, now_, by);
+    const Time applied = proj.apply_delay_bounds(d, s, core_.now, by);
     if (applied == old) return;
     if (lag_[q]) return set_lag_delay(q, s, applied, by);
-    if (batch_.on && batch_.proj[q] && applied < batch_.h) {
+    if (slices_.batched_projection(q) && applied < slices_.h()) {
         // Between runs: the next run re-plans its slices around this delay. Inside a
         // run it cannot happen through rules (their delays stay >= delay_min_ms >= h).
         if (running_)
             throw UserError("projection '" + proj.name() + "': delay " + fmt_ms(applied) +
-                            " is below the slice width " + fmt_ms(batch_.h) +
+                            " is below the slice width " + fmt_ms(slices_.h()) +
                             " its target population is simulated with during this run");
         replan_ = true;
     }
     proj.store_delay(s, applied);
-    if (batch_.logging) {  // inside a slice: reported, and replayed against its spikes, at its end
-        batch_.log.push_back({now_, q, s, old, applied, &by, true});
+    const Time now = core_.now;
+    if (slices_.logging()) {  // inside a slice: reported, and replayed against its spikes, at its end
+        slices_.log_change({now, q, s, old, applied, &by, true});
         return;
     }
-    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now_);
-    if (proj.inflight() != InflightPolicy::Retime) return;
-    // Retime: every spike of this synapse still in flight (emitted after the last
-    // one delivered) now arrives at emission + new delay, or at once if that is past.
-    const std::uint32_t stamp = ++proj.version[s];
-    for (Time te : history_[proj.source_population()][proj.source(s)]) {
-        if (te <= proj.last_delivered[s] || te > now_) continue;
-        const Time arrival = std::max(te + applied, now_);
-        Event ev = delivery(q, s, arrival, arrival == now_ ? (level_ | 1u) : 1, te);  // now: this round (odd level)
+    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Delay, old, applied, by, now);
+    inflight_.delay_changed(proj, q, s, applied, now, [&](Time emitted, Time arrival, std::uint32_t stamp) {
+        Event ev = delivery(q, s, arrival, arrival == now ? (level_ | 1u) : 1,
+                            emitted);  // now: this round (odd level)
         ev.stamp = stamp;
         queue_.push(ev);
-    }
+    });
 }
 
 // A lag projection's delay is the mean delay D of its target port, shared by every
@@ -425,8 +381,9 @@ void Simulation::set_lag_delay(std::uint32_t q, Index s, Time d, const std::stri
     const std::uint32_t pop = net_.projections[q].target_population();
     const std::size_t port = net_.projections[q].port();
     const Index node = net_.projections[q].target(s);
+    const Time now = core_.now;
     Population& P = *net_.populations[pop];
-    P.advance(node, now_);
+    P.advance(node, now);
     P.set_lag(node, port, d);
     for (std::uint32_t r = 0; r < net_.projections.size(); ++r) {
         Projection& other = net_.projections[r];
@@ -435,38 +392,27 @@ void Simulation::set_lag_delay(std::uint32_t q, Index s, Time d, const std::stri
             const Time old = other.delay(k);
             if (old == d) continue;
             other.store_delay(k, d);
-            for (Observer* o : observers_) o->on_synapse_change(r, k, SynapseVariable::Delay, old, d, by, now_);
+            for (Observer* o : observers_)
+                o->on_synapse_change(r, k, SynapseVariable::Delay, old, d, by, now);
         }
     }
-    predict(pop, node, now_, level_ % 2 == 0 ? level_ + 2 : level_ + 1);
+    predict(pop, node, now, level_ % 2 == 0 ? level_ + 2 : level_ + 1);
 }
 
 void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::string& by) {
     Projection& proj = net_.projections[q];
     if (!std::isfinite(w))
-        throw UserError("projection '" + proj.name() + "': " + by + " set a weight that is not a finite number");
+        throw UserError("projection '" + proj.name() + "': " + by +
+                        " set a weight that is not a finite number");
     const double old = proj.weight(s);
     if (w == old) return;
     proj.store_weight(s, w);
-    weight_live_[q] = 1;
-    if (batch_.logging) {
-        batch_.log.push_back({now_, q, s, old, w, &by, false});
+    core_.mark_weight_live(q);
+    if (slices_.logging()) {
+        slices_.log_change({core_.now, q, s, old, w, &by, false});
         return;
     }
-    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now_);
+    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, core_.now);
 }
 
 }  // namespace delaysim::sim
-
-namespace delaysim::plasticity {
-
-Index SynapseHandle::source() const { return sim_.projection(projection_).source(synapse_); }
-Index SynapseHandle::target() const { return sim_.projection(projection_).target(synapse_); }
-double SynapseHandle::weight() const { return sim_.projection(projection_).weight(synapse_); }
-Time SynapseHandle::delay() const { return sim_.projection(projection_).delay(synapse_); }
-const sim::DelayBounds& SynapseHandle::bounds() const { return sim_.projection(projection_).bounds(); }
-Time SynapseHandle::now() const { return sim_.now(); }
-void SynapseHandle::set_weight(double w) { sim_.set_weight(projection_, synapse_, w, rule_.name()); }
-void SynapseHandle::set_delay(Time d) { sim_.set_delay(projection_, synapse_, d, rule_.name()); }
-
-}  // namespace delaysim::plasticity

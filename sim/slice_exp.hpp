@@ -2,7 +2,7 @@
 // and several times cheaper than std::exp: u = j d + rho with a table of e^{-r j d}
 // (d = span/n, r d <= 1/64) and a degree-6 Taylor polynomial of e^{-r rho}, whose
 // remainder (r d)^7/7! < 5e-17 is below rounding. Slice superposition evaluates two
-// of these per synaptic event and per node and slice (sim/batch.hpp). Arguments
+// of these per synaptic event and per node and slice (sim/slices.hpp). Arguments
 // off the table (by more than one step) fall back to std::exp.
 #pragma once
 #include <algorithm>

@@ -1,4 +1,4 @@
-// One synaptic spike on its way to a node of a batched population (sim/batch.hpp),
+// One synaptic spike on its way to a node of a batched population (sim/slices.hpp),
 // 32 bytes; also what Population::absorb() reads. And the two records of slice
 // superposition: what a model declares about its inputs (SliceKernel) and what
 // the engine sums for one node over one slice (SliceSum).

@@ -1,4 +1,4 @@
-// Slice batching (sim/batch.hpp) must give the results of the event-by-event loop:
+// Slice batching (sim/slices.hpp) must give the results of the event-by-event loop:
 // the same network is run three ways (mode 0: set_batching(false) forces the
 // loop; 1: batched, whole slices superposed; 2: batched, set_superposition(false)
 // takes every input one by one) and compared spike by spike, sample by sample

@@ -1,19 +1,19 @@
-// Slice batching: the Simulation side of sim/batch.hpp.
+// Slice batching: the machinery of sim/slices.hpp.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "sim/radix_sort.hpp"
-#include "sim/simulation.hpp"
+#include "sim/slices.hpp"
 
 namespace delaysim::sim {
 
 namespace {
 // Slices narrower than this are not worth their bookkeeping: such populations
 // stay in the event-by-event loop.
-constexpr Time kMinSlice = 0.01;   // ms
-constexpr Time kMaxSlice = 0.5;    // ms: wider slices loosen the no-spike bound
+constexpr Time kMinSlice = 0.01;  // ms
+constexpr Time kMaxSlice = 0.5;   // ms: wider slices loosen the no-spike bound
 constexpr std::size_t kMaxSlots = std::size_t{1} << 16;
 constexpr double kMinSumDensity = 0.05;  // inputs per node in a slice, to superpose it
 
@@ -25,13 +25,14 @@ constexpr double kMinSumDensity = 0.05;  // inputs per node in a slice, to super
 // port, and guarantees delays >= h: its bound delay_min_ms if a rule may move
 // them, else its smallest delay. Rules with pre-spike hooks on projections from
 // or onto it would write synapses of other nodes inside a slice: not batched.
-void Simulation::setup_batching() {
+void Slices::setup(bool allow_batching, bool allow_superposition, const std::vector<std::uint8_t>& lag,
+                   std::vector<std::string>& notes) {
     const std::size_t np = net_.populations.size(), nq = net_.projections.size();
     std::vector<unsigned> hooks_on(nq, 0);
     std::vector<std::uint8_t> delay_rule(nq, 0);
-    for (const Attachment& a : attachments_) {
-        hooks_on[a.projection] |= a.rule->hooks();
-        delay_rule[a.projection] |= a.rule->writes_delays();
+    for (const NodeCore::Attachment& a : core_.attachments()) {
+        hooks_on[a.site.index] |= a.rule->hooks();
+        delay_rule[a.site.index] |= a.rule->writes_delays();
     }
 
     // Why a population that could be batched is not: the first reason, for the user.
@@ -43,7 +44,7 @@ void Simulation::setup_batching() {
     };
     for (std::size_t p = 0; p < np; ++p) {
         const Population& P = *net_.populations[p];
-        ok[p] = allow_batching_ && P.batchable();
+        ok[p] = allow_batching && P.batchable();
         for (const PortInfo& port : P.ports())
             if (port.kind == PortKind::Inhibit) exclude(p, "it has an inhibit port");
     }
@@ -58,8 +59,9 @@ void Simulation::setup_batching() {
             exclude(sp, "a rule on " + who + " has a pre-spike hook");
         }
         if (proj.inflight() == InflightPolicy::Retime) exclude(tp, who + " uses inflight = \"retime\"");
-        if (lag_[q]) exclude(tp, who + " is a lag port");
-        if (proj.size() >= std::numeric_limits<std::uint32_t>::max()) exclude(tp, who + " has 2^32 synapses or more");
+        if (lag[q]) exclude(tp, who + " is a lag port");
+        if (proj.size() >= std::numeric_limits<std::uint32_t>::max())
+            exclude(tp, who + " has 2^32 synapses or more");
         if (proj.size() == 0) continue;
         const Time g = delay_rule[q] ? proj.bounds().min : proj.min_delay();
         if (g < guaranteed[tp]) guaranteed[tp] = g, shortest[tp] = q;
@@ -69,53 +71,57 @@ void Simulation::setup_batching() {
         if (ok[p] && !(guaranteed[p] >= kMinSlice)) {
             const Projection& proj = net_.projections[shortest[p]];
             exclude(p, "projection '" + proj.name() + "' onto it " +
-                           (delay_rule[shortest[p]] ? "has a delay rule and delay_min_ms = " + fmt_ms(proj.bounds().min)
-                                                    : "has a delay of " + fmt_ms(guaranteed[p])) +
+                           (delay_rule[shortest[p]]
+                                ? "has a delay rule and delay_min_ms = " + fmt_ms(proj.bounds().min)
+                                : "has a delay of " + fmt_ms(guaranteed[p])) +
                            ", below the smallest slice width (" + fmt_ms(kMinSlice) + ")");
         }
         if (ok[p]) h = std::min(h, guaranteed[p]);
     }
-    batching_notes_.clear();
+    notes.clear();
     for (std::size_t p = 0; p < np; ++p)
         if (!why[p].empty())
-            batching_notes_.push_back("population '" + net_.populations[p]->name() + "' runs event by event: " + why[p]);
-    batch_.pop = ok;
-    batch_.on = std::any_of(ok.begin(), ok.end(), [](std::uint8_t b) { return b != 0; });
-    if (node_offset_[np] >= std::numeric_limits<std::uint32_t>::max()) batch_.on = false;  // node ids are 32-bit
-    if (!batch_.on) return;
-    batch_.h = h;
-    batch_.inv_h = 1.0 / h;
-    batch_.proj.assign(nq, 0);
+            notes.push_back("population '" + net_.populations[p]->name() +
+                            "' runs event by event: " + why[p]);
+    B_.pop = ok;
+    B_.on = std::any_of(ok.begin(), ok.end(), [](std::uint8_t b) { return b != 0; });
+    if (core_.n_nodes() >= std::numeric_limits<std::uint32_t>::max()) B_.on = false;  // node ids are 32-bit
+    if (!B_.on) return;
+    B_.h = h;
+    B_.inv_h = 1.0 / h;
+    B_.proj.assign(nq, 0);
     Time span = 0.0;  // largest delay onto a batched population, for the ring
     for (std::uint32_t q = 0; q < nq; ++q) {
         const Projection& proj = net_.projections[q];
         if (!ok[proj.target_population()]) continue;
-        batch_.proj[q] = 1;
-        const Time m = delay_rule[q] && std::isfinite(proj.bounds().max) ? proj.bounds().max : proj.max_delay();
+        B_.proj[q] = 1;
+        const Time m =
+            delay_rule[q] && std::isfinite(proj.bounds().max) ? proj.bounds().max : proj.max_delay();
         span = std::max(span, m);
     }
     std::size_t slots = 16;
     while (slots < kMaxSlots && static_cast<double>(slots) * h < span + 2.0 * h) slots *= 2;
-    batch_.ring.assign(slots, {});
-    batch_.mask = slots - 1;
-    const std::size_t n = node_offset_[np];
-    batch_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, kNever, now_, 0, 0});
-    batch_.block_min.assign((n >> BatchState::kBlockBits) + 1, kNever);
-    batch_.group_min.assign((batch_.block_min.size() >> BatchState::kGroupBits) + 1, kNever);
+    B_.ring.assign(slots, {});
+    B_.mask = slots - 1;
+    const std::size_t n = core_.n_nodes();
+    B_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, kNever, core_.now, 0, 0});
+    B_.block_min.assign((n >> BatchState::kBlockBits) + 1, kNever);
+    B_.group_min.assign((B_.block_min.size() >> BatchState::kGroupBits) + 1, kNever);
     for (std::uint32_t p = 0; p < np; ++p)
-        for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.nodes[i].pop = p;
+        for (Index i = core_.node_offset(p); i < core_.node_offset(p + 1); ++i) B_.nodes[i].pop = p;
     std::size_t ports = 0;
     for (const auto& P : net_.populations) ports = std::max(ports, P->ports().size());
-    batch_.w_plus.assign(ports, 0.0);
-    batch_.cur = slice_of(now_) - 1;
+    B_.w_plus.assign(ports, 0.0);
+    B_.cur = slice_of(core_.now) - 1;
     // Superposition: per population its kernel, with exponential tables for h.
-    batch_.kernel.assign(np, {});
+    B_.kernel.assign(np, {});
     bool any_kernel = false;
     for (std::size_t p = 0; p < np; ++p) {
         SliceKernel k;
         const Population& P = *net_.populations[p];
-        if (!ok[p] || !allow_superposition_ || P.ports().size() > SliceKernel::kPorts || !P.slice_kernel(k)) continue;
-        BatchState::Kernel& K = batch_.kernel[p];
+        if (!ok[p] || !allow_superposition || P.ports().size() > SliceKernel::kPorts || !P.slice_kernel(k))
+            continue;
+        BatchState::Kernel& K = B_.kernel[p];
         K.ok = any_kernel = true;
         for (std::size_t j = 0; j < SliceKernel::kPorts; ++j) {
             K.kf[j] = k.kf[j];
@@ -125,53 +131,45 @@ void Simulation::setup_batching() {
     if (any_kernel && np <= UINT16_MAX) {
         SliceSum none;
         none.slice = BatchState::kNoSlice;
-        batch_.sums.assign(n, none);
-        batch_.slow_bits.assign(n / 64 + 1, 0);
+        B_.sums.assign(n, none);
+        B_.slow_bits.assign(n / 64 + 1, 0);
         for (std::uint32_t p = 0; p < np; ++p)
-            for (Index i = node_offset_[p]; i < node_offset_[p + 1]; ++i) batch_.sums[i].pop = static_cast<std::uint16_t>(p);
+            for (Index i = core_.node_offset(p); i < core_.node_offset(p + 1); ++i)
+                B_.sums[i].pop = static_cast<std::uint16_t>(p);
     }
-    batch_.hooked.assign(nq, 0);
+    B_.hooked.assign(nq, 0);
     for (std::uint32_t q = 0; q < nq; ++q)
-        for (const Attachment& a : delivered_hooks_[q])
-            batch_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
+        for (const NodeCore::Attachment& a : core_.delivered_hooks(q))
+            B_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
 }
 
-// A delay below the slice width was set between runs: plan again (h may shrink,
-// or a population may leave batching), carrying the pending inputs over.
-void Simulation::replan_batching() {
-    replan_ = false;
+std::vector<SliceInput> Slices::take_pending() {
     std::vector<SliceInput> pending;
-    for (auto& slot : batch_.ring) pending.insert(pending.end(), slot.begin(), slot.end());
-    pending.insert(pending.end(), batch_.far.begin(), batch_.far.end());
-    if (batch_.begun)  // the rest of a slice the last run stopped in
-        for (const auto& r : batch_.runs)
-            pending.insert(pending.end(), batch_.grouped.begin() + r.cursor, batch_.grouped.begin() + r.end);
-    batch_ = BatchState{};
-    setup_batching();
-    for (const SliceInput& in : pending) {
-        if (batch_.on && batch_.proj[in.q]) {
-            push_input(in);
-            continue;
-        }
-        // Its population left batching: into the event queue, as emit() would. (The
-        // stored weight equals the one copied at emission unless weights are live,
-        // and then deliveries read the store anyway.)
-        queue_.push(delivery(in.q, in.s, in.t, 1, in.t - net_.projections[in.q].delay(in.s)));
-    }
+    for (auto& slot : B_.ring) pending.insert(pending.end(), slot.begin(), slot.end());
+    pending.insert(pending.end(), B_.far.begin(), B_.far.end());
+    if (B_.begun)  // the rest of a slice the last run stopped in
+        for (const auto& r : B_.runs)
+            pending.insert(pending.end(), B_.grouped.begin() + r.cursor, B_.grouped.begin() + r.end);
+    B_ = BatchState{};
+    return pending;
 }
 
 // Every batched node: advance to now and file its first check (again at each
-// run: checks depend on the horizon).
-void Simulation::start_batched_run() {
+// run: checks depend on the horizon). `resume`: the run goes on with the last
+// run's horizon (Simulation::set_horizon), so its checks stand and no node is touched.
+void Slices::start_run(bool sampled, bool resume) {
+    horizon_ = core_.horizon;
+    if (!B_.begun) B_.cur = std::max(B_.cur, slice_of(core_.now) - 1);
+    if (resume) return;
     // Which nodes observers sample (observers may have been added since the last run).
-    batch_.sampled.assign(batch_.nodes.size(), 0);
-    if (sample_interval_ > 0 && !batch_.sums.empty())  // (read only by superposition)
+    B_.sampled.assign(B_.nodes.size(), 0);
+    if (sampled && !B_.sums.empty())  // (read only by superposition)
         for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
             if (!batched(p)) continue;
             for (Index i = 0; i < net_.populations[p]->size(); ++i)
-                for (const Observer* o : observers_)
+                for (const Observer* o : core_.observers())
                     if (o->reads_state(p, i)) {
-                        batch_.sampled[node_offset_[p] + i] = 1;
+                        B_.sampled[core_.node_offset(p) + i] = 1;
                         break;
                     }
         }
@@ -179,17 +177,17 @@ void Simulation::start_batched_run() {
         if (!batched(p)) continue;
         Population& P = *net_.populations[p];
         for (Index i = 0; i < P.size(); ++i) {
-            const auto g = static_cast<std::uint32_t>(node_offset_[p] + i);
-            P.advance(i, now_);
-            batch_.nodes[g].time = now_;
+            const auto g = static_cast<std::uint32_t>(core_.node_offset(p) + i);
+            P.advance(i, core_.now);
+            B_.nodes[g].time = core_.now;
             bool exact = true;
-            file_check(g, P.spike_bound(i, now_, horizon_, exact));
+            file_check(g, core_.bound(p, i, core_.now, exact));
         }
     }
 }
 
-void Simulation::file_check(std::uint32_t g, Time t) {
-    BatchState& B = batch_;
+void Slices::file_check(std::uint32_t g, Time t) {
+    BatchState& B = B_;
     BatchState::Node& N = B.nodes[g];
     N.check_time = t < horizon_ ? t : kNever;
     if (!(t < horizon_)) return;
@@ -202,8 +200,8 @@ void Simulation::file_check(std::uint32_t g, Time t) {
 
 // Node g's check falls in the slice being processed and it has no input there: a
 // run of its own (no inputs: the exact path, which fires what the check finds).
-void Simulation::add_check_run(std::uint32_t g) {
-    BatchState& B = batch_;
+void Slices::add_check_run(std::uint32_t g) {
+    BatchState& B = B_;
     B.nodes[g].touched = B.cur;
     if (B.superpose) {
         SliceSum& S = B.sums[g];
@@ -217,8 +215,8 @@ void Simulation::add_check_run(std::uint32_t g) {
 
 // The nodes whose check falls in slice k (before t1) and that have no input in
 // it; each scanned block's time is made exact again, without them (they file anew).
-void Simulation::due_checks(std::int64_t k) {
-    BatchState& B = batch_;
+void Slices::due_checks(std::int64_t k) {
+    BatchState& B = B_;
     const Time t1 = slice_start(k + 1);
     const std::size_t n = B.nodes.size(), nb = B.block_min.size();
     for (std::size_t grp = 0; grp < B.group_min.size(); ++grp) {
@@ -251,8 +249,8 @@ void Simulation::due_checks(std::int64_t k) {
 // Open slice k. A whole slice of superposable nodes: their inputs summed per
 // node (sum_inputs); otherwise grouped per node (group_inputs). Then the nodes
 // whose check falls in it. Cost O(inputs + nodes/64 + due blocks).
-void Simulation::begin_slice(std::int64_t k, bool superposable, bool cut) {
-    BatchState& B = batch_;
+void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
+    BatchState& B = B_;
     B.cur = k;
     B.begun = true;
     const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
@@ -275,7 +273,9 @@ void Simulation::begin_slice(std::int64_t k, bool superposable, bool cut) {
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
     // visit is a cache miss) the input-by-input path is cheaper.
-    B.superpose = superposable && !B.sums.empty() && static_cast<double>(B.active.size()) >= kMinSumDensity * static_cast<double>(B.nodes.size());
+    B.superpose =
+        superposable && !B.sums.empty() &&
+        static_cast<double>(B.active.size()) >= kMinSumDensity * static_cast<double>(B.nodes.size());
     B.cut = cut;
     B.settled = false;
     if (B.superpose)
@@ -288,23 +288,26 @@ void Simulation::begin_slice(std::int64_t k, bool superposable, bool cut) {
 // Superposition: one pass over the slice's inputs, each one's effect at the
 // slice end added to its node's sum. Nodes that cannot be superposed, or whose
 // inputs a rule that writes weights watches, are marked slow and get no sum.
-void Simulation::sum_inputs(std::int64_t k) {
-    BatchState& B = batch_;
+void Slices::sum_inputs(std::int64_t k) {
+    BatchState& B = B_;
     const Time t1 = slice_start(k + 1);
     B.runs.clear();
     const std::size_t n_in = B.active.size();
+    // Locals: the loop's byte stores may alias members, which would be reloaded.
+    const std::uint8_t* live = core_.weight_live_flags();
+    const Projection* projs = net_.projections.data();
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
         const SliceInput& in = B.active[idx];
         // The effect first, from the input alone (its kernel is its projection's
         // target's): it does not wait for the sum's line, so consecutive inputs overlap.
         // Not for inputs that will be slow whatever their node.
-        const Projection& proj = net_.projections[in.q];
+        const Projection& proj = projs[in.q];
         const BatchState::Kernel& K = B.kernel[proj.target_population()];
         const std::uint8_t hooked = B.hooked[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
         if (K.ok && !(hooked & BatchState::kSlow)) {
-            w = weight_live_[in.q] ? proj.weight(in.s) : in.w;
+            w = live[in.q] ? proj.weight(in.s) : in.w;
             double e_p, e_m;
             K.e[in.port](t1 - in.t, e_p, e_m);
             d_syn = w * e_p;
@@ -331,11 +334,15 @@ void Simulation::sum_inputs(std::int64_t k) {
 
 // Superposition: each summed node settles at the slice end if its model proves
 // it cannot fire in the slice; the others are left to the input-by-input path.
-void Simulation::settle_nodes() {
-    BatchState& B = batch_;
+void Slices::settle_nodes() {
+    BatchState& B = B_;
     Population::SliceSpan span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
     constexpr std::size_t kAhead = 8;
     const std::size_t n = B.runs.size();
+    // Locals: the loop's byte stores may alias members, which would be reloaded.
+    const Index* offset = core_.node_offsets();
+    const std::unique_ptr<Population>* pops = net_.populations.data();
+    std::uint64_t inputs = 0, nodes = 0;
     for (std::size_t r = 0; r < n; ++r) {
         if (r + 2 * kAhead < n) {
             __builtin_prefetch(&B.sums[B.runs[r + 2 * kAhead].node]);
@@ -343,7 +350,7 @@ void Simulation::settle_nodes() {
         }
         if (r + kAhead < n) {  // its sum is in cache by now: read its population
             const std::uint32_t ahead = B.runs[r + kAhead].node, p = B.sums[ahead].pop;
-            net_.populations[p]->prefetch(ahead - node_offset_[p]);
+            pops[p]->prefetch(ahead - offset[p]);
         }
         const std::uint32_t g = B.runs[r].node;
         SliceSum& S = B.sums[g];
@@ -352,21 +359,23 @@ void Simulation::settle_nodes() {
         if (S.flags & BatchState::kSlow) continue;
         Time next = kNever;
         span.quiet_until = N.check_time;
-        if (!net_.populations[S.pop]->settle(g - node_offset_[S.pop], S, span, next)) {
+        if (!pops[S.pop]->settle(g - offset[S.pop], S, span, next)) {
             S.flags |= BatchState::kSlow;
             continue;
         }
         if (!(S.flags & BatchState::kHooked)) N.time = span.t1;  // else after its hooks
-        n_deliveries_ += S.count;
-        n_events_ += S.count;
-        ++n_superposed_;
+        inputs += S.count;
+        ++nodes;
         file_check(g, next);
     }
+    core_.n_deliveries += inputs;
+    core_.n_events += inputs;
+    core_.n_superposed += nodes;
 }
 
 // Group the slice's inputs per node: counting sort over the touched nodes.
-void Simulation::group_inputs() {
-    BatchState& B = batch_;
+void Slices::group_inputs() {
+    BatchState& B = B_;
     const std::int64_t k = B.cur;
     const std::size_t n_in = B.active.size();
     B.runs.clear();
@@ -387,8 +396,8 @@ void Simulation::group_inputs() {
 // are still to run, become the runs, with their inputs grouped. Which inputs are
 // theirs: a bit per node (a few kB, stays in cache) rather than a look at each
 // input's node record.
-void Simulation::group_slow_inputs() {
-    BatchState& B = batch_;
+void Slices::group_slow_inputs() {
+    BatchState& B = B_;
     B.slow.clear();
     bool inputs = false;
     for (const auto& r : B.runs) {
@@ -416,8 +425,8 @@ void Simulation::group_slow_inputs() {
 // inputs there, and put each run's few inputs into time order (insertion sort:
 // stable, so ties keep push order).
 template <class Keep>
-void Simulation::place_inputs(Keep keep) {
-    BatchState& B = batch_;
+void Slices::place_inputs(Keep keep) {
+    BatchState& B = B_;
     std::uint32_t pos = 0;
     for (auto& r : B.runs) {
         r.begin = r.cursor = pos;
@@ -438,60 +447,38 @@ void Simulation::place_inputs(Keep keep) {
         }
 }
 
-// The driver: slice after slice; within a slice, sub-slices end at sample times.
-// Each sub-slice [a, b): first the batched nodes (each through its inputs < b),
-// then their spikes and the rules' changes in time order (expanding the spikes),
-// then the event-by-event loop for the other populations up to b (which sees the
-// batched spikes: deliveries to them are at >= the spike time).
-bool Simulation::run_batched(Time t_stop, bool resume) {
-    BatchState& B = batch_;
-    if (!B.begun) B.cur = std::max(B.cur, slice_of(now_) - 1);
-    if (!resume) start_batched_run();
-    std::uint64_t slices = 0;
-    for (;;) {
-        if (stop_flag_ && *stop_flag_) return false;
-        if (!sample_until(now_, t_stop)) return false;
-        if (!B.begun) {  // superposable: the look-ahead does not end inside; cut: sample times inside
-            const Time t1 = slice_start(B.cur + 2);
-            const bool cut = sample_interval_ > 0 && static_cast<double>(next_sample_) * sample_interval_ < t1;
-            begin_slice(B.cur + 1, horizon_ >= t1, cut);
-        }
-        const Time end = slice_start(B.cur + 1);
-        Time b = std::min(end, t_stop);
-        if (sample_interval_ > 0) b = std::min(b, static_cast<double>(next_sample_) * sample_interval_);
-        const bool last = b == end;
-        batch_interval(b, last);
-        if (!main_until(b, t_stop)) return false;
-        now_ = b;
-        if (last) {
-            B.begun = false;
-            if ((++slices & 63) == 0)
-                for (Observer* o : observers_) o->on_progress(now_);
-        }
-        if (b >= t_stop) return true;
-    }
+// Open the next slice. Superposable: the look-ahead (the horizon, not the end
+// of this run: a run in pieces then takes the same slices whole) does not end
+// inside it; cut: a sample time falls inside it.
+void Slices::begin_next(Time t_sample) {
+    const Time t1 = slice_start(B_.cur + 2);
+    begin_slice(B_.cur + 1, horizon_ >= t1, t_sample < t1);
 }
 
-void Simulation::batch_interval(Time b, bool last) {
-    BatchState& B = batch_;
+// A sub-slice up to b: first the batched nodes, each through its inputs < b (all
+// of them in the slice's last sub-slice), then their spikes and the rules'
+// changes in time order.
+void Slices::interval(Time b, bool last) {
+    BatchState& B = B_;
     B.logging = true;
     if (B.superpose && !B.settled) {  // at the slice's first sub-slice: settle, then the rest one by one
         settle_nodes();
         group_slow_inputs();
         B.settled = true;
     }
-    constexpr std::size_t kAhead = 8;  // prefetch distance, in nodes
+    constexpr std::size_t kAhead = 8;                  // prefetch distance, in nodes
     for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
         if (r + 2 * kAhead < B.runs.size()) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
         if (r + kAhead < B.runs.size()) {
             const BatchState::Run& ahead = B.runs[r + kAhead];
             const std::uint32_t g = ahead.node, p = B.nodes[g].pop;
-            net_.populations[p]->prefetch(g - node_offset_[p]);
-            if (any_delivered_hooks_)  // the rules' state of its inputs, and their delays
+            net_.populations[p]->prefetch(g - core_.node_offset(p));
+            if (core_.any_delivered_hooks())  // the rules' state of its inputs, and their delays
                 for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
                     const SliceInput& in = B.grouped[k];
-                    for (const Attachment& a : delivered_hooks_[in.q]) a.rule->prefetch(a.slot, in.s);
-                    if (!delivered_hooks_[in.q].empty()) net_.projections[in.q].prefetch(in.s);
+                    for (const NodeCore::Attachment& a : core_.delivered_hooks(in.q))
+                        a.rule->prefetch(a.site.slot, in.s);
+                    if (!core_.delivered_hooks(in.q).empty()) net_.projections[in.q].prefetch(in.s);
                 }
         }
         const std::uint32_t g = B.runs[r].node;
@@ -505,10 +492,10 @@ void Simulation::batch_interval(Time b, bool last) {
 }
 
 // The end of run r's inputs in the sub-slice ending at b (all of them in the last).
-std::uint32_t Simulation::sub_slice_end(const BatchState::Run& r, Time b, bool last) const {
+std::uint32_t Slices::sub_slice_end(const BatchState::Run& r, Time b, bool last) const {
     if (last) return r.end;
     std::uint32_t end = r.cursor;
-    while (end < r.end && batch_.grouped[end].t < b) ++end;
+    while (end < r.end && B_.grouped[end].t < b) ++end;
     return end;
 }
 
@@ -516,29 +503,25 @@ std::uint32_t Simulation::sub_slice_end(const BatchState::Run& r, Time b, bool l
 // order (rules that write no weights: the node's dynamics did not depend on them).
 // Sub-slice by sub-slice (inputs before b), so that the changes they make are in
 // force exactly up to each sample time.
-void Simulation::settled_hooks(BatchState::Run& r, Time b, bool last) {
-    BatchState& B = batch_;
+void Slices::settled_hooks(BatchState::Run& r, Time b, bool last) {
+    BatchState& B = B_;
     const Time t0 = B.nodes[r.node].time;
     const std::uint32_t end = sub_slice_end(r, b, last);
     for (std::uint32_t k = r.cursor; k < end; ++k) {
         const SliceInput& in = B.grouped[k];
-        run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
+        core_.run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
     }
     r.cursor = end;
     if (end == r.end) B.nodes[r.node].time = slice_start(B.cur + 1);
 }
 
-void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
+void Slices::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
     const std::uint32_t g = in.node;
     // Clamp: an arrival a rounding step before the node's time (slice edge).
-    const Time t = std::max(in.t, batch_.nodes[g].time);
-    Population& P = *net_.populations[pop];
-    P.advance(node, t);
-    batch_.nodes[g].time = t;
-    P.receive(node, in.port, in.w, t);  // weight resolved in batch_node
-    ++n_deliveries_;
-    ++n_events_;
-    run_delivered_hooks(in.q, in.s, t);
+    const Time t = std::max(in.t, B_.nodes[g].time);
+    B_.nodes[g].time = t;
+    core_.deliver(pop, node, in.q, in.s, in.port, in.w, t);  // weight resolved in batch_node
+    ++core_.n_events;
 }
 
 // One node through its inputs of this sub-slice. Fast path: if the model proves
@@ -546,15 +529,15 @@ void Simulation::apply_input(std::uint32_t pop, Index node, const SliceInput& in
 // of them (and its check says no spike before the first), the inputs are applied
 // without crossing searches, in one call when no rule watches them
 // (Population::absorb). Otherwise each input is preceded by a crossing search.
-void Simulation::batch_node(std::size_t ri, Time b, bool last) {
-    BatchState& B = batch_;
+void Slices::batch_node(std::size_t ri, Time b, bool last) {
+    BatchState& B = B_;
     BatchState::Run& r = B.runs[ri];
     const std::uint32_t g = r.node;
     const std::uint32_t end = sub_slice_end(r, b, last);
     const bool check_due = B.nodes[g].check_time < (last ? slice_start(B.cur + 1) : b);
     if (end == r.cursor && !check_due) return;
-    const std::uint32_t pop = batch_.nodes[g].pop;
-    const Index node = g - node_offset_[pop];
+    const std::uint32_t pop = B_.nodes[g].pop;
+    const Index node = g - core_.node_offset(pop);
     Population& P = *net_.populations[pop];
     const std::uint32_t begin = r.cursor;
     r.cursor = end;
@@ -565,16 +548,16 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
         for (std::uint32_t k = begin; k < end; ++k) {
             SliceInput& in = B.grouped[k];
             in.t = std::max(in.t, B.nodes[g].time);
-            if (weight_live_[in.q]) in.w = net_.projections[in.q].weight(in.s);
-            hooked = hooked || !delivered_hooks_[in.q].empty();
+            if (core_.weight_live(in.q)) in.w = net_.projections[in.q].weight(in.s);
+            hooked = hooked || !core_.delivered_hooks(in.q).empty();
         }
         const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
         bool fast = B.nodes[g].check_time > t_first;
         Time next = kNever;
-        if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, horizon_, next)) {
+        if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, core_.horizon, next)) {
             B.nodes[g].time = t_last;
-            n_deliveries_ += end - begin;
-            n_events_ += end - begin;
+            core_.n_deliveries += end - begin;
+            core_.n_events += end - begin;
             if (!(next < b)) return file_check(g, next);
         } else {
             if (fast && !hooked) fast = false;  // absorb found a possible crossing
@@ -591,7 +574,7 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
                 // A weight is read when it is delivered: a rule may have changed it since
                 // (a delivered hook; or the post-spike hook of a spike fired just below,
                 // before this input). More than the no-spike bound assumed: search again.
-                const bool live = weight_live_[in.q];
+                const bool live = core_.weight_live(in.q);
                 if (fast && live && net_.projections[in.q].weight(in.s) > std::max(in.w, 0.0)) fast = false;
                 if (!fast) fire_crossings(g, std::max(in.t, B.nodes[g].time), true);
                 if (live) in.w = net_.projections[in.q].weight(in.s);
@@ -604,34 +587,25 @@ void Simulation::batch_node(std::size_t ri, Time b, bool last) {
 
 // Fire every crossing of node g before b (or at b, if inclusive: a crossing at an
 // input's time comes before that input). Returns the next spike or check time.
-Time Simulation::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
-    const std::uint32_t pop = batch_.nodes[g].pop;
-    const Index node = g - node_offset_[pop];
-    Population& P = *net_.populations[pop];
+Time Slices::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
+    const std::uint32_t pop = B_.nodes[g].pop;
+    const Index node = g - core_.node_offset(pop);
     for (;;) {
-        const Time t0 = batch_.nodes[g].time;
+        const Time t0 = B_.nodes[g].time;
         bool exact = true;
-        Time ts = P.spike_bound_until(node, t0, b, horizon_, exact);
+        Time ts = core_.bound_until(pop, node, t0, b, exact);
         auto before = [&](Time t) { return t < b || (inclusive && t == b); };
         if (!before(ts)) return ts;
         if (!exact) {
-            ts = P.next_spike(node, t0, horizon_);
+            ts = core_.exact_spike(pop, node, t0);
             if (!before(ts)) return ts;
         }
-        batch_fire(g, ts);
+        core_.fire(pop, node, ts, [&] {  // kept for the replay at the end of the sub-slice
+            B_.nodes[g].time = ts;
+            B_.spikes.push_back({ts, pop, node, B_.seq++});
+            ++core_.n_events;
+        });
     }
-}
-
-void Simulation::batch_fire(std::uint32_t g, Time t) {
-    const std::uint32_t pop = batch_.nodes[g].pop;
-    const Index node = g - node_offset_[pop];
-    Population& P = *net_.populations[pop];
-    P.advance(node, t);
-    P.fire(node, t);
-    batch_.nodes[g].time = t;
-    batch_.spikes.push_back({t, pop, node, batch_.seq++});
-    ++n_events_;
-    run_post_spike_hooks(pop, node, t);
 }
 
 // End of a sub-slice: the batched nodes' spikes and the rules' changes, in time
@@ -639,8 +613,8 @@ void Simulation::batch_fire(std::uint32_t g, Time t) {
 // are undone and replayed here so that each spike is expanded with the delays in
 // force at its emission, and reported in time order. A change and a spike at the
 // same time: the spike first (hooks run after the spike, as in the event loop).
-void Simulation::finish_interval() {
-    BatchState& B = batch_;
+void Slices::finish_interval() {
+    BatchState& B = B_;
     if (B.spikes.empty() && B.log.empty()) return;
     for (std::size_t j = B.log.size(); j-- > 0;)
         if (B.log[j].delay) net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
@@ -649,20 +623,21 @@ void Simulation::finish_interval() {
     // The log can hold thousands of changes per slice: radix-sort (time, position);
     // positions follow seq, so ties keep their order.
     B.log_order.resize(B.log.size());
-    for (std::size_t k = 0; k < B.log.size(); ++k) B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
+    for (std::size_t k = 0; k < B.log.size(); ++k)
+        B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
     radix_sort(B.log_order, B.log_scratch);
     std::size_t i = 0, j = 0;
     while (i < B.spikes.size() || j < B.log.size()) {
         if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[B.log_order[j].second].t)) {
             const BatchState::Spike& sp = B.spikes[i++];
-            now_ = sp.t;
-            for (Observer* o : observers_) o->on_spike(sp.pop, sp.node, sp.t);
-            emit(sp.pop, sp.node, sp.t, 0);
+            core_.now = sp.t;
+            for (Observer* o : core_.observers()) o->on_spike(sp.pop, sp.node, sp.t);
+            emit_(sp.pop, sp.node, sp.t);
         } else {
             const BatchState::Change& c = B.log[B.log_order[j++].second];
             Projection& proj = net_.projections[c.q];
             if (c.delay) proj.store_delay(c.s, c.new_value);
-            for (Observer* o : observers_)
+            for (Observer* o : core_.observers())
                 o->on_synapse_change(c.q, c.s, c.delay ? SynapseVariable::Delay : SynapseVariable::Weight,
                                      c.old_value, c.new_value, *c.by, c.t);
         }

@@ -1,0 +1,220 @@
+// Slice batching (after Morrison et al. 2007, "Exact subthreshold integration
+// with continuous spike times in discrete-time neural network simulations").
+//
+// If every projection onto a population has delays >= h > 0, a spike emitted in
+// the slice [k h, (k+1) h) reaches that population in slice k+1 or later. So all
+// inputs of slice k are known when the slice starts, and the population's nodes
+// can be processed one after another, each through its own inputs in time order,
+// without a central queue: deliveries go into one flat vector per future slice
+// (a ring), and each node keeps a "check" (a time before which it provably does
+// not spike, Population::spike_bound) in its record, found by a scan of block
+// minima per slice, instead of an entry in a priority queue. Times stay
+// continuous; only the bookkeeping is sliced.
+//
+// Results are those of the event-by-event loop (Simulation::main_until) up to
+// rounding (tests/sim/test_batching.cpp). Nothing reaches a batched node in zero
+// time, so node order inside a slice does not matter, provided rule hooks of a
+// node touch only synapses onto it (pre-spike hooks are therefore excluded).
+// Delay changes made by rules inside a slice are replayed in time order against
+// the slice's spikes before these are expanded, so "the delay in force at
+// emission" holds exactly.
+//
+// Superposition (a slice the run does not end in): for models with a SliceKernel, each input's effect at the
+// slice end t1 is summed per node in one pass over the slice's inputs (two table exponentials each,
+// sim/slice_exp.hpp), without grouping them; then each node settles in one model call if a bound proves it
+// cannot fire in the slice. Only the nodes left over (the bound failed, refractory, a rule watches an input,
+// a check due) are grouped and taken input by input as above. Same results up to rounding
+// (tests/sim/test_batching.cpp). Sample times inside the slice: the nodes an observer samples are left to the
+// input-by-input path (Observer::reads_state), the others move to the slice end
+// at once, and the hooks of settled nodes run sub-slice by sub-slice, so that
+// rule changes are in force exactly up to each sample time.
+//
+// The slice machinery is the class Slices below (sim/slices.cpp); the driver
+// that interleaves it with the event loop is Simulation::run_batched, and each
+// node's delivery, spike and check go through the per-node core
+// (sim/node_core.hpp), as in the event loop.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/huge_alloc.hpp"
+#include "sim/node_core.hpp"
+#include "sim/slice_exp.hpp"
+#include "sim/slice_input.hpp"
+#include "sim/types.hpp"
+
+namespace delaysim::sim {
+
+struct BatchState {
+    bool on = false;
+    Time h = 0.0;  // slice width, ms
+    double inv_h = 0.0;
+    std::vector<std::uint8_t> pop;   // per population: batched
+    std::vector<std::uint8_t> proj;  // per projection: its target population is batched
+
+    // Future inputs: ring of slices, and those beyond the ring.
+    std::vector<std::vector<SliceInput>> ring;
+    std::size_t mask = 0;
+    std::vector<SliceInput> far;
+    // Per global node, in one record: large populations touch a node's fields
+    // together, and separate arrays would cost one cache miss each.
+    struct Node {
+        std::int64_t touched;  // slice the node got a run in
+        Time check_time;       // its check: no spike before it without new input; kNever: none
+        Time time;             // time of its last update
+        std::uint32_t count;   // scratch of grouping: inputs, then write position
+        std::uint32_t pop;     // population
+    };
+    HugeVector<Node> nodes;
+    // Checks: per block of 16 nodes, and per group of 64 blocks, a time <= their
+    // earliest check (exact after a scan, lowered by every filing). A slice scans
+    // the groups and blocks whose time falls in it: O(nodes / 1024) per slice plus
+    // the due blocks, and filing a check is two stores (a calendar of slices cost
+    // a push per filing, most of them stale by their slice, since nodes that get
+    // inputs file again).
+    std::vector<Time> block_min, group_min;
+    static constexpr unsigned kBlockBits = 4, kGroupBits = 6;  // 16 nodes, 64 blocks
+
+    // The slice being processed.
+    std::int64_t cur = kNoSlice;
+    bool begun = false;
+    std::vector<SliceInput> active;   // as pushed
+    std::vector<SliceInput> grouped;  // by node, each node's inputs in time order
+    struct Run {
+        std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
+    };
+    std::vector<Run> runs;
+
+    // Superposition: per population its kernel (ok = superposable), per node its sum.
+    struct Kernel {
+        bool ok = false;
+        double kf[SliceKernel::kPorts] = {};
+        SliceExp2 e[SliceKernel::kPorts];  // per port: (e^{-r_p u}, e^{-r_m u})
+    };
+    std::vector<Kernel> kernel;
+    HugeVector<SliceSum> sums;  // per node (global), valid if sums[g].slice == cur
+    // Per projection: no delivered hook (0), hooks of rules that write no weights
+    // (kHooked: summed, the hooks run after settling), or that may (kSlow).
+    std::vector<std::uint8_t> hooked;
+    static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
+    bool superpose = false;                                // the slice being processed is superposed
+    bool cut = false;                      // ... and has sample times inside: sampled nodes are slow
+    bool settled = false;                  // ... and its nodes have been settled
+    std::vector<std::uint8_t> sampled;     // per node: an observer reads its state at sample times
+    std::vector<Run> slow;                 // scratch: the nodes left to the exact path
+    std::vector<std::uint64_t> slow_bits;  // scratch: those nodes, a bit each
+
+    // Produced inside a sub-slice, replayed in time order at its end.
+    struct Spike {
+        Time t;
+        std::uint32_t pop;
+        Index node;
+        std::uint64_t seq;
+    };
+    struct Change {
+        Time t;
+        std::uint32_t q;
+        Index s;
+        double old_value, new_value;
+        const std::string* by;
+        bool delay;
+    };
+    std::vector<Spike> spikes;
+    std::vector<Change> log;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> log_order, log_scratch;  // (time key, position)
+    bool logging = false;        // inside the node phase: rule writes are logged
+    std::uint64_t seq = 0;       // spike order (ties at equal times)
+    std::vector<double> w_plus;  // per port, scratch
+
+    static constexpr std::int64_t kNoSlice = INT64_MIN;
+};
+
+class Slices {
+public:
+    // emit(pop, node, t): expand a batched spike (into the event queue or the ring).
+    using Emit = std::function<void(std::uint32_t, Index, Time)>;
+    Slices(Network& net, NodeCore& core, Emit emit) : net_(net), core_(core), emit_(std::move(emit)) {}
+
+    // Decide which populations are batched and h (first run: rules are attached
+    // by then). lag: per projection, onto a lag port. Notes: why a population
+    // that could be batched is not.
+    void setup(bool allow_batching, bool allow_superposition, const std::vector<std::uint8_t>& lag,
+               std::vector<std::string>& notes);
+    // Everything pending (the ring, far inputs, the rest of a begun slice), emptied.
+    std::vector<SliceInput> take_pending();
+
+    bool on() const { return B_.on; }
+    bool batched(std::size_t pop) const { return B_.on && B_.pop[pop]; }
+    bool batched_projection(std::uint32_t q) const { return B_.on && B_.proj[q]; }
+    Time h() const { return B_.h; }
+    bool begun() const { return B_.begun; }
+    Time slice_end() const { return slice_start(B_.cur + 1); }
+
+    // Every batched node: advance to now and file its first check. sampled:
+    // whether observers sample node state at all.
+    void start_run(bool sampled, bool resume);
+    // Open the next slice; the run ends at t_stop, the next sample is at t_sample.
+    void begin_next(Time t_sample);
+    // The batched nodes up to b (a sample time or the slice end: last), then their
+    // spikes and the rules' changes in time order.
+    void interval(Time b, bool last);
+    void end_slice() { B_.begun = false; }
+
+    // Inputs always land in a later slice than the one being processed (delays >= h;
+    // a rounding-edge arrival is moved to the next slice, and the target clamps it
+    // to its own time, see apply_input).
+    void push_input(const SliceInput& in) {
+        std::int64_t k = slice_of(in.t);
+        if (k <= B_.cur) k = B_.cur + 1;
+        if (k - B_.cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
+            B_.far.push_back(in);
+        else {
+            auto& slot = B_.ring[static_cast<std::size_t>(k) & B_.mask];
+            slot.push_back(in);
+            // The slot's next line, for writing: a slot gets an input every ~100
+            // writes of a fan-out, so its tail is out of cache by then.
+            __builtin_prefetch(slot.data() + slot.size() + 2, 1);
+        }
+    }
+    // Inside a slice's node phase, synapse changes are logged (and replayed
+    // against the slice's spikes at its end) instead of reported at once.
+    bool logging() const { return B_.logging; }
+    void log_change(const BatchState::Change& c) { B_.log.push_back(c); }
+
+private:
+    std::int64_t slice_of(Time t) const {
+        auto k = static_cast<std::int64_t>(t * B_.inv_h);
+        while (slice_start(k + 1) <= t) ++k;
+        while (slice_start(k) > t) --k;
+        return k;
+    }
+    Time slice_start(std::int64_t k) const { return static_cast<double>(k) * B_.h; }
+    void begin_slice(std::int64_t k, bool superposable, bool cut);
+    void sum_inputs(std::int64_t k);
+    void group_inputs();
+    void group_slow_inputs();
+    template <class Keep>
+    void place_inputs(Keep keep);
+    void settle_nodes();
+    void settled_hooks(BatchState::Run& r, Time b, bool last);
+    std::uint32_t sub_slice_end(const BatchState::Run& r, Time b, bool last) const;
+    void batch_node(std::size_t run, Time b, bool last);
+    void apply_input(std::uint32_t pop, Index node, const SliceInput& in);
+    Time fire_crossings(std::uint32_t g, Time b, bool inclusive);
+    void file_check(std::uint32_t g, Time t);
+    void add_check_run(std::uint32_t g);
+    void due_checks(std::int64_t k);
+    void finish_interval();
+
+    Network& net_;
+    NodeCore& core_;
+    Emit emit_;
+    BatchState B_;
+    Time horizon_ = 0.0;  // core_.horizon, copied at start_run (read per node)
+};
+
+}  // namespace delaysim::sim
