@@ -37,11 +37,17 @@ ModelInfo CoincidenceNeuron::info() {
 }
 
 CoincidenceNeuron::CoincidenceNeuron(const std::string& name, sim::Index size, const sim::Params& p)
-    : NeuronModel(name, size, described<CoincidenceNeuron>()), tau_(p.get("tau_ms")), tau_s1_(p.get("tau_s1_ms")), tau_s2_(p.get("tau_s2_ms")),
-      tau_th_(p.get("tau_th_ms")), gain_(p.get("gain")), th0_(p.get("th0")),
+    : NeuronModel(name, size, described<CoincidenceNeuron>()),
+      tau_(p.get("tau_ms")),
+      tau_s1_(p.get("tau_s1_ms")),
+      tau_s2_(p.get("tau_s2_ms")),
+      tau_th_(p.get("tau_th_ms")),
+      gain_(p.get("gain")),
+      th0_(p.get("th0")),
       lp_(1.0 / tau_s1_ + 1.0 / tau_s2_) {
     if (std::abs(1.0 / tau_ - lp_) <= 1e-9 * lp_)
-        throw sim::UserError(p.owner() + ": parameter 'tau_ms' must differ from the time constant of s1*s2 (" +
+        throw sim::UserError(p.owner() +
+                                 ": parameter 'tau_ms' must differ from the time constant of s1*s2 (" +
                                  std::to_string(1.0 / lp_) + " ms); the closed form needs distinct rates",
                              p.where("tau_ms"));
     State s;
@@ -63,16 +69,16 @@ CoincidenceNeuron::State CoincidenceNeuron::evolved(const State& s, sim::Time t)
     return out;
 }
 
-void CoincidenceNeuron::advance(sim::Index i, sim::Time t) { state_[i] = evolved(state_[i], t); }
+void CoincidenceNeuron::advance(sim::Index i, sim::Time t) {
+    state_[i] = evolved(state_[i], t);
+}
 
 void CoincidenceNeuron::receive(sim::Index i, std::size_t port, double w, sim::Time) {
     State& s = state_[i];
     switch (port) {
-    case kPortA: s.s1 += w; break;
-    case kPortB: s.s2 += w; break;
-    default:
-        s.v = 0.0;
-        s.vth = th0_;
+        case kPortA: s.s1 += w; break;
+        case kPortB: s.s2 += w; break;
+        default: s.v = 0.0; s.vth = th0_;
     }
 }
 
@@ -91,22 +97,23 @@ void CoincidenceNeuron::fire(sim::Index i, sim::Time) {
 double CoincidenceNeuron::value(sim::Index i, std::size_t var, sim::Time t) const {
     const State s = evolved(state_[i], t);
     switch (var) {
-    case kV: return s.v;
-    case kVth: return s.vth;
-    case kS1: return s.s1;
-    case kS2: return s.s2;
-    default: return s.s1 * s.s2;
+        case kV: return s.v;
+        case kVth: return s.vth;
+        case kS1: return s.s1;
+        case kS2: return s.s2;
+        default: return s.s1 * s.s2;
     }
 }
 
 void CoincidenceNeuron::set_value(sim::Index i, std::size_t var, double x) {
     State& s = state_[i];
     switch (var) {
-    case kV: s.v = x; break;
-    case kVth: s.vth = x; break;
-    case kS1: s.s1 = x; break;
-    case kS2: s.s2 = x; break;
-    default: throw sim::UserError("variable 'p' of model 'coincidence' is derived (s1*s2) and cannot be set");
+        case kV: s.v = x; break;
+        case kVth: s.vth = x; break;
+        case kS1: s.s1 = x; break;
+        case kS2: s.s2 = x; break;
+        default:
+            throw sim::UserError("variable 'p' of model 'coincidence' is derived (s1*s2) and cannot be set");
     }
 }
 

@@ -52,6 +52,8 @@ sim::Time ExplicitSource::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     return ts[cursor_[i]];
 }
 
-void ExplicitSource::fire(sim::Index i, sim::Time) { ++cursor_[i]; }
+void ExplicitSource::fire(sim::Index i, sim::Time) {
+    ++cursor_[i];
+}
 
 }  // namespace delaysim::models

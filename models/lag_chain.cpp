@@ -21,7 +21,9 @@ double log_factorial(int m) {
 
 // The series converge for every y but need ~y terms; past k + 40 the recurrences
 // (stable there, and P, G stay in [1/2, 1]) take over.
-bool use_series(int k, double y) { return y <= static_cast<double>(k) + 40.0; }
+bool use_series(int k, double y) {
+    return y <= static_cast<double>(k) + 40.0;
+}
 
 // E(k, y) = int_0^1 e^{-y th} th^{k-1}/(k-1)! d th = P(k, y) / y^k,  y >= 0.
 double log_e(int k, double y) {

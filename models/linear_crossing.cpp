@@ -50,7 +50,8 @@ public:
             const double width = hi - lo;
             if (width <= 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300) break;
             double mid = lo - g_lo * width / (g_hi - g_lo);
-            if (!(mid > lo + 0.05 * width && mid < hi - 0.05 * width) || (it % 3) == 2) mid = lo + 0.5 * width;
+            if (!(mid > lo + 0.05 * width && mid < hi - 0.05 * width) || (it % 3) == 2)
+                mid = lo + 0.5 * width;
             if (mid <= lo || mid >= hi) break;
             const double g = f(level, mid);
             if ((g >= 0.0) == (g_hi >= 0.0)) {

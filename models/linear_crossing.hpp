@@ -25,8 +25,8 @@
 namespace delaysim::models {
 
 struct LinearSignal {
-    Eigen::MatrixXd m;                  // n x n
-    std::vector<double> rates;          // -eigenvalues of m, with multiplicity (n of them)
+    Eigen::MatrixXd m;          // n x n
+    std::vector<double> rates;  // -eigenvalues of m, with multiplicity (n of them)
     std::function<void(double x, Eigen::VectorXd& z)> state;  // exact z(x)
 };
 

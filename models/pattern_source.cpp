@@ -13,7 +13,8 @@ ModelInfo PatternSource::info() {
     m.doc = "a pattern of spike times repeated with a period (the seed's SG1/SG2)";
     const double inf = 1e300;
     m.params = {
-        {"pattern_ms", "ms", ParamKind::RealList, 0.0, 0.0, inf, false, true, "spike times within one period, in [0, period)"},
+        {"pattern_ms", "ms", ParamKind::RealList, 0.0, 0.0, inf, false, true,
+         "spike times within one period, in [0, period)"},
         {"period_ms", "ms", ParamKind::Real, 0.0, 0.0, inf, true, true, "repetition period"},
         {"repeats", "1", ParamKind::Integer, 1.0, 1.0, 1e12, false, false, "number of periods"},
         {"start_ms", "ms", ParamKind::Real, 0.0, 0.0, inf, false, false, "time of the first period's start"},
@@ -25,13 +26,17 @@ ModelInfo PatternSource::info() {
 }
 
 PatternSource::PatternSource(const std::string& name, sim::Index size, const sim::Params& p)
-    : SpikeSource(name, size, "pattern_source"), pattern_(p.list("pattern_ms")), period_(p.get("period_ms")),
+    : SpikeSource(name, size, "pattern_source"),
+      pattern_(p.list("pattern_ms")),
+      period_(p.get("period_ms")),
       start_(p.get("start_ms")) {
     std::sort(pattern_.begin(), pattern_.end());
     if (pattern_.empty())
-        throw sim::UserError(p.owner() + ": parameter 'pattern_ms' must hold at least one time", p.where("pattern_ms"));
+        throw sim::UserError(p.owner() + ": parameter 'pattern_ms' must hold at least one time",
+                             p.where("pattern_ms"));
     if (pattern_.back() >= period_)
-        throw sim::UserError(p.owner() + ": every time in 'pattern_ms' must be < 'period_ms'", p.where("pattern_ms"));
+        throw sim::UserError(p.owner() + ": every time in 'pattern_ms' must be < 'period_ms'",
+                             p.where("pattern_ms"));
     total_ = static_cast<std::uint64_t>(p.get("repeats")) * pattern_.size();
     cursor_.assign(size, 0);
 }
@@ -47,6 +52,8 @@ sim::Time PatternSource::next_spike(sim::Index i, sim::Time t, sim::Time horizon
     return ts < horizon ? ts : sim::kNever;
 }
 
-void PatternSource::fire(sim::Index i, sim::Time) { ++cursor_[i]; }
+void PatternSource::fire(sim::Index i, sim::Time) {
+    ++cursor_[i];
+}
 
 }  // namespace delaysim::models

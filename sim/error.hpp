@@ -46,5 +46,4 @@ std::string fmt_ms(double x);
 
 }  // namespace delaysim::sim
 
-#define DS_ASSERT(cond) \
-    ((cond) ? void(0) : ::delaysim::sim::internal_failure(#cond, __FILE__, __LINE__))
+#define DS_ASSERT(cond) ((cond) ? void(0) : ::delaysim::sim::internal_failure(#cond, __FILE__, __LINE__))

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <utility>
 #include <cmath>
+#include <utility>
 
 #include "sim/error.hpp"
 #include "sim/radix_sort.hpp"

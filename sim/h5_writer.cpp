@@ -12,8 +12,8 @@
 namespace delaysim::sim::h5 {
 namespace {
 
-constexpr hsize_t kChunkValues = 4096;    // 32 KiB of doubles per chunk
-constexpr hsize_t kBlockValues = 16384;   // flush threshold: 128 KiB of doubles
+constexpr hsize_t kChunkValues = 4096;   // 32 KiB of doubles per chunk
+constexpr hsize_t kBlockValues = 16384;  // flush threshold: 128 KiB of doubles
 
 H5::StrType string_type() {
     H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
@@ -32,16 +32,22 @@ H5::EnumType bool_type() {
 
 template <class T>
 H5::DataType file_type() {
-    if constexpr (std::is_same_v<T, double>) return H5::PredType::IEEE_F64LE;
-    else if constexpr (std::is_same_v<T, std::uint64_t>) return H5::PredType::STD_U64LE;
-    else return string_type();
+    if constexpr (std::is_same_v<T, double>)
+        return H5::PredType::IEEE_F64LE;
+    else if constexpr (std::is_same_v<T, std::uint64_t>)
+        return H5::PredType::STD_U64LE;
+    else
+        return string_type();
 }
 
 template <class T>
 H5::DataType mem_type() {
-    if constexpr (std::is_same_v<T, double>) return H5::PredType::NATIVE_DOUBLE;
-    else if constexpr (std::is_same_v<T, std::uint64_t>) return H5::PredType::NATIVE_UINT64;
-    else return string_type();
+    if constexpr (std::is_same_v<T, double>)
+        return H5::PredType::NATIVE_DOUBLE;
+    else if constexpr (std::is_same_v<T, std::uint64_t>)
+        return H5::PredType::NATIVE_UINT64;
+    else
+        return string_type();
 }
 
 // Object creation without modification times (bit-identical files).

@@ -99,7 +99,8 @@ public:
     void set_attr(const std::string& name, const std::string& value) { write_attr(ds_, name, value); }
 
 private:
-    AppendDataset(const H5::Group& parent, const std::string& name, int rank, hsize_t columns, hsize_t rows_hint);
+    AppendDataset(const H5::Group& parent, const std::string& name, int rank, hsize_t columns,
+                  hsize_t rows_hint);
     H5::DataSet ds_;
     int rank_;
     hsize_t columns_;

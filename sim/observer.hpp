@@ -9,7 +9,9 @@
 namespace delaysim::sim {
 
 enum class SynapseVariable { Delay, Weight };
-inline const char* to_string(SynapseVariable v) { return v == SynapseVariable::Delay ? "delay" : "weight"; }
+inline const char* to_string(SynapseVariable v) {
+    return v == SynapseVariable::Delay ? "delay" : "weight";
+}
 
 class Observer {
 public:

@@ -15,11 +15,13 @@ namespace delaysim::sim {
 
 using KeyIndex = std::pair<std::uint64_t, std::uint32_t>;
 
-inline std::uint64_t time_key(double t) { return std::bit_cast<std::uint64_t>(t + 0.0); }  // -0 -> +0
+inline std::uint64_t time_key(double t) {
+    return std::bit_cast<std::uint64_t>(t + 0.0);
+}  // -0 -> +0
 
 inline void radix_sort(std::vector<KeyIndex>& v, std::vector<KeyIndex>& scratch) {
     const std::size_t n = v.size();
-    if (n < 256) {  // small batches: a comparison sort is cheaper
+    if (n < 256) {                      // small batches: a comparison sort is cheaper
         std::sort(v.begin(), v.end());  // (key, index): index order on ties, i.e. stable
         return;
     }

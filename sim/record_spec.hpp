@@ -24,7 +24,7 @@ struct SynapseMonitor {
     // No samples on the grid: the file holds each variable's initial values
     // (/synapses/<proj>/<var>/initial) and the changes are in /plasticity.
     bool on_change = false;
-    std::vector<SynapseVariable> once;       // written once, when the recorder opens (no rule changes them)
+    std::vector<SynapseVariable> once;  // written once, when the recorder opens (no rule changes them)
 };
 
 struct RecordSpec {

@@ -32,13 +32,13 @@ public:
     double operator()(double u) const {
         const double f = u * inv_d_;
         if (!(f > -1.0 && f < n_ + 1.0)) [[unlikely]]
-            return std::exp(-r_ * u);  // also: no table
+            return std::exp(-r_ * u);       // also: no table
         const int j = static_cast<int>(f);  // truncation: 0 for f in (-1, 0)
         return at(j, u - j * d_);
     }
     // Given the step: e^{-r u} for u = j d + rho (j in the table).
     double at(int j, double rho) const {
-        const double x = -r_ * rho;  // |x| <= r d (a hair more just below 0)
+        const double x = -r_ * rho;             // |x| <= r d (a hair more just below 0)
         const double x2 = x * x, x4 = x2 * x2;  // Estrin: a short dependency chain
         const double p = ((1.0 + x) + x2 * (1.0 / 2 + x * (1.0 / 6))) +
                          x4 * ((1.0 / 24 + x * (1.0 / 120)) + x2 * (1.0 / 720));
@@ -78,10 +78,12 @@ public:
         // in the same order as SliceExp::at, so the same bits, at half the count.
         const __m128d x = _mm_mul_pd(_mm_set_pd(-e2_.rate(), -e1_.rate()), _mm_set1_pd(rho));
         const __m128d xx = _mm_mul_pd(x, x), x4 = _mm_mul_pd(xx, xx);
-        const __m128d lo = _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0), x),
-                                      _mm_mul_pd(xx, _mm_add_pd(_mm_set1_pd(1.0 / 2), _mm_mul_pd(x, _mm_set1_pd(1.0 / 6)))));
-        const __m128d hi = _mm_mul_pd(x4, _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0 / 24), _mm_mul_pd(x, _mm_set1_pd(1.0 / 120))),
-                                                     _mm_mul_pd(xx, _mm_set1_pd(1.0 / 720))));
+        const __m128d lo =
+            _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0), x),
+                       _mm_mul_pd(xx, _mm_add_pd(_mm_set1_pd(1.0 / 2), _mm_mul_pd(x, _mm_set1_pd(1.0 / 6)))));
+        const __m128d hi = _mm_mul_pd(
+            x4, _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0 / 24), _mm_mul_pd(x, _mm_set1_pd(1.0 / 120))),
+                           _mm_mul_pd(xx, _mm_set1_pd(1.0 / 720))));
         const __m128d p = _mm_mul_pd(_mm_set_pd(e2_.table(j), e1_.table(j)), _mm_add_pd(lo, hi));
         x1 = _mm_cvtsd_f64(p);
         x2 = _mm_cvtsd_f64(_mm_unpackhi_pd(p, p));

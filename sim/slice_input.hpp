@@ -10,12 +10,12 @@
 namespace delaysim::sim {
 
 struct SliceInput {
-    Time t;               // arrival, ms
-    double w;             // weight (at emission; the live weight once grouped)
-    std::uint32_t node;   // global node index of the target
-    std::uint32_t q;      // projection
-    std::uint32_t s;      // synapse within the projection (uint32: checked at setup)
-    std::uint32_t port;   // target port
+    Time t;              // arrival, ms
+    double w;            // weight (at emission; the live weight once grouped)
+    std::uint32_t node;  // global node index of the target
+    std::uint32_t q;     // projection
+    std::uint32_t s;     // synapse within the projection (uint32: checked at setup)
+    std::uint32_t port;  // target port
 };
 
 // A model whose state between spikes is V_inf + a e^{-r_m t} + sum_p k_p e^{-r_p t},
@@ -25,9 +25,9 @@ struct SliceInput {
 // Inputs then superpose: the engine sums these effects at the slice end.
 struct SliceKernel {
     static constexpr std::size_t kPorts = 2;
-    double r_m = 0.0;            // 1/ms
-    double r[kPorts] = {};       // 1/ms, per port
-    double kf[kPorts] = {};      // mV per pA, per port
+    double r_m = 0.0;        // 1/ms
+    double r[kPorts] = {};   // 1/ms, per port
+    double kf[kPorts] = {};  // mV per pA, per port
 };
 
 // The inputs of one node in one slice [t0, t1), summed at t1. One cache line:

@@ -6,7 +6,7 @@
 
 namespace delaysim::sim {
 
-using Time = double;  // ms
+using Time = double;          // ms
 using Index = std::uint64_t;  // node index within a population, synapse index within a projection
 
 inline constexpr Time kNever = std::numeric_limits<Time>::infinity();

@@ -22,8 +22,8 @@ std::string num(double x) {
 void only_with(const ProjectionSpec& p, bool present, const char* key, const char* rule,
                const SourceLocation& at) {
     if (present && p.connect.value != rule)
-        throw UserError("projection '" + p.name.value + "': '" + key + "' is only used with connect = \"" + rule +
-                            "\" (connect is \"" + p.connect.value + "\")",
+        throw UserError("projection '" + p.name.value + "': '" + key + "' is only used with connect = \"" +
+                            rule + "\" (connect is \"" + p.connect.value + "\")",
                         at);
 }
 
@@ -53,7 +53,8 @@ void connect(const ProjectionSpec& p, Index ns, Index nt, bool same, sim::Rng& r
             if (allowed(i, i)) add(i, i);
     } else if (rule == "pairs") {
         if (p.pairs_where.line == 0 && p.pairs.empty())
-            throw UserError(who + ": connect = \"pairs\" needs 'pairs = [[source, target], ...]'", p.connect.where);
+            throw UserError(who + ": connect = \"pairs\" needs 'pairs = [[source, target], ...]'",
+                            p.connect.where);
         for (auto [i, j] : p.pairs) {
             if (i >= ns || j >= nt)
                 throw UserError(who + ": pair [" + std::to_string(i) + ", " + std::to_string(j) +
@@ -63,7 +64,8 @@ void connect(const ProjectionSpec& p, Index ns, Index nt, bool same, sim::Rng& r
             add(i, j);
         }
     } else if (rule == "fixed_probability") {
-        if (!p.probability) throw UserError(who + ": connect = \"fixed_probability\" needs 'probability'", p.connect.where);
+        if (!p.probability)
+            throw UserError(who + ": connect = \"fixed_probability\" needs 'probability'", p.connect.where);
         const double q = p.probability->value;
         if (!(q >= 0.0 && q <= 1.0))
             throw UserError(who + ": probability must lie in [0, 1], got " + num(q), p.probability->where);
@@ -71,12 +73,13 @@ void connect(const ProjectionSpec& p, Index ns, Index nt, bool same, sim::Rng& r
             for (Index j = 0; j < nt; ++j)
                 if (rng.uniform() < q && allowed(i, j)) add(i, j);
     } else if (rule == "fixed_indegree") {
-        if (!p.indegree) throw UserError(who + ": connect = \"fixed_indegree\" needs 'indegree'", p.connect.where);
+        if (!p.indegree)
+            throw UserError(who + ": connect = \"fixed_indegree\" needs 'indegree'", p.connect.where);
         const Index k = p.indegree->value;
         const Index available = same && !p.autapses.value ? ns - 1 : ns;
         if (k > available)
-            throw UserError(who + ": indegree " + std::to_string(k) + " exceeds the " + std::to_string(available) +
-                                " available source nodes",
+            throw UserError(who + ": indegree " + std::to_string(k) + " exceeds the " +
+                                std::to_string(available) + " available source nodes",
                             p.indegree->where);
         std::vector<Index> pool;
         for (Index j = 0; j < nt; ++j) {
@@ -101,25 +104,25 @@ std::vector<double> values(const ProjectionSpec& p, const SynValueSpec& v, const
     const std::string who = "projection '" + p.name.value + "': " + key;
     using K = SynValueSpec::Kind;
     switch (v.kind) {
-    case K::Constant:
-        return std::vector<double>(n, v.value);
-    case K::List:
-        if (v.list.size() != n)
-            throw UserError(who + " lists " + std::to_string(v.list.size()) + " values but the projection has " +
-                                std::to_string(n) + " synapses",
-                            v.where);
-        return v.list;
-    case K::Uniform:
-        if (!(std::isfinite(v.a) && std::isfinite(v.b) && v.a <= v.b))
-            throw UserError(who + ": uniform needs finite low <= high, got low = " + num(v.a) + ", high = " + num(v.b),
-                            v.where);
-        break;
-    case K::Normal:
-        if (!(std::isfinite(v.a) && std::isfinite(v.b) && v.b >= 0))
-            throw UserError(who + ": normal needs a finite mean and sd >= 0, got mean = " + num(v.a) +
-                                ", sd = " + num(v.b),
-                            v.where);
-        break;
+        case K::Constant: return std::vector<double>(n, v.value);
+        case K::List:
+            if (v.list.size() != n)
+                throw UserError(who + " lists " + std::to_string(v.list.size()) +
+                                    " values but the projection has " + std::to_string(n) + " synapses",
+                                v.where);
+            return v.list;
+        case K::Uniform:
+            if (!(std::isfinite(v.a) && std::isfinite(v.b) && v.a <= v.b))
+                throw UserError(who + ": uniform needs finite low <= high, got low = " + num(v.a) +
+                                    ", high = " + num(v.b),
+                                v.where);
+            break;
+        case K::Normal:
+            if (!(std::isfinite(v.a) && std::isfinite(v.b) && v.b >= 0))
+                throw UserError(who + ": normal needs a finite mean and sd >= 0, got mean = " + num(v.a) +
+                                    ", sd = " + num(v.b),
+                                v.where);
+            break;
     }
     std::vector<double> out(n);
     for (double& x : out) x = v.kind == K::Uniform ? rng.uniform(v.a, v.b) : rng.normal(v.a, v.b);

@@ -10,8 +10,8 @@
 #pragma once
 #include <cstdint>
 
-#include "sim/projection.hpp"
 #include "sim/config/spec.hpp"
+#include "sim/projection.hpp"
 
 namespace delaysim::config {
 

@@ -19,8 +19,8 @@ std::vector<sim::Index> indices(const Located<std::vector<std::uint64_t>>& given
     if (std::adjacent_find(out.begin(), out.end()) != out.end())
         throw UserError(who + ": '" + what + "' lists an index twice", given.where);
     if (!out.empty() && out.back() >= n)
-        throw UserError(who + ": " + what + " index " + std::to_string(out.back()) + " is out of range (there are " +
-                            std::to_string(n) + ")",
+        throw UserError(who + ": " + what + " index " + std::to_string(out.back()) +
+                            " is out of range (there are " + std::to_string(n) + ")",
                         given.where);
     return out;
 }
@@ -67,9 +67,13 @@ sim::SynapseMonitor lower_synapses(const SynapseRecordSpec& s, const sim::Networ
     if (s.variables) {
         for (const auto& v : *s.variables) {
             sim::SynapseVariable var;
-            if (v.value == "delay") var = sim::SynapseVariable::Delay;
-            else if (v.value == "weight") var = sim::SynapseVariable::Weight;
-            else throw UserError(who + ": unknown synapse variable '" + v.value + "' (valid: delay, weight)", v.where);
+            if (v.value == "delay")
+                var = sim::SynapseVariable::Delay;
+            else if (v.value == "weight")
+                var = sim::SynapseVariable::Weight;
+            else
+                throw UserError(who + ": unknown synapse variable '" + v.value + "' (valid: delay, weight)",
+                                v.where);
             if (std::find(m.variables.begin(), m.variables.end(), var) != m.variables.end())
                 throw UserError(who + ": variable '" + v.value + "' is listed twice", v.where);
             m.variables.push_back(var);
@@ -108,15 +112,17 @@ sim::RecordSpec lower_record(const RecordSpecs& rec, const sim::Network& net,
     out.flush_interval_s = flush;
     const double dt = rec.interval_ms.value;
     if (!(std::isfinite(dt) && dt >= 0))
-        throw UserError("[record]: interval_ms must be a finite number >= 0 (0: no sampling), got " + fmt_num(dt),
-                        rec.interval_ms.where);
+        throw UserError(
+            "[record]: interval_ms must be a finite number >= 0 (0: no sampling), got " + fmt_num(dt),
+            rec.interval_ms.where);
     out.interval = dt;
     if (rec.spikes) {
         for (const auto& name : *rec.spikes) {
             const std::uint32_t p = find_population(net, name.value, "[record] spikes", name.where);
             if (std::find(out.spike_populations.begin(), out.spike_populations.end(), p) !=
                 out.spike_populations.end())
-                throw UserError("[record] spikes: population '" + name.value + "' is listed twice", name.where);
+                throw UserError("[record] spikes: population '" + name.value + "' is listed twice",
+                                name.where);
             out.spike_populations.push_back(p);
         }
     } else {

@@ -45,7 +45,8 @@ inline std::uint32_t find_population(const sim::Network& net, const std::string&
                                      const sim::SourceLocation& at) {
     const long i = net.population_index(name);
     if (i < 0)
-        throw sim::UserError(who + ": unknown population '" + name + "' (valid: " + population_names(net) + ")", at);
+        throw sim::UserError(
+            who + ": unknown population '" + name + "' (valid: " + population_names(net) + ")", at);
     return static_cast<std::uint32_t>(i);
 }
 
@@ -53,7 +54,8 @@ inline std::uint32_t find_projection(const sim::Network& net, const std::string&
                                      const sim::SourceLocation& at) {
     const long i = net.projection_index(name);
     if (i < 0)
-        throw sim::UserError(who + ": unknown projection '" + name + "' (valid: " + projection_names(net) + ")", at);
+        throw sim::UserError(
+            who + ": unknown projection '" + name + "' (valid: " + projection_names(net) + ")", at);
     return static_cast<std::uint32_t>(i);
 }
 

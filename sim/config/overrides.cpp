@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "sim/error.hpp"
 #include "sim/config/toml_reader.hpp"
+#include "sim/error.hpp"
 
 namespace delaysim::config {
 namespace {
@@ -75,7 +75,8 @@ private:
     static bool bare_word(const std::string& s) {
         if (s.empty()) return false;
         for (char c : s)
-            if (c == '"' || c == '\'' || c == '[' || c == '{' || c == '=' || c == '#' || c == '\n') return false;
+            if (c == '"' || c == '\'' || c == '[' || c == '{' || c == '=' || c == '#' || c == '\n')
+                return false;
         return !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '+' || s[0] == '-' || s[0] == '.');
     }
 
@@ -111,8 +112,8 @@ private:
         bool digits = !s.name.empty();
         for (char c : s.name) digits = digits && std::isdigit(static_cast<unsigned char>(c));
         if (digits && s.name.size() < 10 && std::stoull(s.name) < a.size()) return std::stoull(s.name);
-        fail(s.column, "'" + prefix(i - 1) + "' has no entry named '" + s.name + "' (valid: " +
-                           (names.empty() ? "none" : names) + ", or an index from 0)");
+        fail(s.column, "'" + prefix(i - 1) + "' has no entry named '" + s.name +
+                           "' (valid: " + (names.empty() ? "none" : names) + ", or an index from 0)");
     }
 
     void place(toml::table& root, toml::node& value) {
@@ -130,13 +131,14 @@ private:
             } else if (toml::array* a = at->as_array(); a && a->is_array_of_tables()) {
                 const std::size_t entry = find_entry(*a, i);
                 if (last) {
-                    value.visit([&](auto&& v) { a->replace(a->cbegin() + static_cast<long>(entry), std::move(v)); });
+                    value.visit(
+                        [&](auto&& v) { a->replace(a->cbegin() + static_cast<long>(entry), std::move(v)); });
                     return;
                 }
                 at = a->get(entry);
             } else {
-                fail(s.column, "'" + prefix(i - 1) + "' is " + type_name(*at) + ", not a table: cannot set '" +
-                                   s.name + "' in it");
+                fail(s.column, "'" + prefix(i - 1) + "' is " + type_name(*at) +
+                                   ", not a table: cannot set '" + s.name + "' in it");
             }
         }
     }

@@ -12,15 +12,20 @@ std::string clock_text(double seconds) {
     if (!std::isfinite(seconds) || seconds > 359999) return "--:--";
     const long s = std::lround(seconds);
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
     return buf;
 }
 
 }  // namespace
 
 Progress::Progress(std::ostream& err, sim::Time t_stop, bool display, bool terminal)
-    : err_(err), t_stop_(t_stop), display_(display), terminal_(terminal),
+    : err_(err),
+      t_stop_(t_stop),
+      display_(display),
+      terminal_(terminal),
       start_(std::chrono::steady_clock::now()) {}
 
 double Progress::wall_seconds() const {

@@ -177,7 +177,7 @@ struct ConfigSpec {
     std::vector<ProjectionSpec> projections;
     std::vector<PlasticitySpec> plasticity;
     std::vector<Located<std::string>> plugins;  // top-level plugins = [...], as written
-    std::vector<ModelDeclSpec> models;  // [[model]]
+    std::vector<ModelDeclSpec> models;          // [[model]]
 };
 
 }  // namespace delaysim::config

@@ -42,13 +42,13 @@ SourceLocation location_of(const toml::key& k, const SourceLocation& fallback) {
 
 std::string type_name(const toml::node& n) {
     switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        default: return "a date/time";
     }
 }
 
@@ -175,9 +175,9 @@ const toml::table* TableReader::table(std::string_view key) {
 void TableReader::allow_only(const std::vector<std::string_view>& valid) const {
     for (auto&& [k, v] : table_) {
         if (std::find(valid.begin(), valid.end(), k.str()) != valid.end()) continue;
-        throw sim::UserError(context_ + ": unknown key " + quoted(k.str()) + " (valid keys: " +
-                                 join(valid) + ")",
-                             location_of(k, location_of(v, where_)));
+        throw sim::UserError(
+            context_ + ": unknown key " + quoted(k.str()) + " (valid keys: " + join(valid) + ")",
+            location_of(k, location_of(v, where_)));
     }
 }
 

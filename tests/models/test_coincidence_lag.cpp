@@ -1,8 +1,8 @@
 // coincidence_lag (models/coincidence_lag.hpp) in the engine: spike times against
 // an RK4 reference (step <= 1e-4 ms), D moved through Simulation::set_delay keeps
 // the chain's charge, lag-projection set-up errors.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -17,7 +17,7 @@ namespace {
 
 struct Setup {
     int n = 8;
-    double d = 2.0;                 // initial D, ms
+    double d = 2.0;                   // initial D, ms
     double t_change = -1, d_new = 0;  // optional change of D at t_change
     double t_stop = 160.0;
 };
@@ -116,9 +116,10 @@ sim::Network lag_network(const Setup& c, sim::DelayBounds bounds = {0.1, 20.0, s
     net.populations.push_back(testing::make_population("explicit_source", "B", 1, src));
     net.populations.push_back(testing::make_population("coincidence_lag", "N", 1, neuron));
     const sim::DelayBounds fixed{};
-    net.projections.emplace_back("a_n", 0, 2, 0, testing::one_synapse(1, 1.0), fixed, sim::InflightPolicy::Keep, 1, 1);
-    net.projections.emplace_back("b_n", 1, 2, 1, testing::one_synapse(1, c.d), bounds, sim::InflightPolicy::Keep, 1,
-                                 1);
+    net.projections.emplace_back("a_n", 0, 2, 0, testing::one_synapse(1, 1.0), fixed,
+                                 sim::InflightPolicy::Keep, 1, 1);
+    net.projections.emplace_back("b_n", 1, 2, 1, testing::one_synapse(1, c.d), bounds,
+                                 sim::InflightPolicy::Keep, 1, 1);
     return net;
 }
 
@@ -154,8 +155,8 @@ TEST_CASE("coincidence_lag spike times agree with an RK4 reference", "[lag]") {
         const std::vector<double> ref = rk4_spikes(c);
         REQUIRE(!ref.empty());
         const double err = compare(log.spikes, ref);
-        std::printf("N=%2d D=%.1f: %zu spikes, first %.9f ms, max |t - t_rk4| = %.2e ms\n", c.n, c.d, ref.size(),
-                    ref.front(), err);
+        std::printf("N=%2d D=%.1f: %zu spikes, first %.9f ms, max |t - t_rk4| = %.2e ms\n", c.n, c.d,
+                    ref.size(), ref.front(), err);
         CHECK(err < 1e-6);
     }
 }
@@ -191,7 +192,8 @@ TEST_CASE("moving D through Simulation::set_delay keeps the chain's charge", "[l
 }
 
 TEST_CASE("lag projections: axonal delay 0, D from delay_ms, set-up errors", "[lag]") {
-    CHECK_THROWS_AS(sim::Simulation(lag_network(Setup{}, {0.0, 20.0, sim::BoundPolicy::Clamp})), sim::UserError);
+    CHECK_THROWS_AS(sim::Simulation(lag_network(Setup{}, {0.0, 20.0, sim::BoundPolicy::Clamp})),
+                    sim::UserError);
     sim::Simulation s(lag_network(Setup{8, 5.0}));
     const auto lag_ms = static_cast<std::size_t>(s.population(2).variable_index("lag_ms"));
     CHECK(s.population(2).value(0, lag_ms, 0.0) == 5.0);

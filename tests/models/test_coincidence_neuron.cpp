@@ -21,8 +21,10 @@ Y rk4(Y y, double h) {
     auto add = [](const Y& a, const Y& b, double k) {
         return Y{a.v + k * b.v, a.s1 + k * b.s1, a.s2 + k * b.s2, a.vth + k * b.vth};
     };
-    const Y k1 = deriv(y), k2 = deriv(add(y, k1, h / 2)), k3 = deriv(add(y, k2, h / 2)), k4 = deriv(add(y, k3, h));
-    return {y.v + h / 6 * (k1.v + 2 * k2.v + 2 * k3.v + k4.v), y.s1 + h / 6 * (k1.s1 + 2 * k2.s1 + 2 * k3.s1 + k4.s1),
+    const Y k1 = deriv(y), k2 = deriv(add(y, k1, h / 2)), k3 = deriv(add(y, k2, h / 2)),
+            k4 = deriv(add(y, k3, h));
+    return {y.v + h / 6 * (k1.v + 2 * k2.v + 2 * k3.v + k4.v),
+            y.s1 + h / 6 * (k1.s1 + 2 * k2.s1 + 2 * k3.s1 + k4.s1),
             y.s2 + h / 6 * (k1.s2 + 2 * k2.s2 + 2 * k3.s2 + k4.s2),
             y.vth + h / 6 * (k1.vth + 2 * k2.vth + 2 * k3.vth + k4.vth)};
 }
@@ -47,7 +49,9 @@ double reference_crossing(Y y, double h, double t_max) {
     return sim::kNever;
 }
 
-std::unique_ptr<sim::Population> neuron() { return testing::make_population("coincidence", "N", 1); }
+std::unique_ptr<sim::Population> neuron() {
+    return testing::make_population("coincidence", "N", 1);
+}
 
 void set(sim::Population& n, const Y& y) {
     n.set_value(0, CoincidenceNeuron::kV, y.v);
@@ -81,17 +85,18 @@ TEST_CASE("closed form matches a 1e-4 ms RK4 integration", "[models][coincidence
 
 TEST_CASE("threshold crossings agree with bisection on the fine reference", "[models][coincidence]") {
     const std::vector<Y> cases = {
-        {7.0, 3.0, 3.0, 8.0},   // fast crossing on the rise of v
-        {5.0, 0.0, 0.0, 8.0},   // late: vth decays (50 ms) faster than v (1000 ms)
-        {2.0, 2.0, 2.5, 8.0},   // rise not enough: crossing much later, after vth decayed
-        {7.9, 0.5, 0.5, 8.0},   // nearly tangential start
+        {7.0, 3.0, 3.0, 8.0},  // fast crossing on the rise of v
+        {5.0, 0.0, 0.0, 8.0},  // late: vth decays (50 ms) faster than v (1000 ms)
+        {2.0, 2.0, 2.5, 8.0},  // rise not enough: crossing much later, after vth decayed
+        {7.9, 0.5, 0.5, 8.0},  // nearly tangential start
     };
     for (const Y& y0 : cases) {
         auto n = neuron();
         set(*n, y0);
         const double t = n->next_spike(0, 0.0, 1000.0);
         const double ref = reference_crossing(y0, 1e-4, 200.0);
-        INFO("v0=" << y0.v << " s1=" << y0.s1 << " s2=" << y0.s2 << " closed form " << t << " reference " << ref);
+        INFO("v0=" << y0.v << " s1=" << y0.s1 << " s2=" << y0.s2 << " closed form " << t << " reference "
+                   << ref);
         REQUIRE(std::isfinite(ref));
         CHECK(std::abs(t - ref) < 1e-9);
     }
@@ -106,7 +111,8 @@ TEST_CASE("a late crossing matches its analytic time", "[models][coincidence]") 
     CHECK(n->next_spike(0, 0.0, expected - 1e-6) == sim::kNever);  // beyond the horizon
 }
 
-TEST_CASE("a predicted crossing is revised by input or inhibition arriving before it", "[models][coincidence]") {
+TEST_CASE("a predicted crossing is revised by input or inhibition arriving before it",
+          "[models][coincidence]") {
     const double late = std::log(8.0 / 5.0) / (1.0 / 50.0 - 1.0 / 1000.0);  // ~24.7 ms
     auto run = [&](const char* port_name, double at) {
         sim::ParamValues src;
@@ -124,12 +130,19 @@ TEST_CASE("a predicted crossing is revised by input or inhibition arriving befor
         s.run(60.0);
         return log.times[1];
     };
-    SECTION("no input before the crossing: the prediction stands") { CHECK(run("a", 40.0).at(0) == Approx(late).epsilon(1e-12)); }
-    SECTION("inhibition at 10 ms cancels it") { CHECK(run("inhibit", 10.0).empty()); }
-    SECTION("input on port a alone does not change v (s2 = 0)") { CHECK(run("a", 10.0).at(0) == Approx(late).epsilon(1e-12)); }
+    SECTION("no input before the crossing: the prediction stands") {
+        CHECK(run("a", 40.0).at(0) == Approx(late).epsilon(1e-12));
+    }
+    SECTION("inhibition at 10 ms cancels it") {
+        CHECK(run("inhibit", 10.0).empty());
+    }
+    SECTION("input on port a alone does not change v (s2 = 0)") {
+        CHECK(run("a", 10.0).at(0) == Approx(late).epsilon(1e-12));
+    }
 }
 
-TEST_CASE("invalid coincidence parameters are user errors naming the parameter", "[models][coincidence][bad_input]") {
+TEST_CASE("invalid coincidence parameters are user errors naming the parameter",
+          "[models][coincidence][bad_input]") {
     const auto* m = models::find_model("coincidence");
     REQUIRE(m);
     auto make = [&](const std::string& key, double x) {
@@ -138,8 +151,10 @@ TEST_CASE("invalid coincidence parameters are user errors naming the parameter",
         return m->make("N", 1, sim::Params(m->params, v, "population 'N'"), 0);
     };
     CHECK_THROWS_WITH(make("tau_ms", -5.0), Catch::Contains("'tau_ms'") && Catch::Contains("outside"));
-    CHECK_THROWS_WITH(make("tau_th_ms", std::nan("")), Catch::Contains("'tau_th_ms'") && Catch::Contains("finite"));
+    CHECK_THROWS_WITH(make("tau_th_ms", std::nan("")),
+                      Catch::Contains("'tau_th_ms'") && Catch::Contains("finite"));
     CHECK_THROWS_WITH(make("th0", 0.0), Catch::Contains("'th0'"));
     CHECK_THROWS_WITH(make("tau_ms", 0.25), Catch::Contains("'tau_ms'") && Catch::Contains("differ"));
-    CHECK_THROWS_WITH(make("tau_mss", 1.0), Catch::Contains("unknown parameter 'tau_mss'") && Catch::Contains("tau_ms"));
+    CHECK_THROWS_WITH(make("tau_mss", 1.0),
+                      Catch::Contains("unknown parameter 'tau_mss'") && Catch::Contains("tau_ms"));
 }

@@ -70,8 +70,8 @@ TEST_CASE("lag chain impulse response has mean D and standard deviation D/sqrt(N
     for (int n : {1, 2, 8, 64})
         for (double d : {0.5, 2.0, 10.0}) {
             const Moments m = moments(n, d);
-            std::printf("moments N=%2d D=%4.1f  mass-1=%.1e  mean-D=%.1e  sd-D/sqrtN=%.1e\n", n, d, m.mass - 1.0,
-                        m.mean - d, m.sd - d / std::sqrt(n));
+            std::printf("moments N=%2d D=%4.1f  mass-1=%.1e  mean-D=%.1e  sd-D/sqrtN=%.1e\n", n, d,
+                        m.mass - 1.0, m.mean - d, m.sd - d / std::sqrt(n));
             CHECK(std::abs(m.mass - 1.0) < 1e-6);
             CHECK(std::abs(m.mean - d) < 1e-6);
             CHECK(std::abs(m.sd - d / std::sqrt(n)) < 1e-6);

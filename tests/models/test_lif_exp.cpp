@@ -149,9 +149,9 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
         sim::Time next = 0.0;
         if (!a->settle(i, sum, {t0, t1, quiet, horizon}, next)) continue;
         ++accepted;
-        INFO("node " << i << " v0 " << v0 << " I_ex " << iex << " I_in " << iin << " t0 " << t0 << " quiet " << quiet
-                     << " first " << in[0].t << " n " << in.size() << " w0 " << in[0].w << " port0 " << in[0].port
-                     << " cross " << b->next_spike(i, tc, horizon));
+        INFO("node " << i << " v0 " << v0 << " I_ex " << iex << " I_in " << iin << " t0 " << t0 << " quiet "
+                     << quiet << " first " << in[0].t << " n " << in.size() << " w0 " << in[0].w << " port0 "
+                     << in[0].port << " cross " << b->next_spike(i, tc, horizon));
         REQUIRE_FALSE(crosses);
         for (std::size_t var : {LifExp::kV, LifExp::kIex, LifExp::kIin})
             REQUIRE(a->value(i, var, t1) == Approx(b->value(i, var, t1)).margin(1e-9));

@@ -6,8 +6,8 @@
 using namespace delaysim;
 
 namespace {
-std::vector<std::vector<double>> run_source(const std::string& model, const sim::ParamValues& v, sim::Index size,
-                                            double t_stop, std::uint64_t seed = 1) {
+std::vector<std::vector<double>> run_source(const std::string& model, const sim::ParamValues& v,
+                                            sim::Index size, double t_stop, std::uint64_t seed = 1) {
     sim::Network net;
     net.populations.push_back(testing::make_population(model, "src", size, v, seed));
     struct Log : sim::Observer {

@@ -51,8 +51,8 @@ struct VSampler : sim::Observer {
     }
 };
 
-sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index nt, int k, double w, double dmin,
-                                 double dmax) {
+sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index nt, int k, double w,
+                                 double dmin, double dmax) {
     sim::SynapseList l;
     std::uniform_int_distribution<sim::Index> pick(0, ns - 1);
     std::uniform_real_distribution<double> delay(dmin, dmax);
@@ -71,7 +71,8 @@ sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index
 sim::Network lif_network(double dmin, sim::DelayBounds ee_bounds = {}) {
     std::mt19937_64 rng(12345);
     sim::Network net;
-    net.populations.push_back(make_population("poisson_source", "drive", 200, reals({{"rate_hz", 40.0}, {"seed", 7}})));
+    net.populations.push_back(
+        make_population("poisson_source", "drive", 200, reals({{"rate_hz", 40.0}, {"seed", 7}})));
     const auto lif = reals({{"I_e_pA", 300.0}});
     net.populations.push_back(make_population("lif_exp", "E", 400, lif));
     net.populations.push_back(make_population("lif_exp", "I", 100, lif));
@@ -97,7 +98,8 @@ void require_same_spikes(const Spikes& a, const Spikes& b, std::uint32_t pops) {
         INFO("population " << p);
         REQUIRE(x.size() == y.size());
         for (std::size_t i = 0; i < x.size(); ++i) {
-            INFO("spike " << i << " node " << x[i].node << " / " << y[i].node << " t " << x[i].t << " / " << y[i].t);
+            INFO("spike " << i << " node " << x[i].node << " / " << y[i].node << " t " << x[i].t << " / "
+                          << y[i].t);
             REQUIRE(x[i].node == y[i].node);
             REQUIRE(std::abs(x[i].t - y[i].t) < 1e-9);
         }
@@ -137,7 +139,9 @@ TEST_CASE("slice batching reproduces the event-by-event spike trains and samples
     }
 }
 
-TEST_CASE("superposed slices reproduce the event-by-event spike trains and samples; cut slices are not superposed") {
+TEST_CASE(
+    "superposed slices reproduce the event-by-event spike trains and samples; cut slices are not "
+    "superposed") {
     Spikes spikes[3];
     VSampler samples[3];
     std::uint64_t superposed[3] = {};
@@ -179,13 +183,16 @@ TEST_CASE("superposed slices reproduce the event-by-event spike trains and sampl
 // the sample times, and rule changes are in force exactly up to each of them.
 TEST_CASE("with samples inside slices, the nodes nobody samples are superposed, same results") {
     struct Declared : VSampler {
-        bool reads_state(std::uint32_t p, sim::Index i) const override { return p == 1 && (i == 0 || i == 7 || i == 42); }
+        bool reads_state(std::uint32_t p, sim::Index i) const override {
+            return p == 1 && (i == 0 || i == 7 || i == 42);
+        }
     };
     struct DelaySampler : sim::Observer {
         const sim::Simulation* sim = nullptr;
         std::vector<double> d;
         void on_sample(sim::Time) override {
-            for (sim::Index k = 0; k < sim->projection(2).size(); k += 97) d.push_back(sim->projection(2).delay(k));
+            for (sim::Index k = 0; k < sim->projection(2).size(); k += 97)
+                d.push_back(sim->projection(2).delay(k));
         }
         bool reads_state(std::uint32_t, sim::Index) const override { return false; }
     };
@@ -225,7 +232,9 @@ TEST_CASE("with samples inside slices, the nodes nobody samples are superposed, 
     }
 }
 
-TEST_CASE("slice batching with delay_shift_stdp: the same changes at the same times, spikes expanded with the delay in force") {
+TEST_CASE(
+    "slice batching with delay_shift_stdp: the same changes at the same times, spikes expanded with the "
+    "delay in force") {
     // Rules move E->E delays within [0.4, 6] ms; the slices are 0.4 ms wide, so
     // many changes fall in the same slice as a spike of the changed synapse's source.
     const sim::DelayBounds bounds{0.4, 6.0, sim::BoundPolicy::Clamp};
@@ -311,7 +320,8 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
         CHECK(s.slice_width() == 0.0);
         REQUIRE(s.batching_notes().size() == 2);  // E and I, each with its reason
         CHECK_THAT(s.batching_notes()[0], Catch::Contains("'E' runs event by event") &&
-                                              Catch::Contains("has a delay of") && Catch::Contains("0.01 ms"));
+                                              Catch::Contains("has a delay of") &&
+                                              Catch::Contains("0.01 ms"));
     }
     SECTION("a rule with a pre-spike hook on a projection onto it") {
         sim::Simulation s(lif_network(0.4));
@@ -325,7 +335,9 @@ TEST_CASE("populations that cannot be batched stay in the event loop; a delay be
     SECTION("set_delay below the slice width inside a run is refused") {
         struct Meddler : sim::Observer {
             sim::Simulation* sim = nullptr;
-            void on_spike(std::uint32_t, sim::Index, sim::Time) override { sim->set_delay(2, 0, 0.1, "observer"); }
+            void on_spike(std::uint32_t, sim::Index, sim::Time) override {
+                sim->set_delay(2, 0, 0.1, "observer");
+            }
         } meddler;
         sim::Simulation s(lif_network(0.4));
         meddler.sim = &s;
@@ -371,12 +383,13 @@ TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay 
         net.populations.push_back(make_population("lif_exp", "A", 1, fast));
         net.populations.push_back(make_population("lif_exp", "B", 1, fast));
         net.populations.push_back(delaysim::testing::source_at("SB", {12.88}));
-        net.projections.emplace_back("S_A", 0, 1, 0, delaysim::testing::one_synapse(50000.0, 0.5), sim::DelayBounds{},
-                                     sim::InflightPolicy::Keep, 1, 1);
-        net.projections.emplace_back("S_B", 3, 2, 0, delaysim::testing::one_synapse(50000.0, 0.5), sim::DelayBounds{},
-                                     sim::InflightPolicy::Keep, 1, 1);
+        net.projections.emplace_back("S_A", 0, 1, 0, delaysim::testing::one_synapse(50000.0, 0.5),
+                                     sim::DelayBounds{}, sim::InflightPolicy::Keep, 1, 1);
+        net.projections.emplace_back("S_B", 3, 2, 0, delaysim::testing::one_synapse(50000.0, 0.5),
+                                     sim::DelayBounds{}, sim::InflightPolicy::Keep, 1, 1);
         net.projections.emplace_back("A_B", 1, 2, 0, delaysim::testing::one_synapse(1.0, 1.0),
-                                     sim::DelayBounds{1.0, 6.0, sim::BoundPolicy::Clamp}, sim::InflightPolicy::Keep, 1, 1);
+                                     sim::DelayBounds{1.0, 6.0, sim::BoundPolicy::Clamp},
+                                     sim::InflightPolicy::Keep, 1, 1);
         return net;
     };
     std::vector<delaysim::testing::ArrivalProbe::Arrival> arrivals[3];
@@ -404,7 +417,7 @@ TEST_CASE("a spike emitted in a slice before a rule changes its synapse's delay 
         REQUIRE(arrivals[m].size() == 2);
         CHECK(arrivals[m][0].t == Approx(a[0].t + 1.0).margin(1e-12));
         CHECK(arrivals[m][1].t == Approx(a[1].t + 1.0).margin(1e-12));  // the old delay
-        CHECK(arrivals[m][1].delay > 1.4);                               // though the delay has moved
+        CHECK(arrivals[m][1].delay > 1.4);                              // though the delay has moved
     }
 }
 
@@ -422,7 +435,8 @@ TEST_CASE("inputs and checks beyond the slice ring are kept and come back in tim
         s.set_superposition(batched == 1);
         s.add_observer(&spikes[batched]);
         REQUIRE(s.run(20.0));
-        for (sim::Index k = 0; k < s.projection(2).size(); k += 3) s.set_delay(2, k, 37.3 + 1e-3 * static_cast<double>(k % 997), "test");
+        for (sim::Index k = 0; k < s.projection(2).size(); k += 3)
+            s.set_delay(2, k, 37.3 + 1e-3 * static_cast<double>(k % 997), "test");
         REQUIRE(s.run(150.0));
         CHECK(s.batched(1) == (batched != 0));
         CHECK(s.batched(3) == (batched != 0));
@@ -433,14 +447,16 @@ TEST_CASE("inputs and checks beyond the slice ring are kept and come back in tim
     require_same_spikes(spikes[0], spikes[2], 4);
 }
 
-TEST_CASE("slice batching with stdp_weight: weight-only rules keep batching on the actual delays, same results") {
+TEST_CASE(
+    "slice batching with stdp_weight: weight-only rules keep batching on the actual delays, same results") {
     Spikes spikes[3];
     ChangeLog changes[3];
     for (int batched = 0; batched < 3; ++batched) {
         sim::Simulation s(lif_network(0.4));  // default bounds: delay_min_ms = 0
         s.set_batching(batched != 0);
         s.set_superposition(batched == 1);
-        s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 60.0}})), {2});
+        s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 60.0}})),
+                   {2});
         s.add_observer(&spikes[batched]);
         s.add_observer(&changes[batched]);
         // A weight potentiated by a spike must be the one a later input of the same

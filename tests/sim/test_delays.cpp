@@ -10,7 +10,8 @@ using sim::InflightPolicy;
 namespace {
 
 // Source node 0 spikes at `times`; one synapse (delay d) onto a Probe.
-sim::Network probe_network(std::vector<double> times, double d, InflightPolicy inflight, double d_max = 50.0) {
+sim::Network probe_network(std::vector<double> times, double d, InflightPolicy inflight,
+                           double d_max = 50.0) {
     sim::ParamValues v;
     v.lists["times_ms"] = std::move(times);
     sim::Network net;
@@ -82,7 +83,8 @@ TEST_CASE("retime: a delay change moves spikes in flight", "[sim][delays]") {
 }
 
 TEST_CASE("retime needs a finite upper delay bound", "[sim][delays]") {
-    CHECK_THROWS_AS(sim::Simulation(probe_network({0.0}, 1.0, InflightPolicy::Retime, sim::kNever)), sim::UserError);
+    CHECK_THROWS_AS(sim::Simulation(probe_network({0.0}, 1.0, InflightPolicy::Retime, sim::kNever)),
+                    sim::UserError);
 }
 
 TEST_CASE("zero delays deliver in the same instant, after the round's spikes", "[sim][delays]") {
@@ -120,7 +122,8 @@ TEST_CASE("a delivery that pushes a neuron over threshold fires it in a next rou
     }
 }
 
-TEST_CASE("rivals pushed over threshold in the same round both fire and both are inhibited", "[sim][rounds]") {
+TEST_CASE("rivals pushed over threshold in the same round both fire and both are inhibited",
+          "[sim][rounds]") {
     sim::ParamValues v;
     v.lists["times_ms"] = {1.0, 3.0};
     sim::Network net;
@@ -128,10 +131,14 @@ TEST_CASE("rivals pushed over threshold in the same round both fire and both are
     net.populations.push_back(std::make_unique<testing::Jumper>("A"));
     net.populations.push_back(std::make_unique<testing::Jumper>("B"));
     const sim::DelayBounds b{};
-    net.projections.emplace_back("sa", 0, 1, 0, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1, 1);
-    net.projections.emplace_back("sb", 0, 2, 0, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1, 1);
-    net.projections.emplace_back("ab", 1, 2, 1, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1, 1);
-    net.projections.emplace_back("ba", 2, 1, 1, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1, 1);
+    net.projections.emplace_back("sa", 0, 1, 0, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1,
+                                 1);
+    net.projections.emplace_back("sb", 0, 2, 0, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1,
+                                 1);
+    net.projections.emplace_back("ab", 1, 2, 1, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1,
+                                 1);
+    net.projections.emplace_back("ba", 2, 1, 1, testing::one_synapse(1.0, 0.0), b, InflightPolicy::Keep, 1,
+                                 1);
     sim::Simulation s(std::move(net));
     OrderLog log;
     s.add_observer(&log);

@@ -62,7 +62,8 @@ TEST_CASE("bucketed tiers give exactly the order of one priority queue", "[sim][
     // Random interleaving of pushes and pops, times continuous and with many
     // exact ties, some in the past of the current bucket, some beyond the ring.
     delaysim::sim::EventQueue q(0.1, 16);
-    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>> ref;
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>>
+        ref;
     std::uint64_t seq = 0;
     std::uint64_t x = 12345;
     auto rnd = [&] {
@@ -94,7 +95,8 @@ TEST_CASE("bucketed tiers give exactly the order of one priority queue", "[sim][
 
 TEST_CASE("large buckets (radix-sorted) keep the exact order, ties in push order", "[sim][queue]") {
     delaysim::sim::EventQueue q(0.1, 64);
-    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>> ref;
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>>
+        ref;
     std::uint64_t seq = 0, x = 987654321;
     auto rnd = [&] {
         x ^= x << 13;

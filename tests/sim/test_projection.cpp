@@ -7,8 +7,8 @@ using namespace delaysim::sim;
 namespace {
 Projection make(DelayBounds b, std::vector<double> delays = {1.0}) {
     const std::size_t n = delays.size();
-    SynapseList s{std::vector<std::uint32_t>(n, 0), std::vector<std::uint32_t>(n, 0), std::vector<double>(n, 1.0),
-                  delays};
+    SynapseList s{std::vector<std::uint32_t>(n, 0), std::vector<std::uint32_t>(n, 0),
+                  std::vector<double>(n, 1.0), delays};
     return Projection("p", 0, 1, 0, s, b, InflightPolicy::Keep, 1, 1);
 }
 }  // namespace
@@ -39,8 +39,8 @@ TEST_CASE("error policy refuses plastic delays outside the bounds", "[sim][bound
 }
 
 TEST_CASE("initial delays outside the bounds or not finite are user errors", "[sim][bounds]") {
-    CHECK_THROWS_WITH(make({1.0, 5.0, BoundPolicy::Clamp}, {0.5}), Catch::Contains("projection 'p'") &&
-                                                                        Catch::Contains("outside its bounds"));
+    CHECK_THROWS_WITH(make({1.0, 5.0, BoundPolicy::Clamp}, {0.5}),
+                      Catch::Contains("projection 'p'") && Catch::Contains("outside its bounds"));
     CHECK_THROWS_WITH(make({0.0, 5.0, BoundPolicy::Clamp}, {std::nan("")}), Catch::Contains("finite"));
     CHECK_THROWS_AS(make({-1.0, 5.0, BoundPolicy::Clamp}), UserError);
     CHECK_THROWS_AS(make({0.0, kNever, BoundPolicy::Wrap}), UserError);
@@ -68,6 +68,7 @@ TEST_CASE("synapses are stored by source node (CSR)", "[sim][projection]") {
     CHECK(g.weight(0) == 1.5);
     CHECK(g.weight(1) == 1.5);
     CHECK(g.weight(2) == 5.0);
-    CHECK_THROWS_AS(Projection("bad", 0, 1, 0, SynapseList{{3}, {0}, {1}, {1}}, {}, InflightPolicy::Keep, 3, 2),
-                    UserError);
+    CHECK_THROWS_AS(
+        Projection("bad", 0, 1, 0, SynapseList{{3}, {0}, {1}, {1}}, {}, InflightPolicy::Keep, 3, 2),
+        UserError);
 }

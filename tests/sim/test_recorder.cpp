@@ -104,10 +104,12 @@ sim::Simulation make_sim() {
     net.populations.push_back(std::make_unique<Leaky>(2, kTau));
     const sim::DelayBounds wide{}, plastic{0.0, 3.0, sim::BoundPolicy::Clamp};
     const auto keep = sim::InflightPolicy::Keep;
-    net.projections.emplace_back("fixed", 0, 1, 0, sim::SynapseList{{0, 1}, {0, 0}, {1.0, 0.5}, {0.5, 1.25}}, wide,
-                                 keep, 3, 2);
-    net.projections.emplace_back("plastic", 0, 1, 0, sim::SynapseList{{2}, {1}, {1.0}, {0.2}}, plastic, keep, 3, 2);
-    net.projections.emplace_back("quiet", 0, 1, 0, sim::SynapseList{{1}, {1}, {0.0}, {1.0}}, wide, keep, 3, 2);
+    net.projections.emplace_back("fixed", 0, 1, 0, sim::SynapseList{{0, 1}, {0, 0}, {1.0, 0.5}, {0.5, 1.25}},
+                                 wide, keep, 3, 2);
+    net.projections.emplace_back("plastic", 0, 1, 0, sim::SynapseList{{2}, {1}, {1.0}, {0.2}}, plastic, keep,
+                                 3, 2);
+    net.projections.emplace_back("quiet", 0, 1, 0, sim::SynapseList{{1}, {1}, {0.0}, {1.0}}, wide, keep, 3,
+                                 2);
     sim::Simulation s(std::move(net));
     s.add_rule(std::make_unique<Stretch>(), {1});
     return s;
@@ -284,7 +286,8 @@ TEST_CASE("recorder writes the DESIGN.md layout", "[recorder]") {
         const auto old_v = read<double>(f, ev + "old");
         const auto new_v = read<double>(f, ev + "new");
         const auto rule = read_strings(f, ev + "rule");
-        // 8000 deliveries change the weight; the delay grows 0.2 -> 3.0 in 12 steps (0.2 + 11*0.25 = 2.95, then clamped to 3).
+        // 8000 deliveries change the weight; the delay grows 0.2 -> 3.0 in 12 steps (0.2 + 11*0.25 = 2.95,
+        // then clamped to 3).
         const auto n_delay = std::count(var.begin(), var.end(), "delay");
         CHECK(n_delay == 12);
         CHECK(std::count(var.begin(), var.end(), "weight") == static_cast<long>(et.size()) - n_delay);

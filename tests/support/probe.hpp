@@ -29,7 +29,9 @@ public:
         return v;
     }
     void advance(sim::Index, sim::Time) override {}
-    void receive(sim::Index, std::size_t port, double w, sim::Time t) override { arrivals.push_back({t, port, w}); }
+    void receive(sim::Index, std::size_t port, double w, sim::Time t) override {
+        arrivals.push_back({t, port, w});
+    }
     sim::Time next_spike(sim::Index, sim::Time, sim::Time) override { return sim::kNever; }
     void fire(sim::Index, sim::Time) override {}
     double value(sim::Index, std::size_t, sim::Time) const override { return 0.0; }

@@ -19,7 +19,9 @@ inline std::unique_ptr<sim::Population> make_population(const std::string& model
     return m->make(name, size, sim::Params(m->params, v, name), seed);
 }
 
-inline sim::SynapseList one_synapse(double w, double d) { return {{0}, {0}, {w}, {d}}; }
+inline sim::SynapseList one_synapse(double w, double d) {
+    return {{0}, {0}, {w}, {d}};
+}
 
 struct SeedNetworkOptions {
     double d1 = 2.0, d2 = 4.0;  // ms, SG2 -> N1 and SG2 -> N2
@@ -45,8 +47,10 @@ inline sim::Network seed_network(const SeedNetworkOptions& o = {}) {
     net.projections.emplace_back("sg1_n2", 0, 3, 0, one_synapse(1, 1), fixed, InflightPolicy::Keep, 1, 1);
     net.projections.emplace_back("sg2_n1", 1, 2, 1, one_synapse(1, o.d1), o.plastic_bounds, o.inflight, 1, 1);
     net.projections.emplace_back("sg2_n2", 1, 3, 1, one_synapse(1, o.d2), o.plastic_bounds, o.inflight, 1, 1);
-    net.projections.emplace_back("n1_inhibits_n2", 2, 3, 2, one_synapse(1, 0), fixed, InflightPolicy::Keep, 1, 1);
-    net.projections.emplace_back("n2_inhibits_n1", 3, 2, 2, one_synapse(1, 0), fixed, InflightPolicy::Keep, 1, 1);
+    net.projections.emplace_back("n1_inhibits_n2", 2, 3, 2, one_synapse(1, 0), fixed, InflightPolicy::Keep, 1,
+                                 1);
+    net.projections.emplace_back("n2_inhibits_n1", 3, 2, 2, one_synapse(1, 0), fixed, InflightPolicy::Keep, 1,
+                                 1);
     return net;
 }
 

@@ -38,7 +38,8 @@ fs::path scratch_dir(const std::string& name) {
 
 // Runs `delaysim ARGS` in `cwd`; ARGS is passed through the shell as written.
 Result run(const std::string& args, const fs::path& cwd) {
-    const std::string cmd = "cd '" + cwd.string() + "' && '" DELAYSIM_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
+    const std::string cmd =
+        "cd '" + cwd.string() + "' && '" DELAYSIM_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
     const int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -140,19 +141,22 @@ TEST_CASE("run writes out/<stem>.h5 by default and prints a summary", "[cli]") {
     CHECK_THAT(r.err, Catch::Contains("spikes") && Catch::Contains("events"));
 }
 
-TEST_CASE("run reports slice batching, and simulation.batching = false turns it off with the same spikes", "[cli]") {
+TEST_CASE("run reports slice batching, and simulation.batching = false turns it off with the same spikes",
+          "[cli]") {
     const fs::path cwd = scratch_dir("batching");
     const std::string config = std::string(DELAYSIM_SOURCE_DIR) + "/configs/lif_random_delays.toml";
     const Result on = run("run '" + config + "' -o on.h5 --set simulation.t_stop_ms=100", cwd);
     REQUIRE(on.code == 0);
     CHECK_THAT(on.err, Catch::Contains("slices of 0.5 ms") && Catch::Contains(": E I"));
-    const Result off = run("run '" + config + "' -o off.h5 --set simulation.t_stop_ms=100 --set simulation.batching=false", cwd);
+    const Result off = run(
+        "run '" + config + "' -o off.h5 --set simulation.t_stop_ms=100 --set simulation.batching=false", cwd);
     REQUIRE(off.code == 0);
     CHECK_THAT(off.err, !Catch::Contains("slices of"));
     // Same spikes (to rounding) either way: compared by the spike count line here,
     // spike by spike in tests/sim/test_batching.cpp.
     auto spikes = [](const std::string& err) { return err.substr(err.find("simulated, ")); };
-    CHECK(spikes(on.err).substr(0, spikes(on.err).find(" spikes")) == spikes(off.err).substr(0, spikes(off.err).find(" spikes")));
+    CHECK(spikes(on.err).substr(0, spikes(on.err).find(" spikes")) ==
+          spikes(off.err).substr(0, spikes(off.err).find(" spikes")));
     const Result bad = run("run '" + config + "' -o bad.h5 --set simulation.batching=3", cwd);
     CHECK(bad.code == 2);
     CHECK_THAT(bad.err, Catch::Contains("batching"));
@@ -163,10 +167,12 @@ TEST_CASE("run reports slice batching, and simulation.batching = false turns it 
     const Result sup = run("run '" + config + "' -o sup.h5 " + sparse, cwd);
     REQUIRE(sup.code == 0);
     CHECK_THAT(sup.err, Catch::Contains("node updates took a whole slice's inputs at once"));
-    const Result nosup = run("run '" + config + "' -o nosup.h5 " + sparse + " --set simulation.superposition=false", cwd);
+    const Result nosup =
+        run("run '" + config + "' -o nosup.h5 " + sparse + " --set simulation.superposition=false", cwd);
     REQUIRE(nosup.code == 0);
     CHECK_THAT(nosup.err, !Catch::Contains("superposition"));
-    CHECK(spikes(sup.err).substr(0, spikes(sup.err).find(" spikes")) == spikes(nosup.err).substr(0, spikes(nosup.err).find(" spikes")));
+    CHECK(spikes(sup.err).substr(0, spikes(sup.err).find(" spikes")) ==
+          spikes(nosup.err).substr(0, spikes(nosup.err).find(" spikes")));
 }
 
 TEST_CASE("validate, list, --help, --version and bad arguments", "[cli]") {

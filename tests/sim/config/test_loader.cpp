@@ -170,16 +170,18 @@ TEST_CASE("weight and delay distributions are seeded and reproducible", "[loader
         return w;
     };
     CHECK(w_of(load_config_text(cfg, "a.toml")) == w_of(load_config_text(cfg, "b.toml")));
-    CHECK(w_of(load_config_text(cfg, "a.toml")) != w_of(load_config_text(cfg, "a.toml", {"simulation.seed=8"})));
+    CHECK(w_of(load_config_text(cfg, "a.toml")) !=
+          w_of(load_config_text(cfg, "a.toml", {"simulation.seed=8"})));
     const std::string seeded = cfg + "connect_seed = 5\n";
-    CHECK(w_of(load_config_text(seeded, "a.toml")) == w_of(load_config_text(seeded, "a.toml", {"simulation.seed=8"})));
+    CHECK(w_of(load_config_text(seeded, "a.toml")) ==
+          w_of(load_config_text(seeded, "a.toml", {"simulation.seed=8"})));
 }
 
 TEST_CASE("option set overrides values, addressed by name, and is type-checked", "[loader][set]") {
-    auto c = load_config_text(kBase, "test.toml",
-                              {"simulation.t_stop_ms=250", "population.N.params.tau_ms=500",
-                               "projection.sg_n.delay_ms=3.5", "population.N.params.gain=10",
-                               "simulation.inflight=retime", "projection.sg_n.delay_max_ms=20"});
+    auto c = load_config_text(
+        kBase, "test.toml",
+        {"simulation.t_stop_ms=250", "population.N.params.tau_ms=500", "projection.sg_n.delay_ms=3.5",
+         "population.N.params.gain=10", "simulation.inflight=retime", "projection.sg_n.delay_max_ms=20"});
     CHECK(c.lowered.t_stop == 250.0);
     CHECK(c.spec.populations[1].params.real.at("tau_ms") == 500.0);
     CHECK(c.spec.populations[1].params.real.at("gain") == 10.0);
@@ -187,7 +189,8 @@ TEST_CASE("option set overrides values, addressed by name, and is type-checked",
     CHECK(c.lowered.network.projections[0].inflight() == sim::InflightPolicy::Retime);
     CHECK(c.text.find("--set simulation.t_stop_ms=250") != std::string::npos);
     // By index, and creating a table that is not in the file.
-    auto d = load_config_text(kBase, "test.toml", {"population.0.params.repeats=2", "record.interval_ms=0.5"});
+    auto d =
+        load_config_text(kBase, "test.toml", {"population.0.params.repeats=2", "record.interval_ms=0.5"});
     CHECK(d.spec.populations[0].params.real.at("repeats") == 2.0);
     CHECK(d.lowered.record.interval == 0.5);
 
@@ -196,11 +199,15 @@ TEST_CASE("option set overrides values, addressed by name, and is type-checked",
     CHECK(e.where().file == "--set simulation.t_stop_ms=\"long\"");
     CHECK(e.where().line == 1);
     CHECK(e.where().column == 22);
-    CHECK_THAT(load_error(kBase, {"population.X.size=2"}).what(), Catch::Contains("no entry named 'X' (valid: SG, N"));
-    CHECK_THAT(load_error(kBase, {"simulation.t_stop_ms"}).what(), Catch::Contains("expected key.path=value"));
+    CHECK_THAT(load_error(kBase, {"population.X.size=2"}).what(),
+               Catch::Contains("no entry named 'X' (valid: SG, N"));
+    CHECK_THAT(load_error(kBase, {"simulation.t_stop_ms"}).what(),
+               Catch::Contains("expected key.path=value"));
     CHECK_THAT(load_error(kBase, {"simulation..seed=1"}).what(), Catch::Contains("empty segment"));
-    CHECK_THAT(load_error(kBase, {"simulation.seed.x=1"}).what(), Catch::Contains("is an integer, not a table"));
-    CHECK_THAT(load_error(kBase, {"population.N.size=2.5"}).what(), Catch::Contains("'size' must be an integer"));
+    CHECK_THAT(load_error(kBase, {"simulation.seed.x=1"}).what(),
+               Catch::Contains("is an integer, not a table"));
+    CHECK_THAT(load_error(kBase, {"population.N.size=2.5"}).what(),
+               Catch::Contains("'size' must be an integer"));
     CHECK_THAT(load_error(kBase, {"simulation.t_stop=1"}).what(), Catch::Contains("unknown key 't_stop'"));
 }
 
@@ -209,8 +216,10 @@ TEST_CASE("unknown keys are rejected everywhere, with their location", "[loader]
     CHECK_THAT(e.what(), Catch::Contains("unknown key 'delay_mx_ms'"));
     CHECK(e.where().line == 24);
     CHECK(e.where().column == 1);
-    CHECK_THAT(load_error("[simulation]\nt_stop_ms = 1.0\nsede = 1\n").what(), Catch::Contains("unknown key 'sede'"));
-    CHECK_THAT(load_error(kBase + "[record]\nintervall_ms = 1.0\n").what(), Catch::Contains("unknown key 'intervall_ms'"));
+    CHECK_THAT(load_error("[simulation]\nt_stop_ms = 1.0\nsede = 1\n").what(),
+               Catch::Contains("unknown key 'sede'"));
+    CHECK_THAT(load_error(kBase + "[record]\nintervall_ms = 1.0\n").what(),
+               Catch::Contains("unknown key 'intervall_ms'"));
     CHECK_THAT(load_error(kBase + "weight = { dist = \"uniform\", low = 0, hi = 1 }\n").what(),
                Catch::Contains("unknown key 'hi'"));
     CHECK_THAT(load_error(kBase + "[[record.traces]]\npopulation = \"N\"\nvars = [\"v\"]\n").what(),

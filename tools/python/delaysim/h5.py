@@ -327,7 +327,7 @@ class Run:
             t0, values = float(s.time[k]), np.array(s._data.read()[k], dtype=float)
         ev = self.plasticity
         ev = ev[(ev["projection"] == projection) & (ev["variable"] == variable)
-                & (ev["time"] >= t0) & (ev["time"] < t)]
+                & (ev["time_ms"] >= t0) & (ev["time_ms"] < t)]
         column = {int(sid): j for j, sid in enumerate(s.synapse_ids)}
         for sid, new in zip(ev["synapse_id"].to_numpy(), ev["new"].to_numpy()):  # in time order
             j = column.get(int(sid))
