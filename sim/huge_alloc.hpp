@@ -27,7 +27,8 @@ struct HugeAllocator {
 
     T* allocate(std::size_t n) {
         const std::size_t bytes = n * sizeof(T);
-        if (bytes < kThreshold) return static_cast<T*>(::operator new(bytes));
+        // The aligned form for over-aligned records (SliceSum: 64 bytes).
+        if (bytes < kThreshold) return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
         const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
         void* p = std::aligned_alloc(kHuge, rounded);
         if (!p) throw std::bad_alloc();
@@ -36,7 +37,7 @@ struct HugeAllocator {
     }
     void deallocate(T* p, std::size_t n) noexcept {
         if (n * sizeof(T) < kThreshold)
-            ::operator delete(p);
+            ::operator delete (p, std::align_val_t{alignof(T)});
         else
             std::free(p);
     }
