@@ -10,6 +10,9 @@
 //   refractory for t_ref ms after a spike: the clamped variables are held (dx_k/dt = 0,
 //   inputs to them ignored), the others evolve and receive inputs; no spike.
 //
+// Exact integration of linear subthreshold dynamics as in Rotter & Diesmann (1999),
+// Biol. Cybern. 81:381-402.
+//
 // Integration: with the augmented state z = (x, 1), dz/dt = M z, M = [[A, b], [0, 0]],
 // so z(t0+s) = e^{M s} z0 exactly. If M has real eigenvalues and a well-conditioned
 // eigenvector basis V (M = V diag(lambda) V^-1; Modal), then

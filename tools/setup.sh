@@ -9,16 +9,8 @@ packages=(g++ cmake make pkg-config libboost-dev libeigen3-dev libtomlplusplus-d
           python3-pandas python3-pytest python3-brian python3-dev
           pybind11-dev python3-pybind11 python3-nbconvert python3-ipykernel jupyter-nbconvert
           clang-format python3-neuron)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}" >&2
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+source "$root/tools/install_packages.sh"
+install_missing setup "${packages[@]}"
 build="$root/build"; extra=()
 if [ "${1:-}" = "--sanitize" ]; then build="$root/build-sanitize"; extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELAYSIM_SANITIZE=ON); fi
 # ccache (when present) shares object files between checkouts and rebuilds.
