@@ -27,6 +27,7 @@
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
 #include "sim/config/loader.hpp"
+#include "sim/config/plugin.hpp"
 #include "sim/config/session.hpp"
 
 namespace py = pybind11;
@@ -410,6 +411,26 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("text"), py::arg("name"), py::arg("sets") = std::vector<std::string>{},
         py::arg("open_ended") = false);
+    // A plug-in's models and rules become usable by name in load()/loads() and
+    // Network, as with `--plugin` on the command line.
+    m.def(
+        "load_plugin",
+        [](const std::string& path) {
+            try {
+                const config::PluginInfo info = config::load_plugin(path);
+                py::dict d;
+                d["path"] = info.path;
+                d["version"] = info.version;
+                d["models"] = info.models;
+                d["rules"] = info.rules;
+                return d;
+            } catch (const sim::UserError& e) {
+                const std::string msg = "plug-in '" + path + "': error: " + e.what();
+                PyErr_SetString(g_config_error, msg.c_str());
+                throw py::error_already_set();
+            }
+        },
+        py::arg("path"));
     m.def("models", &model_list, "neuron models and spike sources, as `delaysim list --json`");
     m.def("rules", &rule_list, "plasticity rules, as `delaysim list --json`");
 }

@@ -23,7 +23,7 @@ ConfigError = _core.ConfigError
 Synapse = _core.Synapse
 
 __all__ = ["load", "loads", "Network", "Simulation", "Projection", "Population", "ConfigError", "Synapse",
-           "models", "rules", "h5", "__version__"]
+           "models", "rules", "load_plugin", "h5", "__version__"]
 
 
 def _sets(set):
@@ -47,6 +47,16 @@ def load(path, set=None):
 def loads(text, name="<string>", set=None):
     """Like load(), from the text of a model file; `name` names it in errors."""
     return Simulation._wrap(_core.load_text(text, name, _sets(set)))
+
+
+def load_plugin(path):
+    """Load a plug-in (a shared library built with delaysim_add_plugin) so that its
+    models and rules can be named in model files, loads() and Network; the same
+    as `--plugin PATH` on the command line. Returns {"path", "version", "models",
+    "rules"}; loading the same file again does nothing. A missing file, a library
+    that is not a delaysim plug-in, another delaysim version or a name that is
+    already taken raise ConfigError."""
+    return _core.load_plugin(str(path))
 
 
 def models():
