@@ -14,44 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-BINARY = os.environ["DELAYSIM_BINARY"]
-
-# Spikes and traces of 20 LIF neurons driven by 50 Poisson sources; t_stop far
-# beyond what the tests let it reach.
-CONFIG = """
-[simulation]
-t_stop_ms = 1e8
-seed = 3
-[record]
-interval_ms = {interval}
-flush_interval_s = {flush}
-max_output_gb = inf
-[[record.traces]]
-population = "L"
-[[population]]
-name = "P"
-model = "poisson_source"
-size = 50
-params = {{ rate_hz = 200.0 }}
-[[population]]
-name = "L"
-model = "lif_exp"
-size = 20
-[[projection]]
-name = "p_l"
-source = "P"
-target = "L"
-port = "ex"
-connect = "all_to_all"
-weight = 300.0
-delay_ms = 1.5
-"""
-
-
-def write_config(tmp_path, interval=1.0, flush=0.2):
-    cfg = tmp_path / "long.toml"
-    cfg.write_text(CONFIG.format(interval=interval, flush=flush))
-    return cfg
+from long_run import BINARY, start, write_config
 
 
 def check_consistent(f, interval=1.0, aligned=True):
@@ -81,8 +44,7 @@ def check_consistent(f, interval=1.0, aligned=True):
 def test_sigkill_leaves_a_readable_file_up_to_the_last_flush(tmp_path):
     cfg = write_config(tmp_path, flush=0.2)
     out = tmp_path / "killed.h5"
-    proc = subprocess.Popen([BINARY, "run", str(cfg), "-o", str(out), "--quiet"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = start(cfg, out, "--quiet")
     time.sleep(3.0)  # about 15 flushes
     assert proc.poll() is None, proc.stderr.read().decode()
     proc.send_signal(signal.SIGKILL)
@@ -104,8 +66,7 @@ def test_flush_interval_bounds_what_a_kill_loses(tmp_path):
     for flush in (0.1, 1e6):
         cfg = write_config(tmp_path, interval=1.0, flush=flush)
         out = tmp_path / f"killed_{flush}.h5"
-        proc = subprocess.Popen([BINARY, "run", str(cfg), "-o", str(out), "--quiet"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = start(cfg, out, "--quiet")
         time.sleep(2.0)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
