@@ -113,10 +113,11 @@ CheckpointData parse_checkpoint(const std::string& bytes) {
     if (version != DELAYSIM_VERSION)
         throw CheckpointError("checkpoint written by delaysim " + version + ", this is delaysim " +
                               DELAYSIM_VERSION + " (resume it with that version)");
-    const std::size_t n = r.length(1);
-    if (r.remaining() != n + sizeof(std::uint64_t))
-        throw CheckpointError("checkpoint is truncated or has extra bytes: its payload is " +
-                              std::to_string(n) + " bytes, the file holds " +
+    const auto n = r.get<std::uint64_t>();
+    if (n > r.remaining() || r.remaining() - n != sizeof(std::uint64_t))
+        throw CheckpointError(std::string(n + 8 > r.remaining() ? "checkpoint is truncated"
+                                                                : "checkpoint has bytes after its end") +
+                              ": its payload is " + std::to_string(n) + " bytes, the file holds " +
                               std::to_string(r.remaining() >= 8 ? r.remaining() - 8 : 0));
     const std::size_t at = bytes.size() - r.remaining();
     std::uint64_t sum;

@@ -191,12 +191,10 @@ void Slices::restore(Reader& r) {
         for (const SliceInput& in : *v) check_input(r, in, net_, n);
     for (const BatchState::Node& x : B.nodes)
         check(r, x.pop < net_.populations.size(), "a node record's population");
-    for (const auto* runs : {&B.runs, &B.slow})
-        for (const BatchState::Run& run : *runs)
-            check(r,
-                  run.node < n && run.begin <= run.cursor && run.cursor <= run.end &&
-                      run.end <= B.grouped.size(),
-                  "a slice run past its inputs");
+    for (const BatchState::Run& run : B.runs)  // (B.slow is scratch of the slice's start)
+        check(r,
+              run.node < n && run.begin <= run.cursor && run.cursor <= run.end && run.end <= B.grouped.size(),
+              "a slice run past its inputs");
     for (const SliceSum& s : B.sums) check(r, s.pop < net_.populations.size(), "a slice sum's population");
 }
 
