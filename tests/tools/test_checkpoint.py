@@ -270,3 +270,15 @@ def test_sigint_during_resume_closes_the_file(tmp_path):
         assert (t < 50).any() and (t > 50).any()  # the rows before the checkpoint, and the resumed ones
         for var in f["traces/L"].values():  # samples every 1 ms across the checkpoint
             assert np.all(np.diff(var["time"][:]) == 1.0)
+
+
+def test_set_overrides_travel_with_the_checkpoint(tmp_path):
+    # --set is applied again on resume (here: on_change synapse recording, whose
+    # initial values must be those of the start, not of T).
+    sets = ["--set", "record.synapses.sg2_n1.mode=on_change", "--set", "simulation.seed=11"]
+    run(SEED, tmp_path / "full.h5", *sets)
+    run(SEED, tmp_path / "a.h5", *sets, "--checkpoint-at", "700", "--checkpoint-dir", tmp_path)
+    resume(tmp_path / "two_neuron_delay_learning_700.ckpt", tmp_path / "b.h5")
+    assert differences(tmp_path / "full.h5", tmp_path / "b.h5") == []
+    with h5py.File(tmp_path / "b.h5", "r") as f:
+        assert f["synapses/sg2_n1/delay"].attrs["mode"] == "on_change"
