@@ -70,6 +70,11 @@ public:
 
     int stages() const { return n_; }
 
+    // Checkpoints (sim/population.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     struct State {
         double v = 0, s1 = 0, vth = 0, d = 0;

@@ -39,6 +39,11 @@ public:
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
 
+    // Checkpoints (sim/population.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     struct State {
         double v = 0, s1 = 0, s2 = 0, vth = 0;

@@ -120,6 +120,11 @@ public:
 
     LinearFlow::Form form() const { return free_.form(); }
 
+    // Checkpoints (sim/population.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     // The augmented state of node i at time t (no event in between).
     LinearState evolved(sim::Index i, sim::Time t) const;

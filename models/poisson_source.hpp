@@ -19,6 +19,11 @@ public:
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
     void fire(sim::Index i, sim::Time t) override;
 
+    // Checkpoints (sim/population.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     sim::Time draw(sim::Index i, sim::Time after);
     std::vector<double> rate_per_ms_;  // per node

@@ -64,6 +64,11 @@ public:
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_pre_spike(SynapseHandle& s, Time t) override;
 
+    // Checkpoints (plasticity/rule.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     struct Synapse {
         std::vector<Time> arrivals;  // within the last window_ms

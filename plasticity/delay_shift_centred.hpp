@@ -59,6 +59,11 @@ public:
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike(SynapseHandle& s, Time t) override;
 
+    // Checkpoints (plasticity/rule.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     struct Synapse {
         Time last_arrival = -sim::kNever;

@@ -48,6 +48,11 @@ public:
     void on_post_spike(SynapseHandle& s, Time t) override;
     void prefetch(std::size_t slot, Index s) const override { __builtin_prefetch(&state_[slot][s]); }
 
+    // Checkpoints (plasticity/rule.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     void shift(SynapseHandle& s, Time lag);
     struct Synapse {

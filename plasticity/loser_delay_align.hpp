@@ -82,6 +82,11 @@ public:
     void on_pre_spike(SynapseHandle& s, Time t) override;
     void on_inhibited(SynapseHandle& s, Time t) override;
 
+    // Checkpoints (plasticity/rule.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
 private:
     static constexpr std::uint32_t kReference = UINT32_MAX;
     struct Trace {  // x = sum exp(-(t - t_i)/tau), y = sum (t - t_i) exp(-(t - t_i)/tau), at time t

@@ -28,6 +28,9 @@ public:
     bool writes_weights() const override { return false; }
     void on_inhibited(SynapseHandle& s, Time t) override;
 
+    // Checkpoints (plasticity/rule.hpp): no state of its own.
+    bool checkpointable() const override { return true; }
+
 private:
     double step_;
 };

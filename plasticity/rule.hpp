@@ -11,6 +11,11 @@
 
 #include "sim/synapse_access.hpp"
 
+namespace delaysim::sim {
+class Writer;
+class Reader;
+}  // namespace delaysim::sim
+
 namespace delaysim::plasticity {
 
 using sim::Index;
@@ -82,6 +87,14 @@ public:
     // A hint: a hook for this synapse comes soon (the engine walks synapses of
     // 1e7-synapse stores in an order no cache predicts). Prefetch its state.
     virtual void prefetch(std::size_t /*slot*/, Index /*synapse*/) const {}
+
+    // Checkpoints (sim/checkpoint.hpp): the rule's state (after attach), written
+    // and read back in one order into a rule attached to the same projections.
+    // A rule that does not implement them says false, and `run --checkpoint-at`
+    // refuses it up front. (A rule without state says true and writes nothing.)
+    virtual bool checkpointable() const { return false; }
+    virtual void save_state(sim::Writer& /*w*/) const {}
+    virtual void restore_state(sim::Reader& /*r*/) {}
 
 private:
     std::string name_;

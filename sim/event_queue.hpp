@@ -20,11 +20,15 @@
 #include <boost/heap/d_ary_heap.hpp>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sim/types.hpp"
 
 namespace delaysim::sim {
+
+class Writer;
+class Reader;
 
 // A spike arriving through one synapse. (Spikes themselves are predictions kept
 // per node by Simulation, in a mutable heap of their own.)
@@ -57,6 +61,11 @@ public:
     std::size_t size() const noexcept { return heap_.size() + in_ring_ + (order_.size() - cursor_); }
     const Event& top();
     Event pop();
+    // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into a queue
+    // built from the same config (CheckpointError if the sizes differ).
+    // `valid` checks an event's indices against the network.
+    void save(Writer& w) const;
+    void restore(Reader& r, const std::function<bool(const Event&)>& valid);
 
 private:
     std::int64_t bucket_of(Time t) const;

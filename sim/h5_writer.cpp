@@ -213,6 +213,28 @@ void AppendDataset<T>::truncate(hsize_t n) {
     written_ = n;
 }
 
+template <class T>
+std::vector<T> AppendDataset<T>::contents() {
+    std::vector<T> out;
+    const hsize_t n = written_ * columns_;
+    if (n > 0) {
+        if constexpr (std::is_same_v<T, std::string>) {
+            std::vector<char*> ptrs(n, nullptr);
+            const H5::DataType type = mem_type<T>();
+            ds_.read(ptrs.data(), type);
+            out.reserve(n + buffer_.size());
+            for (char* p : ptrs) out.emplace_back(p ? p : "");
+            H5::DataSpace space = ds_.getSpace();
+            H5Dvlen_reclaim(type.getId(), space.getId(), H5P_DEFAULT, ptrs.data());
+        } else {
+            out.resize(n);
+            ds_.read(out.data(), mem_type<T>());
+        }
+    }
+    out.insert(out.end(), buffer_.begin(), buffer_.end());
+    return out;
+}
+
 template class AppendDataset<double>;
 template class AppendDataset<std::uint64_t>;
 template class AppendDataset<std::string>;

@@ -91,6 +91,10 @@ public:
     // datasets read together (time and data) end at the same row.
     void truncate(hsize_t n);
     H5::DataSet& dataset() { return ds_; }
+    // Every value so far (those in the file, then the buffered ones), row-major:
+    // what a checkpoint carries of the output (sim/recorder.hpp).
+    std::vector<T> contents();
+    hsize_t columns() const { return columns_; }
     // Every later flush first asks `guard` for room (nullptr: no check).
     void set_guard(SpaceGuard* guard) {
         guard_ = guard;

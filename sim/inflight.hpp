@@ -17,6 +17,9 @@
 
 namespace delaysim::sim {
 
+class Writer;
+class Reader;
+
 class Inflight {
 public:
     // UserError if a Retime projection has no finite delay_max_ms (the history's span).
@@ -49,6 +52,11 @@ public:
             push(te, std::max(te + d, now), stamp);
         }
     }
+
+    // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into one
+    // built from the same config (CheckpointError if the sizes differ).
+    void save(Writer& w) const;
+    void restore(Reader& r);
 
 private:
     void remember(std::uint32_t pop, Index node, Time t);

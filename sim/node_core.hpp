@@ -24,6 +24,9 @@
 
 namespace delaysim::sim {
 
+class Writer;
+class Reader;
+
 class NodeCore {
 public:
     // A node may spike this often within kBurstMs (rounds of zero-delay inputs may
@@ -114,6 +117,11 @@ public:
     void run_pre_spike_hooks(std::uint32_t pop, Index node, Time t);
     void run_post_spike_hooks(std::uint32_t pop, Index node, Time t);
     void run_inhibited_hooks(std::uint32_t pop, Index node, Time t);
+
+    // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into one
+    // built from the same config (CheckpointError if the sizes differ).
+    void save(Writer& w) const;
+    void restore(Reader& r);
 
     // Shared by the loops.
     Time now = 0.0;

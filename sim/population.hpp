@@ -11,6 +11,9 @@
 
 namespace delaysim::sim {
 
+class Writer;
+class Reader;
+
 enum class PortKind {
     Input,    // adds the synaptic weight to a state variable
     Inhibit,  // resets the node (the seed's rival inhibition); triggers the on_inhibited hook
@@ -120,6 +123,14 @@ public:
     // The largest mean delay D the model accepts on a lag port (ms). The loader
     // refuses initial delays past it and warns when plastic bounds reach past it.
     virtual Time lag_limit(std::size_t /*port*/) const { return 1e300; }
+
+    // Checkpoints (sim/checkpoint.hpp): the dynamic state of every node (and a
+    // source's RNG streams), written and read back in one order into a
+    // population built from the same config. A model that does not implement
+    // them says false, and `run --checkpoint-at` refuses the network up front.
+    virtual bool checkpointable() const { return false; }
+    virtual void save_state(Writer& /*w*/) const {}
+    virtual void restore_state(Reader& /*r*/) {}
 
     // Index of a port or variable by name, or -1.
     long port_index(const std::string& port) const;

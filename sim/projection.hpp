@@ -18,6 +18,9 @@
 
 namespace delaysim::sim {
 
+class Writer;
+class Reader;
+
 enum class BoundPolicy { Clamp, Wrap, Error };
 // Which delay applies to a spike: the one in force at emission (Keep), or the
 // current one even for spikes already in flight (Retime).
@@ -83,6 +86,10 @@ public:
         if (weight_.empty()) weight_.assign(size(), uniform_weight_);  // the first change
         weight_[s] = w;
     }
+
+    // Checkpoints: delays and weights (the synapse list itself comes from the config).
+    void save(Writer& w) const;
+    void restore(Reader& r);
 
 private:
     std::string name_;

@@ -16,6 +16,7 @@
 
 #include "sim/error.hpp"
 #include "sim/h5_writer.hpp"
+#include "sim/serialize.hpp"
 #include "sim/simulation.hpp"
 
 namespace delaysim::sim {
@@ -464,6 +465,130 @@ void Recorder::on_progress(Time /*t*/) {
     if (std::chrono::duration<double>(now - impl_->last_flush).count() < impl_->flush_interval_s) return;
     flush();
     if (impl_) impl_->last_flush = now;
+}
+
+// --- Checkpoints -------------------------------------------------------------
+namespace {
+
+template <class T>
+void save_column(Writer& w, AppendDataset<T>& ds) {
+    const std::vector<T> v = ds.contents();
+    if constexpr (std::is_same_v<T, std::string>)
+        w.put_nested(v);
+    else
+        w.put(v);
+}
+
+template <class T>
+void restore_column(Reader& r, AppendDataset<T>& ds) {
+    std::vector<T> v;
+    if constexpr (std::is_same_v<T, std::string>)
+        r.get_nested(v);
+    else
+        r.get(v);
+    const hsize_t c = ds.columns();
+    if (c == 0) {  // a zero-width matrix: only its row count
+        const auto rows = r.get<std::uint64_t>();
+        if (rows > (std::uint64_t{1} << 40)) r.fail("a row count out of range");
+        for (std::uint64_t k = 0; k < rows; ++k) ds.append_row(nullptr);
+        return;
+    }
+    if (v.size() % c != 0) r.fail("recorded rows of another width");
+    if (c == 1 && ds.dataset().getSpace().getSimpleExtentNdims() == 1)
+        for (const T& x : v) ds.append(x);
+    else
+        for (std::size_t k = 0; k < v.size(); k += c) ds.append_row(v.data() + k);
+}
+
+template <class T>
+void save_rows(Writer& w, AppendDataset<T>& ds) {
+    save_column(w, ds);
+    if (ds.columns() == 0) w.put<std::uint64_t>(ds.rows());
+}
+
+}  // namespace
+
+void Recorder::save(Writer& w) {
+    DS_ASSERT(impl_);
+    Impl& m = *impl_;
+    DS_H5_WRITE({
+        w.put<std::uint64_t>(m.spikes.size());
+        for (auto& s : m.spikes) {
+            w.put_bool(s.has_value());
+            if (!s) continue;
+            save_rows(w, s->time);
+            save_rows(w, s->node);
+        }
+        w.put<std::uint64_t>(m.traces.size());
+        for (auto& tr : m.traces) {
+            save_rows(w, tr.time);
+            save_rows(w, tr.data);
+        }
+        w.put<std::uint64_t>(m.synapse_samples.size());
+        for (auto& ss : m.synapse_samples) {
+            save_rows(w, ss.time);
+            save_rows(w, ss.data);
+        }
+        w.put<std::uint64_t>(m.events_.size());
+        for (auto& e : m.events_) {
+            w.put_bool(e != nullptr);
+            if (!e) continue;
+            save_rows(w, e->time);
+            save_rows(w, e->synapse);
+            save_rows(w, e->variable);
+            save_rows(w, e->old_value);
+            save_rows(w, e->new_value);
+            save_rows(w, e->rule);
+        }
+    });
+}
+
+void Recorder::restore(Reader& r) {
+    DS_ASSERT(impl_);
+    Impl& m = *impl_;
+    auto layout = [&](bool ok) {
+        if (!ok)
+            throw CheckpointError("checkpoint does not fit the output's layout (another [record] section)");
+    };
+    DS_H5_WRITE({
+        layout(r.get<std::uint64_t>() == m.spikes.size());
+        for (auto& s : m.spikes) {
+            layout(r.get_bool() == s.has_value());
+            if (!s) continue;
+            restore_column(r, s->time);
+            restore_column(r, s->node);
+        }
+        layout(r.get<std::uint64_t>() == m.traces.size());
+        for (auto& tr : m.traces) {
+            restore_column(r, tr.time);
+            restore_column(r, tr.data);
+        }
+        layout(r.get<std::uint64_t>() == m.synapse_samples.size());
+        for (auto& ss : m.synapse_samples) {
+            restore_column(r, ss.time);
+            restore_column(r, ss.data);
+        }
+        layout(r.get<std::uint64_t>() == m.events_.size());
+        for (std::uint32_t q = 0; q < m.events_.size(); ++q) {
+            if (!r.get_bool()) continue;
+            Impl::Events& e = m.events(q);
+            restore_column(r, e.time);
+            restore_column(r, e.synapse);
+            restore_column(r, e.variable);
+            restore_column(r, e.old_value);
+            restore_column(r, e.new_value);
+            restore_column(r, e.rule);
+        }
+        m.flush();
+    });
+}
+
+void Recorder::mark_resumed(const std::string& checkpoint, Time t) {
+    if (!impl_) return;
+    DS_H5_WRITE({
+        h5::write_attr(*impl_->file, "resumed_from", checkpoint);
+        h5::write_attr(*impl_->file, "resumed_at_ms", double{t});
+    });
 }
 
 #undef DS_H5_WRITE

@@ -44,6 +44,8 @@
 namespace delaysim::sim {
 
 class Simulation;
+class Writer;
+class Reader;
 
 class Recorder : public Observer {
 public:
@@ -60,6 +62,17 @@ public:
     // Write the buffered rows and flush the file to disk.
     void flush();
     bool is_open() const { return impl_ != nullptr; }
+
+    // Checkpoints (sim/checkpoint.hpp). save: every row recorded so far (spikes,
+    // samples, plasticity events; read back from the file and the buffers). restore:
+    // appends them to a recorder just opened on a Simulation built from the same
+    // config, whose constructor wrote the layout and the one-off rows (ids,
+    // `once` rows, on_change initial values) from the state at the start, as the
+    // uninterrupted run did. CheckpointError if the layouts differ.
+    void save(Writer& w);
+    void restore(Reader& r);
+    // Root attributes resumed_from (the checkpoint's path) and resumed_at_ms.
+    void mark_resumed(const std::string& checkpoint, Time t);
 
     void on_spike(std::uint32_t population, Index node, Time t) override;
     void on_synapse_change(std::uint32_t projection, Index synapse, SynapseVariable var, double old_value,

@@ -67,6 +67,16 @@ public:
     void set_delay(std::uint32_t projection, Index synapse, Time d, const std::string& by) override;
     void set_weight(std::uint32_t projection, Index synapse, double w, const std::string& by) override;
 
+    // Checkpoints (sim/checkpoint.hpp). save: the whole dynamic state between two
+    // runs (a chunked run: set_horizon(t_end), run(T), save, ...). restore: into a
+    // Simulation built from the same config with the same rules and observers,
+    // before its first run; the next run(t_end) then goes on to the bit.
+    // CheckpointError if the data does not fit the network.
+    void save(Writer& w) const;
+    void restore(Reader& r);
+    // Models and rules that cannot be checkpointed ("model 'x' of population 'p'").
+    std::vector<std::string> not_checkpointable() const;
+
 private:
     // One pending spike (or spike check) per node, updated in place: predictions
     // change at every input, and re-pushing them would flood the queue.

@@ -184,6 +184,10 @@ public:
     // against the slice's spikes at its end) instead of reported at once.
     bool logging() const { return B_.logging; }
     void log_change(const BatchState::Change& c) { B_.log.push_back(c); }
+    // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into one
+    // built from the same config (CheckpointError if the sizes differ).
+    void save(Writer& w) const;
+    void restore(Reader& r);  // after setup()
 
 private:
     std::int64_t slice_of(Time t) const {

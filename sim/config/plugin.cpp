@@ -1,8 +1,11 @@
 #include "sim/config/plugin.hpp"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 namespace delaysim::config {
@@ -25,9 +28,11 @@ std::string taken_by(const std::string& origin) {
     return origin == "built-in" ? std::string("built-in") : "registered by plug-in " + origin;
 }
 
+}  // namespace
+
 // Every entry is checked before any is registered, so a refused plug-in leaves
 // the registries as they were.
-void check_entries(PluginRegistrar& r, const std::string& who, const sim::SourceLocation& where) {
+void check_plugin_entries(PluginRegistrar& r, const std::string& who, const sim::SourceLocation& where) {
     std::set<std::string> seen;
     auto check = [&](const std::string& kind, const std::string& name, bool has_make,
                      const std::string* origin) {
@@ -54,7 +59,53 @@ void check_entries(PluginRegistrar& r, const std::string& who, const sim::Source
     }
 }
 
-}  // namespace
+// What dlopen would refuse anyway, said in words before it is called (and
+// without handing it a file that is no library at all).
+void check_plugin_header(const std::string& who, const std::string& head, const sim::SourceLocation& where) {
+    const std::string refused = who + " cannot be loaded as a shared library: ";
+    if (head.size() < sizeof(Elf64_Ehdr) || std::memcmp(head.data(), ELFMAG, SELFMAG) != 0)
+        throw sim::UserError(refused + "it is not an ELF file", where);
+    Elf64_Ehdr h;
+    std::memcpy(&h, head.data(), sizeof h);
+    if (h.e_ident[EI_CLASS] != (sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32))
+        throw sim::UserError(refused + "it is an ELF file of another word size", where);
+    const std::uint16_t one = 1;
+    const bool little = *reinterpret_cast<const unsigned char*>(&one) == 1;
+    if (h.e_ident[EI_DATA] != (little ? ELFDATA2LSB : ELFDATA2MSB))
+        throw sim::UserError(refused + "it is an ELF file of another byte order", where);
+    if (h.e_type != ET_DYN)
+        throw sim::UserError(refused + "it is an ELF " +
+                                 (h.e_type == ET_EXEC  ? "executable"
+                                  : h.e_type == ET_REL ? "object file"
+                                                       : "file") +
+                                 ", not a shared library (build it with delaysim_add_plugin)",
+                             where);
+#if defined(__x86_64__)
+    constexpr std::uint16_t kMachine = EM_X86_64;
+#elif defined(__aarch64__)
+    constexpr std::uint16_t kMachine = EM_AARCH64;
+#else
+    constexpr std::uint16_t kMachine = 0;
+#endif
+    if (kMachine != 0 && h.e_machine != kMachine)
+        throw sim::UserError(
+            refused + "it is built for another processor (ELF machine " + std::to_string(h.e_machine) + ")",
+            where);
+}
+
+std::string check_plugin_file(const std::string& path, const sim::SourceLocation& where) {
+    const std::string who = "plug-in '" + path + "'";
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw sim::UserError(who + ": no such file", where);
+    if (!fs::is_regular_file(path, ec)) throw sim::UserError(who + " is not a regular file", where);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw sim::UserError(who + " cannot be read", where);
+    std::string head(sizeof(Elf64_Ehdr), '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    check_plugin_header(who, head, where);
+    return fs::weakly_canonical(fs::absolute(path), ec).string();
+}
 
 const std::vector<PluginInfo>& loaded_plugins() {
     return loaded();
@@ -62,10 +113,7 @@ const std::vector<PluginInfo>& loaded_plugins() {
 
 PluginInfo load_plugin(const std::string& path, const sim::SourceLocation& where) {
     const std::string who = "plug-in '" + path + "'";
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw sim::UserError(who + ": no such file", where);
-    if (!fs::is_regular_file(path, ec)) throw sim::UserError(who + " is not a regular file", where);
-    const std::string abs = fs::weakly_canonical(fs::absolute(path), ec).string();
+    const std::string abs = check_plugin_file(path, where);
     for (const PluginInfo& p : loaded())
         if (p.path == abs) return p;
 
@@ -110,7 +158,7 @@ PluginInfo load_plugin(const std::string& path, const sim::SourceLocation& where
         } catch (...) {
             throw sim::UserError(who + " failed while registering (unknown exception)", where);
         }
-        check_entries(r, who, where);
+        check_plugin_entries(r, who, where);
         for (auto& m : r.models()) {
             m.origin = abs;
             info.models.push_back(m.name);

@@ -56,6 +56,18 @@ struct PluginInfo {
 // already registered (built-in or by another plug-in) or given twice.
 PluginInfo load_plugin(const std::string& path, const sim::SourceLocation& where = {});
 
+// The checks load_plugin makes before dlopen and after the plug-in's register
+// function ran, callable without loading anything (the fuzz harness
+// tests/fuzz/fuzz_plugin.cpp). check_plugin_file: the file exists, is regular,
+// and starts with the ELF header of a shared library for this machine; returns
+// its absolute, normalised path. check_plugin_header: that header test on the
+// file's first bytes. check_plugin_entries: every registered name is new,
+// well-formed and has a make function. All throw sim::UserError at `where`.
+std::string check_plugin_file(const std::string& path, const sim::SourceLocation& where = {});
+void check_plugin_header(const std::string& who, const std::string& head,
+                         const sim::SourceLocation& where = {});
+void check_plugin_entries(PluginRegistrar& r, const std::string& who, const sim::SourceLocation& where = {});
+
 // Every plug-in loaded so far, in load order.
 const std::vector<PluginInfo>& loaded_plugins();
 

@@ -1,16 +1,24 @@
 #include "sim/config/run.hpp"
 
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
+#include "sim/checkpoint.hpp"
 #include "sim/config/estimate.hpp"
 #include "sim/config/loader.hpp"
 #include "sim/config/plugin.hpp"
 #include "sim/config/progress.hpp"
 #include "sim/recorder.hpp"
+#include "sim/serialize.hpp"
 
 namespace delaysim::config {
 namespace {
@@ -90,6 +98,112 @@ std::unique_ptr<sim::Simulation> build(LoadedConfig& c, const std::string& file)
     }
 }
 
+// --- Checkpoints ---------------------------------------------------------------
+// The times, the directory and what every checkpoint of this run records about
+// it, checked before anything is written.
+struct CheckpointPlan {
+    std::vector<sim::Time> t;
+    std::vector<std::string> text;  // each T as written: the file name's part
+    std::string dir, stem;
+    sim::CheckpointMeta meta;
+};
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string absolute(const std::string& path) {
+    std::error_code ec;
+    const fs::path a = fs::absolute(path, ec);
+    return ec ? path : a.lexically_normal().string();
+}
+
+CheckpointPlan plan_checkpoints(const RunOptions& o, const std::string& config, const LoadedConfig& c,
+                                const sim::Simulation& sim, sim::Time now) {
+    CheckpointPlan plan;
+    if (o.checkpoint_at.empty()) {
+        if (!o.checkpoint_dir.empty())
+            throw sim::UserError("--checkpoint-dir without --checkpoint-at",
+                                 sim::SourceLocation{"--checkpoint-dir"});
+        return plan;
+    }
+    const sim::SourceLocation at{"--checkpoint-at", 0, 0};
+    const std::vector<std::string> refused = sim.not_checkpointable();
+    if (!refused.empty()) {
+        std::string list;
+        for (const auto& x : refused) list += (list.empty() ? "" : ", ") + x;
+        throw sim::UserError("cannot checkpoint this network: " + list +
+                                 " does not implement save_state/restore_state (README \"Checkpoints\")",
+                             at);
+    }
+    const sim::Time t_stop = c.lowered.t_stop;
+    for (const std::string& s : o.checkpoint_at) {
+        char* end = nullptr;
+        errno = 0;
+        const double t = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(t))
+            throw sim::UserError("'" + s + "' is not a time in ms (write e.g. 250 or 12.5, without a unit)",
+                                 at);
+        if (!(t > now && t < t_stop))
+            throw sim::UserError("checkpoint time " + s + " ms is not inside the run (" + sim::fmt_ms(now) +
+                                     ", " + sim::fmt_ms(t_stop) + ")",
+                                 at);
+        if (!plan.t.empty() && !(t > plan.t.back()))
+            throw sim::UserError(
+                "checkpoint times must increase: " + s + " ms after " + plan.text.back() + " ms", at);
+        plan.t.push_back(t);
+        plan.text.push_back(s);
+    }
+    plan.dir = o.checkpoint_dir.empty() ? std::string(".") : o.checkpoint_dir;
+    std::error_code ec;
+    fs::create_directories(plan.dir, ec);
+    if (!fs::is_directory(plan.dir, ec) || ::access(plan.dir.c_str(), W_OK) != 0)
+        throw sim::UserError("checkpoint directory '" + plan.dir + "' cannot be created or written",
+                             sim::SourceLocation{"--checkpoint-dir", 0, 0});
+    plan.stem = fs::path(config).stem().string();
+    sim::CheckpointMeta& m = plan.meta;
+    m.config_path = absolute(config);
+    m.config_hash = sim::fnv1a(file_text(config));
+    m.sets = o.sets;
+    for (const auto& p : o.plugins) m.plugins.push_back(absolute(p));
+    for (const PluginInfo& p : loaded_plugins()) {
+        m.loaded.push_back(p.path);
+        m.loaded_hash.push_back(sim::fnv1a(file_text(p.path)));
+    }
+    m.t_stop = t_stop;
+    return plan;
+}
+
+// set_horizon(t_stop), then run to each checkpoint time and save there, then
+// on to t_stop: the pieces give the uninterrupted run's results to the bit.
+bool run_checkpointed(sim::Simulation& sim, sim::Recorder& recorder, CheckpointPlan& plan,
+                      const std::string& output, const RunOptions& o, std::ostream& err) {
+    const sim::Time t_stop = plan.meta.t_stop;
+    sim.set_horizon(t_stop);
+    for (std::size_t k = 0; k < plan.t.size(); ++k) {
+        if (!sim.run(plan.t[k])) return false;
+        sim::CheckpointData d;
+        d.meta = plan.meta;
+        d.meta.t = plan.t[k];
+        d.meta.t_text = plan.text[k];
+        d.meta.output = output;
+        sim::Writer ws, wr;
+        sim.save(ws);
+        recorder.save(wr);
+        d.simulation = std::move(ws.bytes());
+        d.recorder = std::move(wr.bytes());
+        const std::string path = (fs::path(plan.dir) / (plan.stem + "_" + plan.text[k] + ".ckpt")).string();
+        sim::write_checkpoint(path, d);
+        if (!o.quiet)
+            err << (o.terminal ? "\n" : "") << "delaysim: checkpoint at " << plan.text[k] << " ms -> " << path
+                << '\n';
+    }
+    return sim.run(t_stop);
+}
+
 }  // namespace
 
 std::string output_path(const std::string& config, const std::string* from_config,
@@ -119,20 +233,27 @@ std::string validate_config(const RunOptions& o, std::ostream& err) {
     return s.str();
 }
 
-RunResult run_config(const RunOptions& o, std::ostream& err) {
-    LoadedConfig c = load(o, err);
+// The run itself, for run and resume: record, run (in pieces at checkpoints),
+// close, summarise. `resume` (may be empty) puts a checkpoint's state into the
+// just-built simulation and recorder before the run.
+static RunResult run_recorded(LoadedConfig& c, sim::Simulation& sim, const RunOptions& o,
+                              CheckpointPlan& plan, const std::string& output, std::ostream& err,
+                              const std::function<void(sim::Recorder&)>& resume) {
     RunResult r;
-    r.output = resolved_output(o, c);
-    auto sim = build(c, o.config);
+    r.output = output;
     check_output(r.output, true);
     c.lowered.record.path = r.output;
-    sim::Recorder recorder(*sim, c.lowered.record);
+    sim::Recorder recorder(sim, c.lowered.record);
     Progress progress(err, c.lowered.t_stop, !o.quiet, o.terminal);
-    sim->add_observer(&recorder);
-    sim->add_observer(&progress);
-    sim->set_stop_flag(o.stop);
+    sim.add_observer(&recorder);
+    sim.add_observer(&progress);
+    sim.set_stop_flag(o.stop);
     try {
-        r.completed = sim->run(c.lowered.t_stop);
+        if (resume) resume(recorder);
+        if (plan.t.empty() && !resume)
+            r.completed = sim.run(c.lowered.t_stop);
+        else
+            r.completed = run_checkpointed(sim, recorder, plan, r.output, o, err);
     } catch (const sim::UserError&) {
         progress.finish();
         recorder.close(false);  // keep what was recorded up to the refusal
@@ -143,11 +264,11 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
     }
     progress.finish();
     recorder.close(r.completed);
-    r.t_reached = sim->now();
+    r.t_reached = sim.now();
     r.spikes = progress.spikes();
-    r.events = sim->events_processed();
+    r.events = sim.events_processed();
     if (!r.completed) {
-        err << "delaysim: interrupted at t = " << sim->now() << " ms; partial output in " << r.output
+        err << "delaysim: interrupted at t = " << sim.now() << " ms; partial output in " << r.output
             << " (completed = false)\n";
         r.exit_code = kExitInterrupted;
         return r;
@@ -156,9 +277,77 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
         err << "delaysim: done: " << c.lowered.t_stop << " ms simulated, " << r.spikes << " spikes, "
             << r.events << " events in " << std::fixed << std::setprecision(2) << progress.wall_seconds()
             << " s -> " << r.output << '\n';
-        print_batching(*sim, err);
+        print_batching(sim, err);
     }
     return r;
+}
+
+RunResult run_config(const RunOptions& o, std::ostream& err) {
+    LoadedConfig c = load(o, err);
+    const std::string output = resolved_output(o, c);
+    auto sim = build(c, o.config);
+    CheckpointPlan plan = plan_checkpoints(o, o.config, c, *sim, 0.0);
+    return run_recorded(c, *sim, o, plan, output, err, {});
+}
+
+RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
+    const sim::SourceLocation here{checkpoint, 0, 0};
+    sim::CheckpointData d;
+    try {
+        d = sim::read_checkpoint(checkpoint);
+    } catch (const sim::CheckpointError& e) {
+        throw sim::UserError(e.what(), here);
+    } catch (const sim::UserError& e) {
+        throw sim::UserError(e.what(), here);
+    }
+    const sim::CheckpointMeta& m = d.meta;
+    // The run it continues: the same config text, overrides and plug-ins.
+    std::error_code ec;
+    if (!fs::is_regular_file(m.config_path, ec))
+        throw sim::UserError("the checkpoint's config '" + m.config_path + "' no longer exists", here);
+    if (sim::fnv1a(file_text(m.config_path)) != m.config_hash)
+        throw sim::UserError("config '" + m.config_path +
+                                 "' has changed since the checkpoint was written (its text differs); "
+                                 "a checkpoint resumes only the run it was taken from",
+                             here);
+    for (std::size_t k = 0; k < m.loaded.size(); ++k)
+        if (!fs::is_regular_file(m.loaded[k], ec) || sim::fnv1a(file_text(m.loaded[k])) != m.loaded_hash[k])
+            throw sim::UserError(
+                "plug-in '" + m.loaded[k] + "' is missing or has changed since the checkpoint was written",
+                here);
+    RunOptions o = options;
+    o.config = m.config_path;
+    o.sets = m.sets;
+    o.plugins = m.plugins;
+    LoadedConfig c = load(o, err);
+    if (c.lowered.t_stop != m.t_stop)
+        throw sim::UserError("the checkpoint's run ends at " + sim::fmt_ms(m.t_stop) + ", its config at " +
+                                 sim::fmt_ms(c.lowered.t_stop),
+                             here);
+    for (const PluginInfo& p : loaded_plugins())
+        if (std::find(m.loaded.begin(), m.loaded.end(), p.path) == m.loaded.end())
+            throw sim::UserError(
+                "plug-in '" + p.path + "' was not loaded by the run the checkpoint was taken from", here);
+    const std::string output = options.output ? *options.output : resolved_output(o, c);
+    auto sim = build(c, o.config);
+    CheckpointPlan plan = plan_checkpoints(o, o.config, c, *sim, m.t);
+    plan.meta.t_stop = m.t_stop;
+    if (plan.t.empty()) plan.meta = m;  // (run_checkpointed needs t_stop)
+    if (!o.quiet)
+        err << "delaysim: resuming " << m.config_path << " from " << checkpoint << " at " << m.t_text
+            << " ms\n";
+    return run_recorded(c, *sim, o, plan, output, err, [&](sim::Recorder& recorder) {
+        try {
+            sim::Reader rr(d.recorder.data(), d.recorder.size());
+            recorder.restore(rr);
+            if (!rr.done()) rr.fail("data after the recorded rows");
+            sim::Reader rs(d.simulation.data(), d.simulation.size());
+            sim->restore(rs);
+        } catch (const sim::CheckpointError& e) {
+            throw sim::UserError(e.what(), here);
+        }
+        recorder.mark_resumed(checkpoint, m.t);
+    });
 }
 
 }  // namespace delaysim::config

@@ -25,6 +25,10 @@ struct RunOptions {
     const volatile std::sig_atomic_t* stop = nullptr;  // polled during the run (signals)
     std::vector<std::string> plugins;                  // --plugin PATH, loaded before the config
     bool strict = false;                               // --strict: warnings are errors
+    // Checkpoints (README "Checkpoints"): --checkpoint-at T1,T2,... (ms, as
+    // written; each 0 < T < t_stop) into --checkpoint-dir D as D/<config stem>_<T>.ckpt.
+    std::vector<std::string> checkpoint_at;
+    std::string checkpoint_dir;
 };
 
 struct RunResult {
@@ -39,6 +43,13 @@ struct RunResult {
 // closed with completed = false. A failed write (disk full, file size limit)
 // throws sim::OutputError (exit 1). Warnings, progress and the summary go to `err`.
 RunResult run_config(const RunOptions& options, std::ostream& err);
+
+// `delaysim resume CKPT`: the run the checkpoint was taken from, continued from
+// its time to t_stop (options.config, sets and plugins are ignored: the
+// checkpoint names them; output, quiet, stop and the checkpoint options apply).
+// A checkpoint of another version or whose config or plug-ins changed since is
+// a sim::UserError located at the checkpoint, naming what differs.
+RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err);
 
 // Every check run_config makes, without running (the Simulation is built, the
 // output path checked); returns the one-line summary. Warnings go to `err`

@@ -15,6 +15,8 @@ std::string usage() {
     return "usage:\n"
            "  delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]\n"
            "               [--plugin PATH]... [--strict]\n"
+           "               [--checkpoint-at T1[,T2...] [--checkpoint-dir D]]\n"
+           "  delaysim resume CKPT [-o OUT.h5] [--quiet] [--checkpoint-at T... [--checkpoint-dir D]]\n"
            "  delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]\n"
            "  delaysim list [--json] [--plugin PATH]...\n"
            "  delaysim --help | --version\n"
@@ -23,6 +25,8 @@ std::string usage() {
            "  run       simulate CONFIG and write the HDF5 output (default out/<config stem>.h5,\n"
            "            or simulation.output, or -o); progress and a summary go to stderr\n"
            "  validate  check CONFIG completely (names, ranges, connectivity) without running\n"
+           "  resume    continue the run a checkpoint was taken from to its t_stop (the output\n"
+           "            equals the uninterrupted run's; README \"Checkpoints\")\n"
            "  list      neuron models, spike sources and plasticity rules with their parameters\n"
            "\n"
            "options:\n"
@@ -34,6 +38,8 @@ std::string usage() {
            "  -q, --quiet             no progress display and no summary\n"
            "  --plugin PATH           load a plug-in (rules, models) first; repeatable\n"
            "  --strict                warnings (FILE:LINE:COL: warning: ...) are errors\n"
+           "  --checkpoint-at T1,T2   save the whole state at these times (ms) while running on\n"
+           "  --checkpoint-dir D      ... into D/<config stem>_<T>.ckpt (default: .)\n"
            "  --json                  list: one JSON document instead of tables\n"
            "  -h, --help              this text\n"
            "  --version               print the version\n"
@@ -51,7 +57,7 @@ Args parse_args(const std::vector<std::string>& argv) {
             return a;
         }
     }
-    if (argv.empty()) bad("missing command: run, validate or list");
+    if (argv.empty()) bad("missing command: run, validate, list or resume");
     const std::string& cmd = argv[0];
     if (cmd == "run")
         a.command = Command::Run;
@@ -59,10 +65,12 @@ Args parse_args(const std::vector<std::string>& argv) {
         a.command = Command::Validate;
     else if (cmd == "list")
         a.command = Command::List;
+    else if (cmd == "resume")
+        a.command = Command::Resume;
     else if (!cmd.empty() && cmd[0] == '-')
         bad("expected a command before '" + cmd + "': run, validate or list");
     else
-        bad("unknown command '" + cmd + "' (valid: run, validate, list)");
+        bad("unknown command '" + cmd + "' (valid: run, validate, list, resume)");
 
     auto value = [&](std::size_t& i, const std::string& opt) -> std::string {
         if (i + 1 >= argv.size()) bad("option " + opt + " needs a value");
@@ -70,9 +78,31 @@ Args parse_args(const std::vector<std::string>& argv) {
     };
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& s = argv[i];
-        const bool runs = a.command == Command::Run;
+        const bool resume = a.command == Command::Resume;
+        const bool runs = a.command == Command::Run || resume;
         const bool takes_config = a.command != Command::List;
-        if ((s == "-o" || s == "--output") && runs)
+        auto times = [&](const std::string& list) {
+            std::size_t from = 0;
+            for (;;) {
+                const std::size_t comma = list.find(',', from);
+                a.checkpoint_at.push_back(list.substr(from, comma - from));
+                if (comma == std::string::npos) break;
+                from = comma + 1;
+            }
+        };
+        if (s == "--checkpoint-at" && runs)
+            times(value(i, s));
+        else if (s.rfind("--checkpoint-at=", 0) == 0 && runs)
+            times(s.substr(16));
+        else if (s == "--checkpoint-dir" && runs)
+            a.checkpoint_dir = value(i, s);
+        else if (s.rfind("--checkpoint-dir=", 0) == 0 && runs)
+            a.checkpoint_dir = s.substr(17);
+        else if (resume && (s == "--set" || s == "--plugin" || s == "--strict" || s.rfind("--set=", 0) == 0 ||
+                            s.rfind("--plugin=", 0) == 0))
+            bad("'resume' takes the config, overrides and plug-ins from the checkpoint; '" + s +
+                "' does not apply");
+        else if ((s == "-o" || s == "--output") && runs)
             a.output = value(i, s);
         else if (s.rfind("--output=", 0) == 0 && runs)
             a.output = s.substr(9);
@@ -97,7 +127,9 @@ Args parse_args(const std::vector<std::string>& argv) {
         else
             bad("unexpected argument '" + s + "' for '" + cmd + "'");
     }
+    if (a.command == Command::Resume && a.config.empty()) bad("'resume' needs a checkpoint file (CKPT)");
     if (a.command != Command::List && a.config.empty()) bad("'" + cmd + "' needs a CONFIG.toml");
+    if (!a.checkpoint_dir.empty() && a.checkpoint_at.empty()) bad("--checkpoint-dir needs --checkpoint-at");
     if (a.output && a.output->empty()) bad("option -o needs a non-empty path");
     for (const auto& p : a.plugins)
         if (p.empty()) bad("option --plugin needs a non-empty path");

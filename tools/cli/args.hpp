@@ -1,6 +1,7 @@
 // The delaysim command line (DESIGN.md "Commands"):
 //   delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]
-//                [--plugin PATH]... [--strict]
+//                [--plugin PATH]... [--strict] [--checkpoint-at T1[,T2...] --checkpoint-dir D]
+//   delaysim resume CKPT [-o OUT.h5] [--quiet] [--checkpoint-at ... --checkpoint-dir D]
 //   delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]
 //   delaysim list [--json] [--plugin PATH]...
 //   delaysim --help | --version
@@ -11,7 +12,7 @@
 
 namespace delaysim::cli {
 
-enum class Command { Run, Validate, List, Help, Version };
+enum class Command { Run, Validate, List, Help, Version, Resume };
 
 struct Args {
     Command command = Command::Help;
@@ -19,9 +20,11 @@ struct Args {
     std::optional<std::string> output;
     std::vector<std::string> sets;
     bool quiet = false;
-    std::vector<std::string> plugins;  // --plugin PATH (run, validate, list)
-    bool strict = false;               // --strict (run, validate)
-    bool json = false;                 // --json (list)
+    std::vector<std::string> plugins;        // --plugin PATH (run, validate, list)
+    bool strict = false;                     // --strict (run, validate)
+    bool json = false;                       // --json (list)
+    std::vector<std::string> checkpoint_at;  // --checkpoint-at T1,T2 (run, resume; ms as written)
+    std::string checkpoint_dir;              // --checkpoint-dir D
 };
 
 // Throws sim::UserError (no location: printed as "delaysim: error: ...").

@@ -19,6 +19,8 @@ config::RunOptions options(const Args& a, const volatile std::sig_atomic_t* stop
     o.stop = stop;
     o.plugins = a.plugins;
     o.strict = a.strict;
+    o.checkpoint_at = a.checkpoint_at;
+    o.checkpoint_dir = a.checkpoint_dir;
     return o;
 }
 
@@ -42,6 +44,8 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
                 out << config::validate_config(options(a, stop, err_is_terminal), err) << '\n';
                 return config::kExitOk;
             case Command::Run: return config::run_config(options(a, stop, err_is_terminal), err).exit_code;
+            case Command::Resume:
+                return config::resume_config(a.config, options(a, stop, err_is_terminal), err).exit_code;
         }
         return config::kExitInternal;
     } catch (const sim::UserError& e) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/config/plugin.hpp"
+#include "sim/serialize.hpp"
 
 namespace triplet {
 
@@ -71,6 +72,16 @@ void TripletStdp::on_post_spike(SynapseHandle& s, Time t) {
     st.o1 = st.o1 * std::exp(-(t - st.t_post) / tau_minus_) + 1.0;
     st.o2 = o2 + 1.0;
     st.t_post = t;
+}
+
+// Checkpoints: the traces of every synapse, per slot.
+void TripletStdp::save_state(delaysim::sim::Writer& w) const {
+    w.put_nested(state_);
+}
+
+void TripletStdp::restore_state(delaysim::sim::Reader& r) {
+    r.expect(r.length(sizeof(std::uint64_t)), state_.size(), "triplet_stdp slots");
+    for (auto& slot : state_) r.get(slot, slot.size(), "triplet_stdp synapse state");
 }
 
 }  // namespace triplet

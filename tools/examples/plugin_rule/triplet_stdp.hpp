@@ -48,6 +48,11 @@ public:
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike(SynapseHandle& s, Time t) override;
 
+    // Checkpoints (plasticity/rule.hpp).
+    bool checkpointable() const override { return true; }
+    void save_state(delaysim::sim::Writer& w) const override;
+    void restore_state(delaysim::sim::Reader& r) override;
+
 private:
     struct Synapse {
         double r1 = 0, r2 = 0, o1 = 0, o2 = 0;

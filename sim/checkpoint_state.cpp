@@ -1,0 +1,288 @@
+// save/restore of the engine's classes (declared next to each class; kept in
+// this one file so that the checkpoint's field order is readable in one place).
+// Each restore reads what the matching save wrote, into an object built from
+// the same config; what the constructor or the first run's set-up derives from
+// the config (offsets, slice width, kernels, dispatch lists) is not stored but
+// checked where a mismatch would make the rest meaningless. Indices that the
+// run later follows (events, predictions, grouped inputs) are range-checked, so
+// a corrupt checkpoint with a valid checksum still cannot make the run read
+// out of bounds.
+#include <algorithm>
+
+#include "sim/serialize.hpp"
+#include "sim/simulation.hpp"
+
+namespace delaysim::sim {
+namespace {
+
+void check(Reader& r, bool ok, const char* what) {
+    if (!ok) r.fail(what);
+}
+
+bool valid_event(const Event& e, const Network& net) {
+    if (e.group >= net.projections.size()) return false;
+    const Projection& p = net.projections[e.group];
+    return e.item < p.size() && e.target < net.populations[p.target_population()]->size();
+}
+
+void check_input(Reader& r, const SliceInput& in, const Network& net, Index n_nodes) {
+    check(r, in.q < net.projections.size() && in.s < net.projections[in.q].size() && in.node < n_nodes,
+          "a slice input of a synapse or node that does not exist");
+}
+
+}  // namespace
+
+// --- NodeCore --------------------------------------------------------------
+void NodeCore::save(Writer& w) const {
+    w.put(now);
+    w.put(horizon);
+    w.put(n_events);
+    w.put(n_deliveries);
+    w.put(n_superposed);
+    w.put(weight_live_);
+    w.put(burst_);
+    w.put(n_spikes_);
+}
+
+void NodeCore::restore(Reader& r) {
+    r.get(now);
+    r.get(horizon);
+    r.get(n_events);
+    r.get(n_deliveries);
+    r.get(n_superposed);
+    r.get(weight_live_, net_.projections.size(), "the weight flags");
+    r.get(burst_, n_nodes(), "the spike-burst guard");
+    r.get(n_spikes_);
+}
+
+// --- Inflight --------------------------------------------------------------
+void Inflight::save(Writer& w) const {
+    w.put_nested(version_);
+    w.put_nested(last_delivered_);
+    w.put<std::uint64_t>(history_.size());
+    for (const auto& per_node : history_) w.put_nested(per_node);
+}
+
+void Inflight::restore(Reader& r) {
+    const std::size_t nq = retime_.size();
+    std::vector<std::vector<std::uint32_t>> version;
+    std::vector<std::vector<Time>> last;
+    r.get_nested(version, nq, "the in-flight versions");
+    r.get_nested(last, nq, "the in-flight deliveries");
+    for (std::size_t q = 0; q < nq; ++q)
+        check(r, version[q].size() == version_[q].size() && last[q].size() == last_delivered_[q].size(),
+              "in-flight state of another network");
+    version_ = std::move(version);
+    last_delivered_ = std::move(last);
+    r.expect(r.length(sizeof(std::uint64_t)), history_.size(), "the spike history");
+    for (auto& per_node : history_) {
+        const std::size_t n = per_node.size();
+        r.get_nested(per_node, n, "the spike history of a population");
+    }
+}
+
+// --- EventQueue ------------------------------------------------------------
+void EventQueue::save(Writer& w) const {
+    w.put<std::uint64_t>(ring_.size());
+    w.put(inv_width_);
+    std::vector<Event> heap(heap_.begin(), heap_.end());  // any order: the key is total (seq)
+    w.put(heap);
+    w.put_nested(ring_);
+    w.put(active_);
+    w.put(order_);
+    w.put<std::uint64_t>(cursor_);
+    w.put<std::uint64_t>(in_ring_);
+    w.put(current_);
+    w.put(next_seq_);
+}
+
+void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& valid) {
+    r.expect(r.get<std::uint64_t>(), ring_.size(), "the event queue's ring");
+    check(r, r.get<double>() == inv_width_, "an event queue of another bucket width");
+    std::vector<Event> heap;
+    r.get(heap);
+    heap_.clear();
+    for (const Event& e : heap) heap_.push(e);
+    const std::size_t n = ring_.size();
+    r.get_nested(ring_, n, "the event queue's ring");
+    r.get(active_);
+    r.get(order_);
+    cursor_ = static_cast<std::size_t>(r.get<std::uint64_t>());
+    in_ring_ = static_cast<std::size_t>(r.get<std::uint64_t>());
+    r.get(current_);
+    r.get(next_seq_);
+    check(r, cursor_ <= order_.size(), "an event queue cursor past its bucket");
+    for (const auto& o : order_) check(r, o.second < active_.size(), "an event queue order past its bucket");
+    std::size_t ringed = 0;
+    for (const auto& b : ring_) ringed += b.size();
+    check(r, ringed == in_ring_, "an event queue whose ring count does not add up");
+    bool ok =
+        std::all_of(heap.begin(), heap.end(), valid) && std::all_of(active_.begin(), active_.end(), valid);
+    for (const auto& b : ring_) ok = ok && std::all_of(b.begin(), b.end(), valid);
+    check(r, ok, "an event of a synapse or node that does not exist");
+}
+
+// --- Slices ----------------------------------------------------------------
+// What setup() derived (on, h, which populations, kernels, hook kinds) is made
+// again from the config; h and the batched populations are checked. The rest is
+// the state of the slices: pending inputs, node records, check minima and, when
+// the last run stopped inside a slice, that slice's grouped inputs and sums.
+void Slices::save(Writer& w) const {
+    const BatchState& B = B_;
+    w.put_bool(B.on);
+    if (!B.on) return;
+    w.put(B.h);
+    w.put(B.pop);
+    w.put_nested(B.ring);
+    w.put(B.far);
+    w.put(B.nodes);
+    w.put(B.block_min);
+    w.put(B.group_min);
+    w.put(B.cur);
+    w.put_bool(B.begun);
+    w.put(B.active);
+    w.put(B.grouped);
+    w.put(B.runs);
+    w.put(B.sums);
+    w.put_bool(B.superpose);
+    w.put_bool(B.cut);
+    w.put_bool(B.settled);
+    w.put(B.sampled);
+    w.put(B.slow);
+    w.put(B.slow_bits);
+    // Spikes and changes of a sub-slice are replayed at its end: none between runs.
+    DS_ASSERT(B.spikes.empty() && B.log.empty() && !B.logging);
+    w.put(B.seq);
+}
+
+void Slices::restore(Reader& r) {
+    BatchState& B = B_;
+    check(r, r.get_bool() == B.on, "slice batching on in one and off in the other");
+    if (!B.on) return;
+    check(r, r.get<Time>() == B.h, "another slice width");
+    std::vector<std::uint8_t> pop;
+    r.get(pop);
+    check(r, pop == B.pop, "other batched populations");
+    const std::size_t n = core_.n_nodes();
+    const std::size_t slots = B.ring.size(), blocks = B.block_min.size(), groups = B.group_min.size(),
+                      sums = B.sums.size(), bits = B.slow_bits.size();
+    r.get_nested(B.ring, slots, "the slice ring");
+    r.get(B.far);
+    r.get(B.nodes, n, "the batched node records");
+    r.get(B.block_min, blocks, "the block minima");
+    r.get(B.group_min, groups, "the group minima");
+    r.get(B.cur);
+    B.begun = r.get_bool();
+    r.get(B.active);
+    r.get(B.grouped);
+    r.get(B.runs);
+    r.get(B.sums, sums, "the slice sums");
+    B.superpose = r.get_bool();
+    B.cut = r.get_bool();
+    B.settled = r.get_bool();
+    r.get(B.sampled);
+    r.get(B.slow);
+    r.get(B.slow_bits, bits, "the slow-node bits");
+    r.get(B.seq);
+    check(r, B.sampled.empty() || B.sampled.size() == n, "sampled flags of another network");
+    for (const auto& slot : B.ring)
+        for (const SliceInput& in : slot) check_input(r, in, net_, n);
+    for (const auto* v : {&B.far, &B.active, &B.grouped})
+        for (const SliceInput& in : *v) check_input(r, in, net_, n);
+    for (const BatchState::Node& x : B.nodes)
+        check(r, x.pop < net_.populations.size(), "a node record's population");
+    for (const BatchState::Run& run : B.runs)  // (B.slow is scratch of the slice's start)
+        check(r,
+              run.node < n && run.begin <= run.cursor && run.cursor <= run.end && run.end <= B.grouped.size(),
+              "a slice run past its inputs");
+    for (const SliceSum& s : B.sums) check(r, s.pop < net_.populations.size(), "a slice sum's population");
+}
+
+// --- Projection ------------------------------------------------------------
+void Projection::save(Writer& w) const {
+    w.put(delay_);
+    w.put(weight_);
+}
+
+void Projection::restore(Reader& r) {
+    const std::size_t n = delay_.size();
+    r.get(delay_, n, ("the delays of projection '" + name_ + "'").c_str());
+    r.get(weight_);
+    check(r, weight_.empty() || weight_.size() == n, "weights of another projection size");
+}
+
+// --- Simulation ------------------------------------------------------------
+std::vector<std::string> Simulation::not_checkpointable() const {
+    std::vector<std::string> out;
+    for (const auto& P : net_.populations)
+        if (!P->checkpointable())
+            out.push_back("model '" + P->model() + "' of population '" + P->name() + "'");
+    for (const auto& rule : rules_)
+        if (!rule->checkpointable()) out.push_back("rule '" + rule->name() + "'");
+    return out;
+}
+
+void Simulation::save(Writer& w) const {
+    DS_ASSERT(!running_);
+    w.put(sample_interval_);
+    w.put(next_sample_);
+    w.put(level_);
+    w.put(final_horizon_);
+    w.put_bool(predicted_);
+    w.put_bool(replan_);
+    w.put_bool(prepared_);
+    core_.save(w);
+    inflight_.save(w);
+    queue_.save(w);
+    std::vector<Prediction> pending(predictions_.begin(), predictions_.end());
+    w.put(pending);
+    w.put(scheduled_);
+    w.put(exact_);
+    w.put(prediction_seq_);
+    slices_.save(w);
+    for (const Projection& p : net_.projections) p.save(w);
+    for (const auto& P : net_.populations) P->save_state(w);
+    for (const auto& rule : rules_) rule->save_state(w);
+}
+
+void Simulation::restore(Reader& r) {
+    DS_ASSERT(!prepared_ && !running_);
+    // The first run's set-up, from the config as the original run did it (before
+    // any delay changed), then the state over it.
+    core_.index_hooks();
+    setup_batching();
+    prepared_ = true;
+    check(r, r.get<Time>() == sample_interval_, "another sample interval");
+    r.get(next_sample_);
+    r.get(level_);
+    r.get(final_horizon_);
+    predicted_ = r.get_bool();
+    replan_ = r.get_bool();
+    check(r, r.get_bool(), "a simulation that never ran");
+    core_.restore(r);
+    inflight_.restore(r);
+    queue_.restore(r, [this](const Event& e) { return valid_event(e, net_); });
+    std::vector<Prediction> pending;
+    r.get(pending);
+    r.get(scheduled_, core_.n_nodes(), "the prediction flags");
+    r.get(exact_, core_.n_nodes(), "the prediction kinds");
+    r.get(prediction_seq_);
+    predictions_.clear();
+    std::size_t flagged = 0;
+    for (std::uint8_t s : scheduled_) flagged += s != 0;
+    check(r, flagged == pending.size(), "predictions that do not match their flags");
+    for (const Prediction& p : pending) {
+        check(r, p.pop < net_.populations.size() && p.node < net_.populations[p.pop]->size(),
+              "a prediction for a node that does not exist");
+        const Index g = core_.global(p.pop, p.node);
+        check(r, scheduled_[g] == 1, "a prediction for a node not flagged as scheduled");
+        handle_[g] = predictions_.push(p);
+    }
+    slices_.restore(r);
+    for (Projection& p : net_.projections) p.restore(r);
+    for (auto& P : net_.populations) P->restore_state(r);
+    for (auto& rule : rules_) rule->restore_state(r);
+    check(r, r.done(), "data after the engine state");
+}
+
+}  // namespace delaysim::sim
