@@ -14,8 +14,9 @@ namespace {
 std::string usage() {
     return "usage:\n"
            "  delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]\n"
-           "               [--plugin PATH]... [--strict]\n"
+           "               [--plugin PATH]... [--strict] [--threads N]\n"
            "  delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]\n"
+           "               [--threads N]\n"
            "  delaysim list [--json] [--plugin PATH]...\n"
            "  delaysim --help | --version\n"
            "\n"
@@ -34,6 +35,8 @@ std::string usage() {
            "  -q, --quiet             no progress display and no summary\n"
            "  --plugin PATH           load a plug-in (rules, models) first; repeatable\n"
            "  --strict                warnings (FILE:LINE:COL: warning: ...) are errors\n"
+           "  --threads N             threads (0: every core); same as --set simulation.threads=N;\n"
+           "                          the output is bit-identical for every N\n"
            "  --json                  list: one JSON document instead of tables\n"
            "  -h, --help              this text\n"
            "  --version               print the version\n"
@@ -86,6 +89,10 @@ Args parse_args(const std::vector<std::string>& argv) {
             a.plugins.push_back(value(i, s));
         else if (s.rfind("--plugin=", 0) == 0)
             a.plugins.push_back(s.substr(9));
+        else if (s == "--threads" && takes_config)  // a --set, checked like the file's key
+            a.sets.push_back("simulation.threads=" + value(i, s));
+        else if (s.rfind("--threads=", 0) == 0 && takes_config)
+            a.sets.push_back("simulation.threads=" + s.substr(10));
         else if (s == "--strict" && takes_config)
             a.strict = true;
         else if (s == "--json" && a.command == Command::List)

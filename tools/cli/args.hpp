@@ -1,7 +1,8 @@
 // The delaysim command line (DESIGN.md "Commands"):
 //   delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]
-//                [--plugin PATH]... [--strict]
+//                [--plugin PATH]... [--strict] [--threads N]
 //   delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]
+//                [--threads N]
 //   delaysim list [--json] [--plugin PATH]...
 //   delaysim --help | --version
 #pragma once
