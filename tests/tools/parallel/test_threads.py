@@ -86,3 +86,13 @@ def test_threads_option_checked(tmp_path):
     p = subprocess.run([BIN, "validate", os.path.join(SRC, "configs", "golden_lif_stdp.toml"), "--threads", "0"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_mpirun_refused_without_mpi(tmp_path):
+    """Under mpirun -np 2 (its environment), a build without MPI ranks refuses and writes nothing."""
+    out = tmp_path / "m.h5"
+    env = dict(os.environ, OMPI_COMM_WORLD_SIZE="2", OMPI_COMM_WORLD_RANK="0")
+    p = subprocess.run([BIN, "run", os.path.join(SRC, "configs", "golden_lif_stdp.toml"), "-o", str(out)],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 2 and "MPI" in p.stderr and "--threads" in p.stderr, p.stderr
+    assert not out.exists()
