@@ -296,15 +296,51 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
 // inputs a rule that writes weights watches, are marked slow and get no sum.
 void Slices::sum_inputs(std::int64_t k) {
     BatchState& B = B_;
-    const Time t1 = slice_start(k + 1);
     B.runs.clear();
+    const std::size_t lanes = workers_.size(), n_in = B.active.size();
+    if (!pool_ || B.nodes.size() < grain_ * lanes || n_in < 16 * grain_ * lanes)
+        return sum_range(k, 0, UINT32_MAX, [&](std::size_t, std::uint32_t g) {
+            B.runs.push_back({g, 0, 0, 0});
+        });
+    // Threads: each lane sums the inputs onto its own range of nodes (scanning
+    // all of them: the exponentials and the sums' cache misses are what is split),
+    // noting where each of its nodes got its first input; merged by that position,
+    // the runs come out in the one-thread order.
+    const std::size_t n = B.nodes.size();
+    pool_->run([&](unsigned lane) {
+        Worker& w = workers_[lane];
+        w.first.clear();
+        const auto lo = static_cast<std::uint32_t>(n * lane / lanes),
+                   hi = static_cast<std::uint32_t>(n * (lane + 1) / lanes);
+        sum_range(k, lo, hi, [&](std::size_t idx, std::uint32_t g) { w.first.push_back({idx, g}); });
+    });
+    std::vector<std::size_t> head(lanes, 0);
+    for (;;) {
+        std::size_t best = lanes;
+        for (std::size_t l = 0; l < lanes; ++l)
+            if (head[l] < workers_[l].first.size() &&
+                (best == lanes || workers_[l].first[head[l]].first < workers_[best].first[head[best]].first))
+                best = l;
+        if (best == lanes) break;
+        B.runs.push_back({workers_[best].first[head[best]++].second, 0, 0, 0});
+    }
+}
+
+// The inputs onto nodes [lo, hi): each one's effect at the slice end added to its
+// node's sum; new_run(position, node) at a node's first input.
+template <class NewRun>
+void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run) {
+    BatchState& B = B_;
+    const Time t1 = slice_start(k + 1);
     const std::size_t n_in = B.active.size();
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
+    const std::uint32_t span = hi - lo;
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
         const SliceInput& in = B.active[idx];
+        if (in.node - lo >= span) continue;  // another lane's
         // The effect first, from the input alone (its kernel is its projection's
         // target's): it does not wait for the sum's line, so consecutive inputs overlap.
         // Not for inputs that will be slow whatever their node.
@@ -326,7 +362,7 @@ void Slices::sum_inputs(std::int64_t k) {
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
-            B.runs.push_back({in.node, 0, 0, 0});
+            new_run(idx, in.node);
         }
         S.flags |= hooked;  // (kSlow if K is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;

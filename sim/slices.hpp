@@ -203,7 +203,8 @@ private:
     struct Worker : Lane {
         std::vector<BatchState::Spike> spikes;
         std::vector<BatchState::Change> log;
-        std::vector<double> w_plus;  // per port, scratch
+        std::vector<double> w_plus;                                // per port, scratch
+        std::vector<std::pair<std::size_t, std::uint32_t>> first;  // sum_inputs: (first input, node)
     };
     // The calling thread's worker inside a parallel phase of these slices, else nullptr.
     static Worker* worker() { return static_cast<Worker*>(Lane::current()); }
@@ -214,6 +215,8 @@ private:
     void count(std::uint64_t events, std::uint64_t deliveries, std::uint64_t superposed);
     void in_parallel(const std::function<void(std::size_t, std::size_t)>& f);
     void settle_range(std::size_t lo, std::size_t hi);
+    template <class NewRun>
+    void sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run);
     void node_range(std::size_t lo, std::size_t hi, Time b, bool last);
     // Fewer runs per lane than this: the phase runs on one thread (waking the
     // pool costs more than it saves). The environment variable
