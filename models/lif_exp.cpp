@@ -269,13 +269,19 @@ bool LifExp::slice_kernel(sim::SliceKernel& k) const {
     return decayed(s, t, e_m, e_ex, tau_in_ == tau_ex_ ? e_ex : exp_in_(x));
 }
 
-bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
-    const sim::Time t1 = span.t1;
-    if (const double h = t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
+// The tables for slices of width t1 - t0 (built again when the width drifts by
+// rounding); on one thread before a settle phase, whose calls then only read them.
+void LifExp::prepare_settle(const SliceSpan& span) {
+    if (const double h = span.t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
         table_span_ = h;
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
     }
+}
+
+bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
+    const sim::Time t1 = span.t1;
+    prepare_settle(span);  // (a no-op after the engine's call)
     State s = state_[i];
     // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
     if (!(s.ref_end < sum.t_first)) return false;

@@ -96,6 +96,7 @@ public:
                 sim::Time& next) override;
     bool slice_kernel(sim::SliceKernel& k) const override;
     bool settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) override;
+    void prepare_settle(const SliceSpan& span) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;

@@ -78,6 +78,9 @@ public:
     static RuleInfo info();
     unsigned hooks() const override { return kPreSpike | kInhibited; }
     bool writes_weights() const override { return false; }
+    // seq_ orders pending arrivals across all nodes: shared state (it is never
+    // batched, having an inhibited hook, but says so anyway).
+    bool needs_serial() const override { return true; }
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_pre_spike(SynapseHandle& s, Time t) override;
     void on_inhibited(SynapseHandle& s, Time t) override;

@@ -75,6 +75,14 @@ public:
     // Initial weights outside it would be clamped at the rule's first update
     // without a word: the loader warns instead (validate --strict refuses them).
     virtual std::optional<std::pair<double, double>> weight_range() const { return std::nullopt; }
+    // Whether the rule's hooks must run on one thread. With threads (README
+    // "Parallel runs"), the hooks of different target nodes run at the same time
+    // on different threads: a rule that touches only the synapses onto the hook's
+    // target node and state kept per synapse or per target node (every built-in
+    // rule but one) says false. A rule with state shared between target nodes (a
+    // counter, a cache, an interpreter lock) says true: its populations' node
+    // phase then runs on one thread (plasticity/README.md).
+    virtual bool needs_serial() const { return false; }
 
     // Called once per projection the rule is attached to (slot 0, 1, ...), before
     // the run: allocate per-synapse or per-neuron state here.

@@ -37,7 +37,7 @@ void NodeCore::index_hooks() {
 
 void NodeCore::run_delivered_hooks(std::uint32_t q, Index s, Time t) {
     for (const Attachment& a : delivered_hooks_[q]) {
-        now = t;
+        hook_time() = t;
         plasticity::SynapseHandle h = handle(a, s, t);
         a.rule->on_delivered(h, t);
     }
@@ -59,7 +59,7 @@ void NodeCore::run_pre_spike_hooks(std::uint32_t pop, Index node, Time t) {
 // scattered in large stores, so prefetch a few synapses ahead.
 void NodeCore::run_post_spike_hooks(std::uint32_t pop, Index node, Time t) {
     for (const Attachment& a : post_hooks_[pop]) {
-        now = t;
+        hook_time() = t;
         Projection& proj = *a.site.projection;
         const auto in = proj.incoming(node);
         constexpr std::size_t kAhead = 8;

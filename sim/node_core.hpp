@@ -20,6 +20,7 @@
 #include "plasticity/rule.hpp"
 #include "sim/network.hpp"
 #include "sim/observer.hpp"
+#include "sim/parallel.hpp"
 #include "sim/synapse_access.hpp"
 
 namespace delaysim::sim {
@@ -62,12 +63,19 @@ public:
 
     // The weight a delivery applies: the store's once a weight of the projection
     // has changed, else the one copied at emission (equal until the first change).
+    // (Relaxed atomics: threads of a parallel node phase may mark a projection
+    // while others read it; either answer gives the same weight, since the flag
+    // only goes up when a weight changes and that synapse is the marking thread's.)
     double live_weight(std::uint32_t q, Index s, double at_emission) const {
-        return weight_live_[q] ? net_.projections[q].weight(s) : at_emission;
+        return weight_live(q) ? net_.projections[q].weight(s) : at_emission;
     }
-    bool weight_live(std::uint32_t q) const { return weight_live_[q] != 0; }
+    bool weight_live(std::uint32_t q) const {
+        return __atomic_load_n(&weight_live_[q], __ATOMIC_RELAXED) != 0;
+    }
     const std::uint8_t* weight_live_flags() const { return weight_live_.data(); }
-    void mark_weight_live(std::uint32_t q) { weight_live_[q] = 1; }
+    void mark_weight_live(std::uint32_t q) {
+        __atomic_store_n(&weight_live_[q], std::uint8_t{1}, __ATOMIC_RELAXED);
+    }
 
     // A delivery: node `node` of `pop` advances to t and takes weight w through
     // synapse s of projection q, then the delivered hooks run, and for an inhibit
@@ -77,7 +85,10 @@ public:
         Population& P = *net_.populations[pop];
         P.advance(node, t);
         P.receive(node, port, w, t);
-        ++n_deliveries;
+        if (Lane* l = Lane::current()) [[unlikely]]
+            ++l->n_deliveries;
+        else
+            ++n_deliveries;
         if (attachments_.empty()) return;
         run_delivered_hooks(q, s, t);
         if (inhibit_[q]) run_inhibited_hooks(pop, node, t);
@@ -123,7 +134,15 @@ public:
     void save(Writer& w) const;
     void restore(Reader& r);
 
-    // Shared by the loops.
+    // The time of the hook being run, which stamps the rules' writes: `now`, or in
+    // a parallel node phase the thread's own (sim/parallel.hpp).
+    Time& hook_time() {
+        Lane* l = Lane::current();
+        return l ? l->now : now;
+    }
+
+    // Shared by the loops. In a parallel node phase the threads count in their
+    // Lane instead; the slices add those counts here after the phase.
     Time now = 0.0;
     Time horizon = 0.0;
     std::uint64_t n_events = 0, n_deliveries = 0, n_superposed = 0;
@@ -145,7 +164,8 @@ private:
         }
         // The state check costs a few closed-form evaluations: one spike in
         // kStateCheckStride pays it (a non-finite state persists in these models).
-        if ((++n_spikes_ & (kStateCheckStride - 1)) == 0) check_finite(pop, node, t);
+        Lane* l = Lane::current();
+        if ((++(l ? l->n_spikes : n_spikes_) & (kStateCheckStride - 1)) == 0) check_finite(pop, node, t);
     }
     // Every time a model returns: not before the node's time, and a number.
     Time checked(std::uint32_t pop, Index node, Time t, Time ts) {

@@ -104,6 +104,11 @@ public:
     virtual bool settle(Index /*i*/, const SliceSum& /*sum*/, const SliceSpan& /*span*/, Time& /*next*/) {
         return false;
     }
+    // Called on one thread before each slice's settle() calls, which may then run
+    // on several threads at once (README "Parallel runs"): what settle() would
+    // build lazily for the span (tables for its width) must be built here, so that
+    // settle() only reads shared members and writes node i's state.
+    virtual void prepare_settle(const SliceSpan& /*span*/) {}
     // Node i spikes at t (node already at t): reset, refractoriness, next emission.
     virtual void fire(Index i, Time t) = 0;
     // Value of variable `var` of node i at time t >= last update, assuming no

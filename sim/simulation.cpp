@@ -134,6 +134,13 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     and rule changes are replayed in time order (spikes expanded), then steps
 //     1-6 run for the other populations up to the slice end. Nothing reaches a
 //     batched node within h, so this order gives the event loop's results.
+//  8. Threads (set_threads, sim/parallel.hpp; README "Parallel runs"): only the
+//     node phase of step 7 runs on several threads. The slice's nodes are split
+//     into contiguous ranges of its node list, one per thread, each node taken by
+//     one thread exactly as above; their spikes and rule changes are merged in
+//     range order (= the one-thread order) before the replay, so every output
+//     and every tie order is bit-identical for any number of threads. The
+//     replay, the expansion and steps 1-6 (the event loop) stay on one thread.
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > core_.now)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) {
@@ -252,6 +259,7 @@ bool Simulation::run_batched(Time t_stop, bool resume) {
 
 void Simulation::setup_batching() {
     slices_.setup(allow_batching_, allow_superposition_, lag_, batching_notes_);
+    slices_.setup_threads(batching_notes_);
 }
 
 // A delay below the slice width was set between runs: plan again (h may shrink,
@@ -346,7 +354,8 @@ void Simulation::handle_delivery(const Event& e) {
 void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& by) {
     Projection& proj = net_.projections[q];
     const Time old = proj.delay(s);
-    const Time applied = proj.apply_delay_bounds(d, s, core_.now, by);
+    const Time now = core_.hook_time();  // (a thread's own in a parallel node phase)
+    const Time applied = proj.apply_delay_bounds(d, s, now, by);
     if (applied == old) return;
     if (lag_[q]) return set_lag_delay(q, s, applied, by);
     if (slices_.batched_projection(q) && applied < slices_.h()) {
@@ -359,7 +368,6 @@ void Simulation::set_delay(std::uint32_t q, Index s, Time d, const std::string& 
         replan_ = true;
     }
     proj.store_delay(s, applied);
-    const Time now = core_.now;
     if (slices_.logging()) {  // inside a slice: reported, and replayed against its spikes, at its end
         slices_.log_change({now, q, s, old, applied, &by, true});
         return;
@@ -408,11 +416,12 @@ void Simulation::set_weight(std::uint32_t q, Index s, double w, const std::strin
     if (w == old) return;
     proj.store_weight(s, w);
     core_.mark_weight_live(q);
+    const Time now = core_.hook_time();  // (a thread's own in a parallel node phase)
     if (slices_.logging()) {
-        slices_.log_change({core_.now, q, s, old, w, &by, false});
+        slices_.log_change({now, q, s, old, w, &by, false});
         return;
     }
-    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, core_.now);
+    for (Observer* o : observers_) o->on_synapse_change(q, s, SynapseVariable::Weight, old, w, by, now);
 }
 
 }  // namespace delaysim::sim

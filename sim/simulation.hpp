@@ -31,6 +31,12 @@ public:
     // Superposition of whole slices (sim/slices.hpp) is on by default; off takes
     // every batched input one by one (for comparisons). Call before run().
     void set_superposition(bool on) { allow_superposition_ = on; }
+    // Threads for the node phase of batched slices (README "Parallel runs"; 0:
+    // every core; default 1). The output is bit-identical for every number. Call
+    // before run(); threads() says how many the run uses (1 if nothing is batched
+    // or a rule needs serial execution: batching_notes() says why).
+    void set_threads(unsigned n) { slices_.set_threads(n); }
+    unsigned threads() const { return slices_.lanes(); }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 

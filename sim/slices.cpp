@@ -1,11 +1,14 @@
 // Slice batching: the machinery of sim/slices.hpp.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
 #include "sim/radix_sort.hpp"
 #include "sim/slices.hpp"
+
+#include "sim/error.hpp"
 
 namespace delaysim::sim {
 
@@ -191,6 +194,9 @@ void Slices::file_check(std::uint32_t g, Time t) {
     BatchState::Node& N = B.nodes[g];
     N.check_time = t < horizon_ ? t : kNever;
     if (!(t < horizon_)) return;
+    // A thread of a parallel phase: blocks are shared, lower_blocks does it after the phase.
+    // (Its nodes all have runs in this slice: nothing to add either.)
+    if (worker()) return;
     const std::size_t b = g >> BatchState::kBlockBits;
     B.block_min[b] = std::min(B.block_min[b], t);
     B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
@@ -290,15 +296,51 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
 // inputs a rule that writes weights watches, are marked slow and get no sum.
 void Slices::sum_inputs(std::int64_t k) {
     BatchState& B = B_;
-    const Time t1 = slice_start(k + 1);
     B.runs.clear();
+    const std::size_t lanes = workers_.size(), n_in = B.active.size();
+    if (!pool_ || B.nodes.size() < grain_ * lanes || n_in < 16 * grain_ * lanes)
+        return sum_range(k, 0, UINT32_MAX, [&](std::size_t, std::uint32_t g) {
+            B.runs.push_back({g, 0, 0, 0});
+        });
+    // Threads: each lane sums the inputs onto its own range of nodes (scanning
+    // all of them: the exponentials and the sums' cache misses are what is split),
+    // noting where each of its nodes got its first input; merged by that position,
+    // the runs come out in the one-thread order.
+    const std::size_t n = B.nodes.size();
+    pool_->run([&](unsigned lane) {
+        Worker& w = workers_[lane];
+        w.first.clear();
+        const auto lo = static_cast<std::uint32_t>(n * lane / lanes),
+                   hi = static_cast<std::uint32_t>(n * (lane + 1) / lanes);
+        sum_range(k, lo, hi, [&](std::size_t idx, std::uint32_t g) { w.first.push_back({idx, g}); });
+    });
+    std::vector<std::size_t> head(lanes, 0);
+    for (;;) {
+        std::size_t best = lanes;
+        for (std::size_t l = 0; l < lanes; ++l)
+            if (head[l] < workers_[l].first.size() &&
+                (best == lanes || workers_[l].first[head[l]].first < workers_[best].first[head[best]].first))
+                best = l;
+        if (best == lanes) break;
+        B.runs.push_back({workers_[best].first[head[best]++].second, 0, 0, 0});
+    }
+}
+
+// The inputs onto nodes [lo, hi): each one's effect at the slice end added to its
+// node's sum; new_run(position, node) at a node's first input.
+template <class NewRun>
+void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run) {
+    BatchState& B = B_;
+    const Time t1 = slice_start(k + 1);
     const std::size_t n_in = B.active.size();
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
+    const std::uint32_t span = hi - lo;
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
         const SliceInput& in = B.active[idx];
+        if (in.node - lo >= span) continue;  // another lane's
         // The effect first, from the input alone (its kernel is its projection's
         // target's): it does not wait for the sum's line, so consecutive inputs overlap.
         // Not for inputs that will be slow whatever their node.
@@ -320,7 +362,7 @@ void Slices::sum_inputs(std::int64_t k) {
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
-            B.runs.push_back({in.node, 0, 0, 0});
+            new_run(idx, in.node);
         }
         S.flags |= hooked;  // (kSlow if K is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;
@@ -335,15 +377,22 @@ void Slices::sum_inputs(std::int64_t k) {
 // Superposition: each summed node settles at the slice end if its model proves
 // it cannot fire in the slice; the others are left to the input-by-input path.
 void Slices::settle_nodes() {
+    const Population::SliceSpan span{slice_start(B_.cur), slice_start(B_.cur + 1), 0.0, horizon_};
+    for (std::size_t p = 0; p < net_.populations.size(); ++p)
+        if (B_.kernel[p].ok) net_.populations[p]->prepare_settle(span);
+    in_parallel([this](std::size_t lo, std::size_t hi) { settle_range(lo, hi); });
+}
+
+void Slices::settle_range(std::size_t lo, std::size_t hi) {
     BatchState& B = B_;
+    const std::size_t n = std::min(hi, B.runs.size());
     Population::SliceSpan span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
     constexpr std::size_t kAhead = 8;
-    const std::size_t n = B.runs.size();
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const Index* offset = core_.node_offsets();
     const std::unique_ptr<Population>* pops = net_.populations.data();
     std::uint64_t inputs = 0, nodes = 0;
-    for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t r = lo; r < n; ++r) {
         if (r + 2 * kAhead < n) {
             __builtin_prefetch(&B.sums[B.runs[r + 2 * kAhead].node]);
             __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
@@ -368,9 +417,7 @@ void Slices::settle_nodes() {
         ++nodes;
         file_check(g, next);
     }
-    core_.n_deliveries += inputs;
-    core_.n_events += inputs;
-    core_.n_superposed += nodes;
+    count(inputs, inputs, nodes);
 }
 
 // Group the slice's inputs per node: counting sort over the touched nodes.
@@ -466,10 +513,20 @@ void Slices::interval(Time b, bool last) {
         group_slow_inputs();
         B.settled = true;
     }
-    constexpr std::size_t kAhead = 8;                  // prefetch distance, in nodes
-    for (std::size_t r = 0; r < B.runs.size(); ++r) {  // runs may grow: index
-        if (r + 2 * kAhead < B.runs.size()) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
-        if (r + kAhead < B.runs.size()) {
+    in_parallel([&](std::size_t lo, std::size_t hi) { node_range(lo, hi, b, last); });
+    B.logging = false;
+    finish_interval();
+}
+
+// Runs [lo, hi) of the sub-slice ending at b (hi = SIZE_MAX: to the end, which may
+// grow in the serial phase).
+void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
+    BatchState& B = B_;
+    constexpr std::size_t kAhead = 8;                                 // prefetch distance, in nodes
+    for (std::size_t r = lo; r < std::min(hi, B.runs.size()); ++r) {  // runs may grow: index
+        const std::size_t n = std::min(hi, B.runs.size());            // (prefetch only the lane's own runs)
+        if (r + 2 * kAhead < n) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
+        if (r + kAhead < n) {
             const BatchState::Run& ahead = B.runs[r + kAhead];
             const std::uint32_t g = ahead.node, p = B.nodes[g].pop;
             net_.populations[p]->prefetch(g - core_.node_offset(p));
@@ -487,8 +544,6 @@ void Slices::interval(Time b, bool last) {
         else
             batch_node(r, b, last);
     }
-    B.logging = false;
-    finish_interval();
 }
 
 // The end of run r's inputs in the sub-slice ending at b (all of them in the last).
@@ -521,7 +576,7 @@ void Slices::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
     const Time t = std::max(in.t, B_.nodes[g].time);
     B_.nodes[g].time = t;
     core_.deliver(pop, node, in.q, in.s, in.port, in.w, t);  // weight resolved in batch_node
-    ++core_.n_events;
+    count(1, 0, 0);
 }
 
 // One node through its inputs of this sub-slice. Fast path: if the model proves
@@ -556,18 +611,18 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
         Time next = kNever;
         if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, core_.horizon, next)) {
             B.nodes[g].time = t_last;
-            core_.n_deliveries += end - begin;
-            core_.n_events += end - begin;
+            count(end - begin, end - begin, 0);
             if (!(next < b)) return file_check(g, next);
         } else {
             if (fast && !hooked) fast = false;  // absorb found a possible crossing
             if (fast) {
-                std::fill(B.w_plus.begin(), B.w_plus.end(), 0.0);
+                std::vector<double>& w_plus = scratch_w_plus();
+                std::fill(w_plus.begin(), w_plus.end(), 0.0);
                 for (std::uint32_t k = begin; k < end; ++k)
-                    if (B.grouped[k].w > 0) B.w_plus[B.grouped[k].port] += B.grouped[k].w;
+                    if (B.grouped[k].w > 0) w_plus[B.grouped[k].port] += B.grouped[k].w;
                 P.advance(node, t_first);
                 B.nodes[g].time = t_first;
-                fast = !P.may_spike_before(node, t_last, B.w_plus.data());
+                fast = !P.may_spike_before(node, t_last, w_plus.data());
             }
             for (std::uint32_t k = begin; k < end; ++k) {
                 SliceInput& in = B.grouped[k];
@@ -602,8 +657,11 @@ Time Slices::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
         }
         core_.fire(pop, node, ts, [&] {  // kept for the replay at the end of the sub-slice
             B_.nodes[g].time = ts;
-            B_.spikes.push_back({ts, pop, node, B_.seq++});
-            ++core_.n_events;
+            if (Worker* w = worker())  // (its seq is given when the lanes are merged)
+                w->spikes.push_back({ts, pop, node, 0});
+            else
+                B_.spikes.push_back({ts, pop, node, B_.seq++});
+            count(1, 0, 0);
         });
     }
 }
@@ -644,6 +702,87 @@ void Slices::finish_interval() {
     }
     B.spikes.clear();
     B.log.clear();
+}
+
+// Threads (sim/parallel.hpp): decided at setup, after the rules are attached.
+void Slices::setup_threads(std::vector<std::string>& notes) {
+    pool_.reset();
+    workers_.clear();
+    const unsigned n = threads_ == 0 ? hardware_threads() : threads_;
+    if (n <= 1 || !B_.on) {
+        if (n > 1) notes.push_back("nothing is batched: the run is event by event, on one thread");
+        return;
+    }
+    // A rule that needs serial execution (Rule::needs_serial: state shared between
+    // nodes, or Python's interpreter lock) keeps the node phase on one thread.
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (B_.proj[a.site.index] && a.rule->needs_serial()) {
+            notes.push_back("rule '" + a.rule->name() + "' on projection '" + a.site.projection->name() +
+                            "' needs serial execution: the run uses one thread");
+            return;
+        }
+    // Lazily built stores would be built by two threads at once: build them now.
+    for (const NodeCore::Attachment& a : core_.attachments()) {
+        Projection& proj = *a.site.projection;
+        if (!B_.proj[a.site.index] || proj.size() == 0) continue;
+        proj.incoming(0);  // the incoming index (post-spike hooks)
+        if (a.rule->writes_weights()) proj.store_weight(0, proj.weight(0));  // the weight store
+    }
+    grain_ = kMinParallelRuns;
+    if (const char* g = std::getenv("DELAYSIM_PARALLEL_GRAIN"))
+        grain_ = std::max<std::size_t>(1, std::strtoull(g, nullptr, 10));
+    workers_.resize(n);
+    for (Worker& w : workers_) w.w_plus.assign(B_.w_plus.size(), 0.0);
+    pool_ = std::make_unique<ThreadPool>(n);
+}
+
+// f(lo, hi) over the slice's runs: on one thread (hi = SIZE_MAX), or split into
+// contiguous ranges, one per lane, then merged in lane order = the serial order.
+void Slices::in_parallel(const std::function<void(std::size_t, std::size_t)>& f) {
+    const std::size_t n = B_.runs.size(), lanes = workers_.size();
+    if (!pool_ || n < grain_ * lanes) return f(0, SIZE_MAX);
+    for (Worker& w : workers_) {  // (left over if the last phase threw)
+        w.spikes.clear();
+        w.log.clear();
+    }
+    pool_->run([&](unsigned lane) {
+        Lane::Scope scope(&workers_[lane]);
+        f(n * lane / lanes, n * (lane + 1) / lanes);
+    });
+    for (Worker& w : workers_) {
+        for (BatchState::Spike& sp : w.spikes) {
+            sp.seq = B_.seq++;
+            B_.spikes.push_back(sp);
+        }
+        B_.log.insert(B_.log.end(), w.log.begin(), w.log.end());
+        core_.n_events += w.n_events;
+        core_.n_deliveries += w.n_deliveries;
+        core_.n_superposed += w.n_superposed;
+        w.n_events = w.n_deliveries = w.n_superposed = 0;
+    }
+    // The block minima the threads left alone (file_check): lowered by each
+    // node's last check, which is all a scan needs (they are lower bounds).
+    for (std::size_t r = 0; r < n; ++r) {
+        const std::uint32_t g = B_.runs[r].node;
+        const Time t = B_.nodes[g].check_time;
+        if (!(t < horizon_)) continue;
+        const std::size_t blk = g >> BatchState::kBlockBits;
+        B_.block_min[blk] = std::min(B_.block_min[blk], t);
+        B_.group_min[blk >> BatchState::kGroupBits] =
+            std::min(B_.group_min[blk >> BatchState::kGroupBits], t);
+    }
+}
+
+void Slices::count(std::uint64_t events, std::uint64_t deliveries, std::uint64_t superposed) {
+    if (Lane* l = Lane::current()) {
+        l->n_events += events;
+        l->n_deliveries += deliveries;
+        l->n_superposed += superposed;
+    } else {
+        core_.n_events += events;
+        core_.n_deliveries += deliveries;
+        core_.n_superposed += superposed;
+    }
 }
 
 }  // namespace delaysim::sim

@@ -43,6 +43,7 @@
 
 #include "sim/huge_alloc.hpp"
 #include "sim/node_core.hpp"
+#include "sim/parallel.hpp"
 #include "sim/slice_exp.hpp"
 #include "sim/slice_input.hpp"
 #include "sim/types.hpp"
@@ -183,13 +184,50 @@ public:
     // Inside a slice's node phase, synapse changes are logged (and replayed
     // against the slice's spikes at its end) instead of reported at once.
     bool logging() const { return B_.logging; }
-    void log_change(const BatchState::Change& c) { B_.log.push_back(c); }
     // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into one
     // built from the same config (CheckpointError if the sizes differ).
     void save(Writer& w) const;
     void restore(Reader& r);  // after setup()
+    void log_change(const BatchState::Change& c) {
+        if (Worker* w = worker())
+            w->log.push_back(c);
+        else
+            B_.log.push_back(c);
+    }
+
+    // Threads for the node phase (sim/parallel.hpp; 0: every core). Set before
+    // setup; setup_threads (after setup) decides, notes say why one thread.
+    void set_threads(unsigned n) { threads_ = n; }
+    void setup_threads(std::vector<std::string>& notes);
+    // The lanes the node phase runs on (1: serial).
+    unsigned lanes() const { return pool_ ? pool_->size() : 1; }
 
 private:
+    // One thread's buffers in a parallel node phase, merged in lane order after it.
+    struct Worker : Lane {
+        std::vector<BatchState::Spike> spikes;
+        std::vector<BatchState::Change> log;
+        std::vector<double> w_plus;                                // per port, scratch
+        std::vector<std::pair<std::size_t, std::uint32_t>> first;  // sum_inputs: (first input, node)
+    };
+    // The calling thread's worker inside a parallel phase of these slices, else nullptr.
+    static Worker* worker() { return static_cast<Worker*>(Lane::current()); }
+    std::vector<double>& scratch_w_plus() {
+        Worker* w = worker();
+        return w ? w->w_plus : B_.w_plus;
+    }
+    void count(std::uint64_t events, std::uint64_t deliveries, std::uint64_t superposed);
+    void in_parallel(const std::function<void(std::size_t, std::size_t)>& f);
+    void settle_range(std::size_t lo, std::size_t hi);
+    template <class NewRun>
+    void sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run);
+    void node_range(std::size_t lo, std::size_t hi, Time b, bool last);
+    // Fewer runs per lane than this: the phase runs on one thread (waking the
+    // pool costs more than it saves). The environment variable
+    // DELAYSIM_PARALLEL_GRAIN overrides it (the tests set 1: every phase split).
+    static constexpr std::size_t kMinParallelRuns = 64;
+    std::size_t grain_ = kMinParallelRuns;
+
     std::int64_t slice_of(Time t) const {
         auto k = static_cast<std::int64_t>(t * B_.inv_h);
         while (slice_start(k + 1) <= t) ++k;
@@ -219,6 +257,9 @@ private:
     Emit emit_;
     BatchState B_;
     Time horizon_ = 0.0;  // core_.horizon, copied at start_run (read per node)
+    unsigned threads_ = 1;
+    std::vector<Worker> workers_;
+    std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace delaysim::sim

@@ -4,6 +4,14 @@
     tools/compare_runs.py A.h5 B.h5 [--max-dt MS] [--max-early MS]
         [--max-count-diff N] [--max-unmatched N] [--max-trace-diff X]
         [--match-window MS] [--populations P ...] [--json]
+    tools/compare_runs.py A.h5 B.h5 --bit-exact
+
+--bit-exact: the files hold the same groups and datasets, every dataset with the
+same type, shape and bytes (strings: equal values), and the same attributes,
+except the lines that the command line adds to the root attribute config_toml
+for options that must not change any result (--set simulation.threads=...):
+the check that threads and ranks give the one-process run's output (README,
+"Parallel runs"). Differences are listed; exit 1 if any.
 
 Spike matching: per population and node, the spikes of A and B are paired one to
 one by an optimal order-preserving assignment: among all pairings that keep
@@ -361,6 +369,81 @@ def _table(hdr, rows, out):
             print("  ".join("-" * w for w in width), file=out)
 
 
+# Settings that change how a run is computed, never what it computes.
+RESULT_NEUTRAL_SETS = ("#   --set simulation.threads=",)
+
+
+def _config_lines(text):
+    if isinstance(text, bytes):
+        text = text.decode()
+    lines = [l for l in str(text).splitlines() if not l.startswith(RESULT_NEUTRAL_SETS)]
+    # A --set block left empty, and the blank lines before it, go too.
+    while lines and (not lines[-1].strip() or lines[-1].startswith("# delaysim --set options")):
+        lines.pop()
+    return lines
+
+
+def _same_value(x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype != y.dtype or x.shape != y.shape:
+        return False
+    if x.dtype.kind in "OSUV":  # strings, compound: by value
+        return bool(np.array_equal(x, y)) if x.dtype.kind != "V" else x.tobytes() == y.tobytes()
+    return x.tobytes() == y.tobytes()
+
+
+def _attrs_differ(name, oa, ob):
+    out = []
+    keys_a, keys_b = set(oa.attrs.keys()), set(ob.attrs.keys())
+    for k in sorted(keys_a ^ keys_b):
+        out.append(f"{name or '/'}: attribute {k} only in {'A' if k in keys_a else 'B'}")
+    for k in sorted(keys_a & keys_b):
+        va, vb = oa.attrs[k], ob.attrs[k]
+        if name == "" and k == "config_toml":
+            same = _config_lines(va) == _config_lines(vb)
+        else:
+            same = _same_value(va, vb)
+        if not same:
+            out.append(f"{name or '/'}: attribute {k} differs")
+    return out
+
+
+def bit_exact(path_a, path_b):
+    """Differences between two files, as text lines (empty: equal)."""
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover
+        raise BadInput("h5py is not installed (Debian: python3-h5py)")
+    files = []
+    for p in (path_a, path_b):
+        try:
+            files.append(h5py.File(p, "r"))
+        except (OSError, ValueError) as e:
+            raise BadInput(f"{p}: cannot read as HDF5 ({e})")
+    fa, fb = files
+    items = []
+    for f in files:
+        d = {}
+        f.visititems(lambda n, o, d=d: d.__setitem__(n, o))
+        items.append(d)
+    ia, ib = items
+    diff = _attrs_differ("", fa, fb)
+    for n in sorted(set(ia) ^ set(ib)):
+        diff.append(f"{n}: only in {'A' if n in ia else 'B'}")
+    for n in sorted(set(ia) & set(ib)):
+        oa, ob = ia[n], ib[n]
+        if isinstance(oa, h5py.Dataset) != isinstance(ob, h5py.Dataset):
+            diff.append(f"{n}: a dataset in one file, a group in the other")
+            continue
+        if isinstance(oa, h5py.Dataset):
+            if oa.dtype != ob.dtype or oa.shape != ob.shape:
+                diff.append(f"{n}: type/shape {oa.dtype}{oa.shape} vs {ob.dtype}{ob.shape}")
+            elif not _same_value(oa[()], ob[()]):
+                diff.append(f"{n}: values differ")
+        diff += _attrs_differ(n, oa, ob)
+    return diff
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -376,10 +459,20 @@ def main(argv=None):
                     help="largest |dt| two spikes may be paired with (default 10 ms)")
     ap.add_argument("--populations", nargs="+", metavar="P", help="compare only these populations")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--bit-exact", action="store_true",
+                    help="every dataset and attribute equal, bit for bit (see above)")
     try:
         a = ap.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    if a.bit_exact:
+        try:
+            diff = bit_exact(a.a, a.b)
+        except BadInput as e:
+            print(f"compare_runs: error: {e}", file=sys.stderr)
+            return 2
+        print("\n".join(diff) if diff else "OK: bit-identical")
+        return 1 if diff else 0
     try:
         if not a.match_window > 0:
             raise BadInput("--match-window must be > 0")

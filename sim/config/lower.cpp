@@ -259,6 +259,7 @@ Lowered lower(const ConfigSpec& spec) {
     out.t_stop = s.t_stop_ms.value;
     out.batching = s.batching;
     out.superposition = s.superposition;
+    out.threads = s.threads;
     out.seed = s.seed.value;
     check_declared_models(spec.models);
     std::set<std::string> names;
@@ -285,6 +286,7 @@ std::unique_ptr<sim::Simulation> make_simulation(Lowered& lowered) {
     auto sim = std::make_unique<sim::Simulation>(std::move(lowered.network));
     sim->set_batching(lowered.batching);
     sim->set_superposition(lowered.superposition);
+    sim->set_threads(lowered.threads);
     for (LoweredRule& r : lowered.rules) sim->add_rule(std::move(r.rule), std::move(r.projections));
     lowered.rules.clear();
     sim->set_sample_interval(lowered.record.interval);

@@ -41,6 +41,7 @@ struct Lowered {
     std::uint64_t seed = 0;
     bool batching = true;
     bool superposition = true;
+    unsigned threads = 1;
     std::vector<Warning> warnings;
 };
 

@@ -23,7 +23,8 @@ std::vector<const toml::table*> table_array(TableReader& r, std::string_view key
 
 SimulationSpec parse_simulation(TableReader& r) {
     SimulationSpec s;
-    r.allow_only({"t_stop_ms", "seed", "output", "inflight", "batching", "superposition", "max_memory_gb"});
+    r.allow_only(
+        {"t_stop_ms", "seed", "output", "inflight", "batching", "superposition", "max_memory_gb", "threads"});
     s.where = r.where();
     s.t_stop_ms = r.required(r.real("t_stop_ms"), "t_stop_ms");
     if (auto v = r.count("seed")) s.seed = *v;
@@ -32,6 +33,13 @@ SimulationSpec parse_simulation(TableReader& r) {
     if (auto v = r.boolean("batching")) s.batching = v->value;
     if (auto v = r.boolean("superposition")) s.superposition = v->value;
     s.max_memory_gb = r.real("max_memory_gb");
+    if (auto v = r.count("threads")) {
+        if (v->value > kMaxThreads)
+            throw sim::UserError("[simulation]: threads must be at most " + std::to_string(kMaxThreads) +
+                                     " (0: every core), got " + std::to_string(v->value),
+                                 v->where);
+        s.threads = static_cast<unsigned>(v->value);
+    }
     return s;
 }
 

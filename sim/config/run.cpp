@@ -64,6 +64,8 @@ void print_batching(const sim::Simulation& sim, std::ostream& err) {
         for (std::size_t p = 0; p < sim.network().populations.size(); ++p)
             if (sim.batched(p)) err << ' ' << sim.population(p).name();
         err << '\n';
+        if (sim.threads() > 1)
+            err << "delaysim: the slices' node phase ran on " << sim.threads() << " threads\n";
         if (sim.superposed_updates() > 0)
             err << "delaysim: " << sim.superposed_updates()
                 << " node updates took a whole slice's inputs at once (superposition)\n";

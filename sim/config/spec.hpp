@@ -23,6 +23,8 @@ struct Located {
     SourceLocation where;
 };
 
+inline constexpr std::uint64_t kMaxThreads = 1024;  // [simulation] threads
+
 struct SimulationSpec {
     Located<double> t_stop_ms;
     Located<std::uint64_t> seed;
@@ -30,6 +32,7 @@ struct SimulationSpec {
     Located<std::string> inflight{"keep", {}};
     bool batching = true;
     bool superposition = true;
+    unsigned threads = 1;                          // README "Parallel runs"; 0: every core
     std::optional<Located<double>> max_memory_gb;  // default: 80 % of physical memory (estimate.hpp)
     SourceLocation where;
 };

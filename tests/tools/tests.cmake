@@ -1,7 +1,7 @@
 # Python tool tests (pytest from Debian), run by CTest. Nothing is written into
 # the source tree: files go to pytest's tmp_path, no cache, no bytecode.
 add_test(NAME python_tools
-         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --ignore=${CMAKE_SOURCE_DIR}/tests/tools/brian2 --ignore=${CMAKE_SOURCE_DIR}/tests/tools/python ${CMAKE_SOURCE_DIR}/tests/tools
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider --ignore=${CMAKE_SOURCE_DIR}/tests/tools/brian2 --ignore=${CMAKE_SOURCE_DIR}/tests/tools/python --ignore=${CMAKE_SOURCE_DIR}/tests/tools/parallel ${CMAKE_SOURCE_DIR}/tests/tools
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 set_tests_properties(python_tools PROPERTIES
   ENVIRONMENT "PYTHONPATH=${CMAKE_SOURCE_DIR}/tools:${CMAKE_SOURCE_DIR}/tests/tools;PYTHONDONTWRITEBYTECODE=1;MPLCONFIGDIR=${CMAKE_BINARY_DIR}/mplconfig;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
@@ -65,3 +65,12 @@ add_test(NAME bench_neuron_agreement
 set_tests_properties(bench_neuron_agreement PROPERTIES
   ENVIRONMENT "DELAYSIM_BENCH=$<TARGET_FILE:delaysim_bench>;PYTHONDONTWRITEBYTECODE=1"
   TIMEOUT 300)
+
+# Threads (README "Parallel runs"): every config, the golden config and a 1e5-synapse
+# plastic network with --threads 1/2/4, compared bit for bit (tools/compare_runs.py --bit-exact).
+add_test(NAME parallel_threads
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/parallel/test_threads.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(parallel_threads PROPERTIES
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  TIMEOUT 600)

@@ -45,6 +45,8 @@ def main(argv=None):
     ap.add_argument("--dir", required=True, help="Brian2 project directory")
     ap.add_argument("--fresh", action="store_true", help="delete --dir first (full compile)")
     ap.add_argument("--dt-ms", type=float, default=0.1)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="OpenMP threads (prefs.devices.cpp_standalone.openmp_threads; 0: no OpenMP)")
     ap.add_argument("--spikes-out", help="record the spikes and write (neuron, time ms) pairs here (.npy)")
     a = ap.parse_args(argv)
 
@@ -58,7 +60,7 @@ def main(argv=None):
     if a.fresh and os.path.isdir(a.dir):
         shutil.rmtree(a.dir)
     b2.set_device("cpp_standalone", directory=a.dir, build_on_run=False)
-    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.prefs.devices.cpp_standalone.openmp_threads = a.threads
     b2.prefs.logging.file_log = False
     b2.prefs.logging.console_log_level = "WARNING"
     b2.defaultclock.dt = a.dt_ms * ms
@@ -122,7 +124,7 @@ def main(argv=None):
         "codegen_s": build_s - compile_s, "compile_s": compile_s,
         "setup_s": t_build - t_setup, "spikes": spikes, "rate_hz": spikes / (n * a.t_ms * 1e-3),
         "deliveries_emitted": deliveries,
-        "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        "peak_rss_mb": usage.ru_maxrss / 1024.0, "threads": max(a.threads, 1),
     }))
     return 0
 

@@ -2,7 +2,7 @@
 // delaysim and prints one JSON object on stdout.
 //
 //   delaysim_bench NET.bin [--t-ms T] [--plastic] [--eta X] [--set-delay-calls M]
-//                  [--spikes-out FILE.npy]
+//                  [--spikes-out FILE.npy] [--threads N]
 //
 // Network: one lif_exp population "net" of N neurons; two recurrent projections
 // (port ex, port in) built from the file's synapse lists, delay bounds [0.1, 10]
@@ -198,6 +198,7 @@ struct Options {
     double eta = -1.0;  // < 0: the rule's default
     std::size_t set_delay_calls = 1000000;
     std::string spikes_out;
+    unsigned threads = 1;  // --threads (README "Parallel runs")
 };
 
 // NumPy .npy version 1.0: magic, header length, a Python dict literal padded
@@ -239,10 +240,12 @@ Options parse(int argc, char** argv) {
             o.set_delay_calls = std::stoull(value());
         else if (a == "--spikes-out")
             o.spikes_out = value();
+        else if (a == "--threads")
+            o.threads = static_cast<unsigned>(std::stoul(value()));
         else if (a == "-h" || a == "--help") {
             std::cout
                 << "usage: delaysim_bench NET.bin [--t-ms T] [--plastic] [--eta X] [--set-delay-calls M] "
-                   "[--spikes-out FILE.npy]\n";
+                   "[--spikes-out FILE.npy] [--threads N]\n";
             std::exit(0);
         } else if (!a.empty() && a[0] == '-')
             throw std::invalid_argument("unknown option " + a);
@@ -377,6 +380,7 @@ int run(const Options& o) {
     rss_after_build_kb = status_kb("VmRSS:");
 
     const bool hwm_reset = reset_peak_rss();
+    sim->set_threads(o.threads);
     const auto t_run = Clock::now();
     sim->run(o.t_ms);
     const double run_s = seconds_since(t_run);
@@ -430,14 +434,14 @@ int run(const Options& o) {
         "\"ns_per_delivery\": %.3f, \"delay_changes\": %llu, \"set_delay_ns\": %.3f, \"set_delay_hot_ns\": "
         "%.3f, \"set_delay_calls\": %zu, "
         "\"peak_rss_mb\": %.3f, \"peak_rss_run_mb\": %.3f, \"rss_build_mb\": %.3f, "
-        "\"bytes_per_synapse_rss\": %.3f, \"bytes_per_synapse_store\": %.3f}\n",
+        "\"bytes_per_synapse_rss\": %.3f, \"bytes_per_synapse_store\": %.3f, \"threads\": %u}\n",
         o.net.c_str(), n, n_pop, n_proj, n_syn, o.t_ms, o.plastic ? "true" : "false",
         plastic_available ? "true" : "false", read_s, build_s, run_s, static_cast<unsigned long long>(spikes),
         rate, static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(events),
         deliveries ? run_s * 1e9 / static_cast<double>(deliveries) : 0.0,
         static_cast<unsigned long long>(delay_changes), set_delay_ns, set_delay_hot_ns, o.set_delay_calls,
         mb(peak_rss_kb()), hwm_reset ? mb(hwm_run_kb) : -1.0, build_kb / 1024.0,
-        build_kb * 1024.0 / static_cast<double>(n_syn), store_bytes_per_syn);
+        build_kb * 1024.0 / static_cast<double>(n_syn), store_bytes_per_syn, sim->threads());
     return 0;
 }
 

@@ -198,6 +198,29 @@ def neuron_table(work, sizes):
     return lines, ok
 
 
+def threads_table(work, sizes, threads):
+    """run.sh --threads T: delaysim and Brian2 (OpenMP) on T threads against 1, same invocation."""
+    lines = [f"### {threads} threads vs 1 (same invocation; fastest run of each)", "",
+             f"| size | delaysim 1 s | delaysim {threads} s | speed-up | Brian2 1 s | Brian2 {threads} s | speed-up "
+             f"| ds/b2 at {threads} | same spikes |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        d1 = load(os.path.join(work, f"{size}.delaysim.json"))
+        dt = load(os.path.join(work, f"{size}.delaysim_threads.json"))
+        b1 = load(os.path.join(work, f"{size}.brian2.json"))
+        bt = load(os.path.join(work, f"{size}.brian2_threads.json"))
+        if d1 is None or dt is None:
+            continue
+        ratio = lambda a, b: fmt(a["run_s"] / b["run_s"]) + "x" if a and b else "-"
+        lines.append(
+            f"| {size} | {fmt(d1['run_s'])} | {fmt(dt['run_s'])} | {ratio(d1, dt)} "
+            f"| {fmt(b1['run_s']) if b1 else '-'} | {fmt(bt['run_s']) if bt else '-'} | {ratio(b1, bt)} "
+            f"| {fmt(dt['run_s'] / bt['run_s']) if bt else '-'} | {'yes' if d1['spikes'] == dt['spikes'] else 'NO'} |")
+    lines += ["", "Targets (issue 17, n1e4k1000): 2 threads >= 1.8x faster than 1; delaysim at 2 threads <= 0.5x "
+              "Brian2 at 2 threads. Runs: every run time is in the JSON files."]
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -207,6 +230,7 @@ def main(argv=None):
     ap.add_argument("--write-results")
     ap.add_argument("--command", default="tools/bench/run.sh")
     ap.add_argument("--accuracy-sizes", default="", help="sizes of run.sh --accuracy (files in WORK/acc)")
+    ap.add_argument("--threads", type=int, default=1, help="run.sh --threads: the threads table")
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
@@ -358,6 +382,10 @@ def main(argv=None):
     if acc_lines:
         lines.append("")
         lines.extend(acc_lines)
+
+    if a.threads > 1:
+        lines.append("")
+        lines.extend(threads_table(a.work, sizes, a.threads))
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():

@@ -8,6 +8,8 @@
 #                                           one's fastest run (shared machines drift by tens of percent)
 #   tools/bench/run.sh --neuron             also NEURON 8.2 (IntFire2) against delaysim on the IntFire2
 #                                           networks if2_n1e3k100, if2_n1e4k100 (only if2_n1e3k100 with --quick)
+#   tools/bench/run.sh --threads 2          also delaysim with --threads 2 and Brian2 with 2 OpenMP threads
+#                                           on each size (the ratios to 1 thread in the same invocation)
 #   tools/bench/run.sh --accuracy           also the accuracy columns: Brian2 at dt 0.1, 0.01 (--acc-t-ms, 100 ms)
 #                                           and 0.001 ms (--acc-fine-t-ms, 50 ms) on n1e3k100 and small_d01
 #                                           (--acc-sizes), spike-time distance to delaysim (spike_distance.py)
@@ -27,7 +29,7 @@ py=/usr/bin/python3
 
 all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100,small_d01,small_d0"
 sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1; neuron=0
-accuracy=0; acc_sizes="n1e3k100,small_d01"; acc_t=100; acc_fine_t=50
+threads=1; accuracy=0; acc_sizes="n1e3k100,small_d01"; acc_t=100; acc_fine_t=50
 build_dir="$root/build"; work=""
 plastic_size="n1e4k1000"
 while (($#)); do
@@ -36,6 +38,7 @@ while (($#)); do
     --sizes) sizes="$2"; shift ;;
     --t-ms) t_ms="$2"; shift ;;
     --repeat) repeat="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --work-dir) work="$2"; shift ;;
     --no-brian2) brian2=0 ;;
@@ -58,6 +61,7 @@ if ((neuron)); then  # the IntFire2 networks join the size list (once)
   nrn_sizes="if2_n1e3k100,if2_n1e4k100"; ((quick)) && nrn_sizes="if2_n1e3k100"
   for s in ${nrn_sizes//,/ }; do [[ ",$sizes," == *",$s,"* ]] || sizes="${sizes:+$sizes,}$s"; done
 fi
+[[ "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --threads needs a positive integer, got '$threads'" >&2; exit 2; }
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive integer, got '$repeat'" >&2; exit 2; }
 mkdir -p "$work"
 bench="$build_dir/tools/bench/delaysim_bench"
@@ -113,6 +117,7 @@ for size in "${size_list[@]}"; do
   if [ "$neurons" = intfire2 ]; then run_nrn=1; else run_b2=$brian2; fi
   rm -f "$work/$size.brian2.json" "$work/$size.neuron.json"
   ((run_b2)) && : >"$work/$size.brian2.json"
+  rm -f "$work/$size.delaysim_threads.json" "$work/$size.brian2_threads.json"
   ((run_nrn)) && : >"$work/$size.neuron.json"
   for ((rep = 1; rep <= repeat; ++rep)); do
     if ((repeat > 1)); then echo "   run $rep of $repeat" >&2; fi
@@ -138,6 +143,23 @@ for size in "${size_list[@]}"; do
         echo "   brian2:   $(grep -o '"run_s": [0-9.]*' <<<"$last"), $(grep -o '"rate_hz": [0-9.]*' <<<"$last"), $(grep -o '"compile_s": [0-9.]*' <<<"$last")" >&2
       else
         echo "   brian2 FAILED (log: $work/$size.brian2.log)" >&2; tail -5 "$work/$size.brian2.log" >&2; status=1
+      fi
+    fi
+    if ((threads > 1)); then  # the same network on $threads threads, in the same turn
+      if "$bench" "$net" --t-ms "$t_ms" --set-delay-calls 0 --threads "$threads" >>"$work/$size.delaysim_threads.json"; then
+        echo "   delaysim $threads threads: $(tail -1 "$work/$size.delaysim_threads.json" | grep -o '"run_s": [0-9.]*')" >&2
+      else
+        echo "   delaysim --threads $threads FAILED" >&2; status=1
+      fi
+      if ((run_b2)); then
+        b2dir="$work/brian2_${size}_t$threads"
+        ((fresh && rep == 1)) && rm -rf "$b2dir"
+        if "$py" "$here/bench_brian2.py" "$net" --t-ms "$t_ms" --dir "$b2dir" --threads "$threads" \
+          >>"$work/$size.brian2_threads.json" 2>"$work/$size.brian2_threads.log"; then
+          echo "   brian2 $threads threads: $(tail -1 "$work/$size.brian2_threads.json" | grep -o '"run_s": [0-9.]*')" >&2
+        else
+          echo "   brian2 $threads threads FAILED (log: $work/$size.brian2_threads.log)" >&2; status=1
+        fi
       fi
     fi
     if ((plastic)) && [ "$size" = "$plastic_size" ] && [ ! -f "$work/plastic_unavailable" ]; then
@@ -190,6 +212,7 @@ fi
 
 report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
 ((accuracy)) && report+=(--accuracy-sizes "$acc_sizes")
+((threads > 1)) && report+=(--threads "$threads")
 if ((write)); then
   report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
 else

@@ -14,10 +14,11 @@ namespace {
 std::string usage() {
     return "usage:\n"
            "  delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]\n"
-           "               [--plugin PATH]... [--strict]\n"
+           "               [--plugin PATH]... [--strict] [--threads N]\n"
            "               [--checkpoint-at T1[,T2...] [--checkpoint-dir D]]\n"
            "  delaysim resume CKPT [-o OUT.h5] [--quiet] [--checkpoint-at T... [--checkpoint-dir D]]\n"
            "  delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]\n"
+           "               [--threads N]\n"
            "  delaysim list [--json] [--plugin PATH]...\n"
            "  delaysim --help | --version\n"
            "\n"
@@ -40,6 +41,8 @@ std::string usage() {
            "  --strict                warnings (FILE:LINE:COL: warning: ...) are errors\n"
            "  --checkpoint-at T1,T2   save the whole state at these times (ms) while running on\n"
            "  --checkpoint-dir D      ... into D/<config stem>_<T>.ckpt (default: .)\n"
+           "  --threads N             threads (0: every core); same as --set simulation.threads=N;\n"
+           "                          the output is bit-identical for every N\n"
            "  --json                  list: one JSON document instead of tables\n"
            "  -h, --help              this text\n"
            "  --version               print the version\n"
@@ -116,6 +119,10 @@ Args parse_args(const std::vector<std::string>& argv) {
             a.plugins.push_back(value(i, s));
         else if (s.rfind("--plugin=", 0) == 0)
             a.plugins.push_back(s.substr(9));
+        else if (s == "--threads" && takes_config)  // a --set, checked like the file's key
+            a.sets.push_back("simulation.threads=" + value(i, s));
+        else if (s.rfind("--threads=", 0) == 0 && takes_config)
+            a.sets.push_back("simulation.threads=" + s.substr(10));
         else if (s == "--strict" && takes_config)
             a.strict = true;
         else if (s == "--json" && a.command == Command::List)

@@ -1,8 +1,10 @@
 // The delaysim command line (DESIGN.md "Commands"):
 //   delaysim run CONFIG.toml [-o OUT.h5] [--set key.path=value]... [--quiet]
-//                [--plugin PATH]... [--strict] [--checkpoint-at T1[,T2...] --checkpoint-dir D]
+//                [--plugin PATH]... [--strict] [--threads N]
+//                [--checkpoint-at T1[,T2...] --checkpoint-dir D]
 //   delaysim resume CKPT [-o OUT.h5] [--quiet] [--checkpoint-at ... --checkpoint-dir D]
 //   delaysim validate CONFIG.toml [--set key.path=value]... [--plugin PATH]... [--strict]
+//                [--threads N]
 //   delaysim list [--json] [--plugin PATH]...
 //   delaysim --help | --version
 #pragma once

@@ -18,10 +18,28 @@ extern "C" void on_signal(int sig) {
     std::signal(sig, SIG_DFL);  // a second signal ends the process at once
 }
 
+// Started by mpirun as one of several processes: this build has no MPI ranks
+// (README "Parallel runs"), and each process would write the same file.
+// OpenMPI sets OMPI_COMM_WORLD_SIZE, MPICH and others PMI_SIZE.
+unsigned long mpi_world_size() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+        if (const char* v = std::getenv(name)) return std::strtoul(v, nullptr, 10);
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
+        if (const unsigned long ranks = mpi_world_size(); ranks > 1) {
+            std::fprintf(
+                stderr,
+                "delaysim: error: started as one of %lu MPI processes (mpirun -np %lu), but MPI ranks "
+                "are not supported yet (README \"Parallel runs\"): run one process, with --threads N "
+                "for more cores\n",
+                ranks, ranks);
+            return 2;
+        }
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         // Past the file size limit (ulimit -f) a write then fails with EFBIG and

@@ -81,6 +81,8 @@ public:
     unsigned hooks() const override { return hooks_; }
     bool writes_delays() const override { return writes_delays_; }
     bool writes_weights() const override { return writes_weights_; }
+    // Python hooks need the interpreter lock, and share one handle object: one thread.
+    bool needs_serial() const override { return true; }
     void attach(std::size_t slot, const sim::Projection& p) override {
         if (!attach_) return;
         py::gil_scoped_acquire gil;
