@@ -192,6 +192,7 @@ LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, Lin
       ref_end_(size, -1e300) {
     for (sim::Index i = 0; i < size; ++i)
         for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
+    declare({.bounds = this});
 }
 
 LinearState LinearPopulation::load(sim::Index i) const {
@@ -240,18 +241,16 @@ sim::Time LinearPopulation::next_spike(sim::Index i, sim::Time t, sim::Time hori
     return from + s < horizon ? from + s : sim::kNever;
 }
 
-sim::Time LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
-    exact = true;
+sim::Bound LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
     const sim::Time from = std::max(t, ref_end_[i]);
-    if (!(from < horizon)) return sim::kNever;
+    if (!(from < horizon)) return {sim::kNever, true};
     const LinearState z = evolved(i, from);
     const double f0 = theta_aug_.dot(z);
-    if (f0 >= 0.0) return from;
+    if (f0 >= 0.0) return {from, true};
     const double s = free_.crossing_bound(z, f0);
-    if (std::isnan(s)) return next_spike(i, t, horizon);
-    if (!(from + s < horizon)) return sim::kNever;  // also s = inf: never
-    exact = false;
-    return from + s;
+    if (std::isnan(s)) return {next_spike(i, t, horizon), true};
+    if (!(from + s < horizon)) return {sim::kNever, true};  // also s = inf: never
+    return {from + s, false};
 }
 
 void LinearPopulation::fire(sim::Index i, sim::Time t) {

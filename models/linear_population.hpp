@@ -97,7 +97,7 @@ private:
     Eigen::RowVectorXd theta_q_;  // Schur: theta Q
 };
 
-class LinearPopulation : public sim::Population {
+class LinearPopulation : public sim::Population, public sim::SpikeBounds {
 public:
     // Throws sim::UserError (without location: the caller adds it) for complex
     // eigenvalues or a spec whose sizes do not match.
@@ -111,12 +111,12 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
-    // A check time from LinearFlow::crossing_bound: no exponential, no search; the
-    // engine asks next_spike only if no input comes first.
-    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
+    // Capability: a check time from LinearFlow::crossing_bound: no exponential, no
+    // search; the engine asks next_spike only if no input comes first.
+    sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
 
     LinearFlow::Form form() const { return free_.form(); }
 
