@@ -210,7 +210,7 @@ LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, Lin
       ref_end_(size, -1e300) {
     for (sim::Index i = 0; i < size; ++i)
         for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
-    bool batching = spec_.t_ref_ms > 0.0;
+    bool batching = spec_.t_ref_ms > 0.0;  // (t_ref = 0: as lif_delta, jump crossings within one instant)
     for (const Eigen::VectorXd& jump : spec_.jumps) {
         LinearState dz = LinearState::Zero(static_cast<Eigen::Index>(n_ + 1));
         dz.head(static_cast<Eigen::Index>(n_)) = jump;
@@ -220,7 +220,13 @@ LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, Lin
         rise_pos_.push_back({f0, pos.slope, pos.top});
         rise_neg_.push_back({-f0, neg.slope, neg.top});
     }
-    declare({.bounds = this, .batching = batching ? this : nullptr});
+    batching_ok_ = batching;
+    declare({.bounds = this});
+}
+
+bool LinearPopulation::enable_batching() {
+    if (batching_ok_) declare({.bounds = this, .batching = this});
+    return batching_ok_;
 }
 
 std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
