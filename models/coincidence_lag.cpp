@@ -65,6 +65,7 @@ CoincidenceLag::CoincidenceLag(const std::string& name, sim::Index size, const s
     s.d = p.get("lag_ms");
     s.y.assign(static_cast<std::size_t>(n_) + 1, 0.0);
     state_.assign(size, s);
+    declare({.bounds = this, .lags = this});
 }
 
 // v's response to q0 = s1 * y: row N+1 of e^{Lx} (bidiagonal L, nodes
@@ -141,19 +142,17 @@ sim::Time CoincidenceLag::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     return t + first_crossing(sig, w, horizon - t);
 }
 
-sim::Time CoincidenceLag::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
+sim::Bound CoincidenceLag::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
     const State& s = state_[i];
-    exact = false;
     double m = 0.0;
     for (double y : s.y) m = std::max(m, y);
     const double bound = std::max(s.v, 0.0) + gain_ / tau_ * s.s1 * tau_s1_ * m;
     if (s.s1 >= 0.0 && gain_ >= 0.0 && s.vth > 0.0 && bound < s.vth) {
-        if (!(bound > 0.0)) return sim::kNever;  // v <= 0 < vth for ever
+        if (!(bound > 0.0)) return {sim::kNever, false};  // v <= 0 < vth for ever
         const sim::Time x = tau_th_ * std::log(s.vth / bound) * (1.0 - 1e-9);
-        if (x > 0.0) return t + x < horizon ? t + x : sim::kNever;
+        if (x > 0.0) return {t + x < horizon ? t + x : sim::kNever, false};
     }
-    exact = true;
-    return next_spike(i, t, horizon);
+    return {next_spike(i, t, horizon), true};
 }
 
 void CoincidenceLag::fire(sim::Index i, sim::Time) {

@@ -44,7 +44,7 @@
 
 namespace delaysim::models {
 
-class CoincidenceLag : public NeuronModel {
+class CoincidenceLag : public NeuronModel, public sim::SpikeBounds, public sim::LagPorts {
 public:
     enum Port : std::size_t { kPortA, kPortB, kPortInhibit };
     enum Var : std::size_t { kV, kVth, kS1, kU, kLagOut, kP, kLagMs, kLagCharge };
@@ -58,10 +58,11 @@ public:
     // Cheap lower bound (the exact search costs ~N^3): every stage stays below
     // M = max(u, x_k) (max principle), so v <= max(v, 0) + G s1 tau_s1 M while vth
     // decays from vth0: no crossing before tau_th ln(vth0 / that bound).
-    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
+    sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
+    // Capability: lag ports (port b).
     bool has_lag(std::size_t port) const override { return port == kPortB; }
     void set_lag(sim::Index i, std::size_t port, sim::Time d) override;
     sim::Time lag(sim::Index i, std::size_t port) const override;

@@ -49,6 +49,7 @@ LifDelta::LifDelta(const std::string& name, sim::Index size, const sim::Params& 
     State s;
     s.v = e_l_;
     state_.assign(size, s);
+    if (t_ref_ > 0.0) declare({.batching = this});
 }
 
 LifDelta::State LifDelta::evolved(const State& s, sim::Time t) const {
@@ -93,17 +94,16 @@ bool LifDelta::may_spike_before(sim::Index i, sim::Time, const double* w_plus) c
     return top >= v_th_;
 }
 
-bool LifDelta::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
-                      sim::Time& next) {
+std::optional<sim::Time> LifDelta::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                          sim::Time horizon) {
     double w_plus = 0.0;
     for (std::size_t k = 0; k < n; ++k) w_plus += std::max(in[k].w, 0.0);
-    if (std::max(state_[i].v, v_inf_) + w_plus >= v_th_) return false;
+    if (std::max(state_[i].v, v_inf_) + w_plus >= v_th_) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) {
         advance(i, in[k].t);
         receive(i, in[k].port, in[k].w, in[k].t);
     }
-    next = next_spike(i, in[n - 1].t, horizon);
-    return true;
+    return next_spike(i, in[n - 1].t, horizon);
 }
 
 void LifDelta::fire(sim::Index i, sim::Time t) {

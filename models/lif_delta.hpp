@@ -34,7 +34,7 @@
 
 namespace delaysim::models {
 
-class LifDelta : public NeuronModel {
+class LifDelta : public NeuronModel, public sim::Batching {
 public:
     enum Port : std::size_t { kPortEx, kPortIn };
     enum Var : std::size_t { kV };
@@ -45,17 +45,18 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
-    // Slice batching needs only the no-spike proof below (the exact search is one
-    // logarithm, so there is no spike_bound). With t_ref = 0 a spike between two
-    // inputs of one instant would keep the second (the event loop applies both,
-    // then resets): such populations stay in the event loop.
-    bool batchable() const override { return t_ref_ > 0.0; }
-    bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
-                sim::Time& next) override;
     void fire(sim::Index i, sim::Time t) override;
     double value(sim::Index i, std::size_t var, sim::Time t) const override;
     void set_value(sim::Index i, std::size_t var, double x) override;
+
+    // Capability: slice batching, which needs only the no-spike proof below (the
+    // exact search is one logarithm, so there is no SpikeBounds). Declared only for
+    // t_ref > 0: with t_ref = 0 a spike between two inputs of one instant would keep
+    // the second (the event loop applies both, then resets), so such populations
+    // stay in the event loop.
+    bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
+    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                    sim::Time horizon) override;
 
     // Checkpoints (sim/population.hpp).
     bool checkpointable() const override { return true; }

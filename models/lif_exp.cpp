@@ -65,6 +65,7 @@ LifExp::LifExp(const std::string& name, sim::Index size, const sim::Params& p)
                 p.owner() + ": parameter '" + key +
                     "' must differ from 'tau_m_ms' (the exact propagator needs distinct rates)",
                 p.where(key));
+    declare({.bounds = this, .batching = this, .superposition = this});
     state_.assign(size, State{});
     for (sim::Index i = 0; i < size; ++i) {
         state_[i].v = e_l[i];
@@ -138,8 +139,10 @@ sim::Time LifExp::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
     return s.t + x;
 }
 
-sim::Time LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
-    return bound_from(evolved(state_[i], std::max(t, state_[i].ref_end)), horizon, exact);
+sim::Bound LifExp::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
+    bool exact;
+    const sim::Time b = bound_from(evolved(state_[i], std::max(t, state_[i].ref_end)), horizon, exact);
+    return {b, exact};
 }
 
 // From a non-refractory state s: V' <= S (see the header), so no crossing before
@@ -172,11 +175,12 @@ sim::Time LifExp::bound_from(const State& s, sim::Time horizon, bool& exact, dou
 }
 
 // Up to 4 links: each costs two exponentials, an exact search about twenty.
-sim::Time LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon, bool& exact) {
+sim::Bound LifExp::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) {
     State s = evolved(state_[i], std::max(t, state_[i].ref_end));
     for (int link = 0;; ++link) {
+        bool exact;
         const sim::Time bound = bound_from(s, horizon, exact);
-        if (exact || !(bound < b) || link == 3) return bound;
+        if (exact || !(bound < b) || link == 3) return {bound, exact};
         s = free_evolution(s, bound);  // no crossing before `bound`: continue from there
     }
 }
@@ -221,8 +225,8 @@ bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) 
     return may_spike(state_[i], state_[i].t, t1, w_plus[kPortEx], w_plus[kPortIn]);
 }
 
-bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
-                    sim::Time& next) {
+std::optional<sim::Time> LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                        sim::Time horizon) {
     State s = evolved(state_[i], in[0].t);
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
@@ -230,7 +234,7 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
     // Within its headroom the node still never fires: no bound needed (header).
     const double rise = w_ex * psi_peak_ex_ + w_in * psi_peak_in_;
     const bool within = rise < s.headroom;
-    if (!within && may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return false;
+    if (!within && may_spike(s, s.t, in[n - 1].t, w_ex, w_in)) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) {
         s = evolved(s, in[k].t);
         if (in[k].port == kPortEx)
@@ -238,25 +242,26 @@ bool LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim:
         else
             s.i_in += in[k].w;
     }
+    sim::Time next = sim::kNever;
     if (within) {
         s.headroom -= rise;
-        next = sim::kNever;
     } else {
         bool exact = true;
         next = bound_from(evolved(s, std::max(s.t, s.ref_end)), horizon, exact, s.headroom);
         if (s.t < s.ref_end) s.headroom = 0.0;  // it holds from ref_end on only
     }
     store(i, s);
-    return true;
+    return next;
 }
 
-bool LifExp::slice_kernel(sim::SliceKernel& k) const {
+sim::SliceKernel LifExp::slice_kernel() const {
+    sim::SliceKernel k;
     k.r_m = r_m_;
     k.r[kPortEx] = r_ex_;
     k.r[kPortIn] = r_in_;
     k.kf[kPortEx] = kf_ex_;
     k.kf[kPortIn] = kf_in_;
-    return true;
+    return k;
 }
 
 [[gnu::always_inline]] inline LifExp::State LifExp::free_step(const State& s, sim::Time t) {
@@ -271,7 +276,7 @@ bool LifExp::slice_kernel(sim::SliceKernel& k) const {
 
 // The tables for slices of width t1 - t0 (built again when the width drifts by
 // rounding); on one thread before a settle phase, whose calls then only read them.
-void LifExp::prepare_settle(const SliceSpan& span) {
+void LifExp::prepare_settle(const Span& span) {
     if (const double h = span.t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
         table_span_ = h;
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
@@ -279,12 +284,12 @@ void LifExp::prepare_settle(const SliceSpan& span) {
     }
 }
 
-bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) {
+std::optional<sim::Time> LifExp::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
     const sim::Time t1 = span.t1;
     prepare_settle(span);  // (a no-op after the engine's call)
     State s = state_[i];
     // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
-    if (!(s.ref_end < sum.t_first)) return false;
+    if (!(s.ref_end < sum.t_first)) return std::nullopt;
     if (s.t < s.ref_end) s = evolved(s, s.ref_end);
     const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
     State s1 = free_step(s, t1);
@@ -307,17 +312,17 @@ bool LifExp::settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& spa
     if (!safe && may_spike(s, sum.t_first, t1, w_ex, w_in)) {
         // The forward bound from an old update is loose: once more from the first
         // arrival, if the engine's check excludes a free crossing before it.
-        if (!(s.t < sum.t_first) || !(span.quiet_until > sum.t_first)) return false;
+        if (!(s.t < sum.t_first) || !(span.quiet_until > sum.t_first)) return std::nullopt;
         s = free_evolution(s, sum.t_first);
-        if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return false;
+        if (may_spike(s, sum.t_first, t1, w_ex, w_in)) return std::nullopt;
     }
     s1.v += sum.v;
     s1.i_ex += sum.syn[kPortEx];
     s1.i_in += sum.syn[kPortIn];
     bool exact = true;
-    next = bound_from(s1, span.horizon, exact, s1.headroom);
+    const sim::Time next = bound_from(s1, span.horizon, exact, s1.headroom);
     store(i, s1);
-    return true;
+    return next;
 }
 
 void LifExp::fire(sim::Index i, sim::Time t) {

@@ -72,7 +72,7 @@ inline double positive(double x) {
 #endif
 }
 
-class LifExp : public NeuronModel {
+class LifExp : public NeuronModel, public sim::SpikeBounds, public sim::Batching, public sim::Superposition {
 public:
     enum Port : std::size_t { kPortEx, kPortIn };
     enum Var : std::size_t { kV, kIex, kIin };
@@ -83,23 +83,23 @@ public:
     void advance(sim::Index i, sim::Time t) override;
     void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
     sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
-    sim::Time spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) override;
-    bool batchable() const override { return true; }
-    sim::Time spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon,
-                                bool& exact) override;
+    void fire(sim::Index i, sim::Time t) override;
+    double value(sim::Index i, std::size_t var, sim::Time t) const override;
+    void set_value(sim::Index i, std::size_t var, double x) override;
+
+    // Capabilities (all four but lag ports).
+    sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
+    sim::Bound spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) override;
     void prefetch(sim::Index i) const override {  // a 64-byte state may straddle two lines
         __builtin_prefetch(&state_[i]);
         __builtin_prefetch(reinterpret_cast<const char*>(&state_[i]) + sizeof(State) - 1);
     }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    bool absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon,
-                sim::Time& next) override;
-    bool slice_kernel(sim::SliceKernel& k) const override;
-    bool settle(sim::Index i, const sim::SliceSum& sum, const SliceSpan& span, sim::Time& next) override;
-    void prepare_settle(const SliceSpan& span) override;
-    void fire(sim::Index i, sim::Time t) override;
-    double value(sim::Index i, std::size_t var, sim::Time t) const override;
-    void set_value(sim::Index i, std::size_t var, double x) override;
+    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                    sim::Time horizon) override;
+    sim::SliceKernel slice_kernel() const override;
+    std::optional<sim::Time> settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
+    void prepare_settle(const Span& span) override;
 
     // Checkpoints (sim/population.hpp).
     bool checkpointable() const override { return true; }

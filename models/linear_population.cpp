@@ -180,6 +180,24 @@ double LinearFlow::crossing_bound(const LinearState& z0, double f0) const {
     return -f0 / slope;
 }
 
+LinearFlow::Ceiling LinearFlow::ceiling(const LinearState& z0) const {
+    const Eigen::Index n = m_.rows();
+    if (form_ != Form::Modal || (lambda_.array() > 0.0).any())
+        return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+    // Rates this small relative to the largest are the augmented state's constant
+    // (eigenvalue 0, up to rounding): such a term is its own bound.
+    const double tiny = 1e-12 * lambda_.cwiseAbs().maxCoeff();
+    const LinearState y = v_inv_ * z0;
+    Ceiling c{0.0, 0.0, 0.0};
+    for (Eigen::Index k = 0; k < n; ++k) {
+        const double a = theta_v_(k) * y(k);
+        c.top += std::abs(lambda_(k)) <= tiny ? a : std::max(a, 0.0);
+        c.slope += std::max(lambda_(k) * a, 0.0);
+        c.scale += std::abs(a);
+    }
+    return c;
+}
+
 LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec)
     : Population(name, size),
       spec_(std::move(spec)),
@@ -192,6 +210,44 @@ LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, Lin
       ref_end_(size, -1e300) {
     for (sim::Index i = 0; i < size; ++i)
         for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
+    bool batching = spec_.t_ref_ms > 0.0;  // (t_ref = 0: as lif_delta, jump crossings within one instant)
+    for (const Eigen::VectorXd& jump : spec_.jumps) {
+        LinearState dz = LinearState::Zero(static_cast<Eigen::Index>(n_ + 1));
+        dz.head(static_cast<Eigen::Index>(n_)) = jump;
+        const LinearFlow::Ceiling pos = free_.ceiling(dz), neg = free_.ceiling(-dz);
+        batching = batching && std::isfinite(pos.top) && std::isfinite(neg.top);
+        const double f0 = theta_aug_.dot(dz);
+        rise_pos_.push_back({f0, pos.slope, pos.top});
+        rise_neg_.push_back({-f0, neg.slope, neg.top});
+    }
+    batching_ok_ = batching;
+    declare({.bounds = this});
+}
+
+bool LinearPopulation::enable_batching() {
+    if (batching_ok_) declare({.bounds = this, .batching = this});
+    return batching_ok_;
+}
+
+std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                                  sim::Time horizon) {
+    if (ref_end_[i] > t_[i]) return std::nullopt;  // refractory dynamics: the exact path
+    const LinearState z = load(i);
+    const LinearFlow::Ceiling c = free_.ceiling(z);
+    const sim::Time t_last = in[n - 1].t;
+    double top = std::min(theta_aug_.dot(z) + (t_last - t_[i]) * c.slope, c.top), scale = c.scale;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double u = t_last - in[k].t, w = in[k].w;
+        const double rise = w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u);
+        top += rise;
+        scale += std::abs(rise);
+    }
+    if (!(top < -1e-9 * (scale + 1.0))) return std::nullopt;
+    for (std::size_t k = 0; k < n; ++k) {
+        advance(i, in[k].t);
+        receive(i, in[k].port, in[k].w, in[k].t);
+    }
+    return spike_bound(i, t_last, horizon).t;
 }
 
 LinearState LinearPopulation::load(sim::Index i) const {
@@ -240,18 +296,16 @@ sim::Time LinearPopulation::next_spike(sim::Index i, sim::Time t, sim::Time hori
     return from + s < horizon ? from + s : sim::kNever;
 }
 
-sim::Time LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon, bool& exact) {
-    exact = true;
+sim::Bound LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
     const sim::Time from = std::max(t, ref_end_[i]);
-    if (!(from < horizon)) return sim::kNever;
+    if (!(from < horizon)) return {sim::kNever, true};
     const LinearState z = evolved(i, from);
     const double f0 = theta_aug_.dot(z);
-    if (f0 >= 0.0) return from;
+    if (f0 >= 0.0) return {from, true};
     const double s = free_.crossing_bound(z, f0);
-    if (std::isnan(s)) return next_spike(i, t, horizon);
-    if (!(from + s < horizon)) return sim::kNever;  // also s = inf: never
-    exact = false;
-    return from + s;
+    if (std::isnan(s)) return {next_spike(i, t, horizon), true};
+    if (!(from + s < horizon)) return {sim::kNever, true};  // also s = inf: never
+    return {from + s, false};
 }
 
 void LinearPopulation::fire(sim::Index i, sim::Time t) {

@@ -12,6 +12,7 @@ NodeCore::NodeCore(Network& net, const std::vector<Observer*>& observers, Synaps
     node_offset_.assign(np + 1, 0);
     for (std::size_t p = 0; p < np; ++p) node_offset_[p + 1] = node_offset_[p] + net_.populations[p]->size();
     burst_.resize(node_offset_[np]);
+    for (std::size_t p = 0; p < np; ++p) bounds_.push_back(net_.populations[p]->capabilities().bounds);
     weight_live_.assign(net_.projections.size(), 0);
     inhibit_.assign(net_.projections.size(), 0);
     for (std::size_t q = 0; q < net_.projections.size(); ++q) {

@@ -109,12 +109,21 @@ public:
 
     // Checks: a time <= node's next spike (`exact`: the spike time itself) without
     // new input, from t; kNever if none before the horizon. bound_until may chain
-    // bounds up to b (Population::spike_bound_until). exact_spike is the search.
+    // bounds up to b (SpikeBounds::spike_bound_until). exact_spike is the search.
+    // A model without the SpikeBounds capability is checked at its exact spike.
     Time bound(std::uint32_t pop, Index node, Time t, bool& exact) {
-        return checked(pop, node, t, net_.populations[pop]->spike_bound(node, t, horizon, exact));
+        SpikeBounds* sb = bounds_[pop];
+        if (!sb) return exact = true, exact_spike(pop, node, t);
+        const Bound b = sb->spike_bound(node, t, horizon);
+        exact = b.exact;
+        return checked(pop, node, t, b.t);
     }
     Time bound_until(std::uint32_t pop, Index node, Time t, Time b, bool& exact) {
-        return checked(pop, node, t, net_.populations[pop]->spike_bound_until(node, t, b, horizon, exact));
+        SpikeBounds* sb = bounds_[pop];
+        if (!sb) return exact = true, exact_spike(pop, node, t);
+        const Bound r = sb->spike_bound_until(node, t, b, horizon);
+        exact = r.exact;
+        return checked(pop, node, t, r.t);
     }
     Time exact_spike(std::uint32_t pop, Index node, Time t) {
         return checked(pop, node, t, net_.populations[pop]->next_spike(node, t, horizon));
@@ -195,6 +204,7 @@ private:
     std::vector<std::uint8_t> weight_live_;
     std::vector<std::uint8_t> inhibit_;  // per projection: onto an inhibit port
     std::vector<Burst> burst_;           // per global node
+    std::vector<SpikeBounds*> bounds_;   // per population: its capability, or nullptr
     std::uint64_t n_spikes_ = 0;
 };
 

@@ -52,7 +52,7 @@ Simulation::Simulation(Network network)
             const auto [it, fresh] = lag_init.emplace(
                 std::make_tuple(proj.target_population(), proj.port(), proj.target(s)), proj.delay(s));
             if (fresh)
-                P.set_lag(proj.target(s), proj.port(), proj.delay(s));
+                P.capabilities().lags->set_lag(proj.target(s), proj.port(), proj.delay(s));
             else if (it->second != proj.delay(s))
                 throw UserError(who + ": synapses onto node " + std::to_string(proj.target(s)) +
                                 " share one chain and need the same delay_ms");
@@ -392,7 +392,7 @@ void Simulation::set_lag_delay(std::uint32_t q, Index s, Time d, const std::stri
     const Time now = core_.now;
     Population& P = *net_.populations[pop];
     P.advance(node, now);
-    P.set_lag(node, port, d);
+    P.capabilities().lags->set_lag(node, port, d);
     for (std::uint32_t r = 0; r < net_.projections.size(); ++r) {
         Projection& other = net_.projections[r];
         if (!lag_[r] || other.target_population() != pop || other.port() != port) continue;

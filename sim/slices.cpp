@@ -47,7 +47,7 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     };
     for (std::size_t p = 0; p < np; ++p) {
         const Population& P = *net_.populations[p];
-        ok[p] = allow_batching && P.batchable();
+        ok[p] = allow_batching && P.capabilities().batching;
         for (const PortInfo& port : P.ports())
             if (port.kind == PortKind::Inhibit) exclude(p, "it has an inhibit port");
     }
@@ -118,12 +118,16 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     B_.cur = slice_of(core_.now) - 1;
     // Superposition: per population its kernel, with exponential tables for h.
     B_.kernel.assign(np, {});
+    B_.batching.assign(np, nullptr);
+    B_.superposition.assign(np, nullptr);
     bool any_kernel = false;
     for (std::size_t p = 0; p < np; ++p) {
-        SliceKernel k;
         const Population& P = *net_.populations[p];
-        if (!ok[p] || !allow_superposition || P.ports().size() > SliceKernel::kPorts || !P.slice_kernel(k))
-            continue;
+        if (ok[p]) B_.batching[p] = P.capabilities().batching;
+        Superposition* sup = P.capabilities().superposition;
+        if (!ok[p] || !allow_superposition || P.ports().size() > SliceKernel::kPorts || !sup) continue;
+        const SliceKernel k = sup->slice_kernel();
+        B_.superposition[p] = sup;
         BatchState::Kernel& K = B_.kernel[p];
         K.ok = any_kernel = true;
         for (std::size_t j = 0; j < SliceKernel::kPorts; ++j) {
@@ -377,20 +381,21 @@ void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRu
 // Superposition: each summed node settles at the slice end if its model proves
 // it cannot fire in the slice; the others are left to the input-by-input path.
 void Slices::settle_nodes() {
-    const Population::SliceSpan span{slice_start(B_.cur), slice_start(B_.cur + 1), 0.0, horizon_};
+    const Superposition::Span span{slice_start(B_.cur), slice_start(B_.cur + 1), 0.0, horizon_};
     for (std::size_t p = 0; p < net_.populations.size(); ++p)
-        if (B_.kernel[p].ok) net_.populations[p]->prepare_settle(span);
+        if (B_.kernel[p].ok) B_.superposition[p]->prepare_settle(span);
     in_parallel([this](std::size_t lo, std::size_t hi) { settle_range(lo, hi); });
 }
 
 void Slices::settle_range(std::size_t lo, std::size_t hi) {
     BatchState& B = B_;
     const std::size_t n = std::min(hi, B.runs.size());
-    Population::SliceSpan span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
+    Superposition::Span span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
     constexpr std::size_t kAhead = 8;
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const Index* offset = core_.node_offsets();
-    const std::unique_ptr<Population>* pops = net_.populations.data();
+    Batching* const* batching = B.batching.data();
+    Superposition* const* superposition = B.superposition.data();
     std::uint64_t inputs = 0, nodes = 0;
     for (std::size_t r = lo; r < n; ++r) {
         if (r + 2 * kAhead < n) {
@@ -399,19 +404,20 @@ void Slices::settle_range(std::size_t lo, std::size_t hi) {
         }
         if (r + kAhead < n) {  // its sum is in cache by now: read its population
             const std::uint32_t ahead = B.runs[r + kAhead].node, p = B.sums[ahead].pop;
-            pops[p]->prefetch(ahead - offset[p]);
+            batching[p]->prefetch(ahead - offset[p]);
         }
         const std::uint32_t g = B.runs[r].node;
         SliceSum& S = B.sums[g];
         BatchState::Node& N = B.nodes[g];
         N.touched = B.cur;
         if (S.flags & BatchState::kSlow) continue;
-        Time next = kNever;
         span.quiet_until = N.check_time;
-        if (!pops[S.pop]->settle(g - offset[S.pop], S, span, next)) {
+        const std::optional<Time> settled = superposition[S.pop]->settle(g - offset[S.pop], S, span);
+        if (!settled) {
             S.flags |= BatchState::kSlow;
             continue;
         }
+        const Time next = *settled;
         if (!(S.flags & BatchState::kHooked)) N.time = span.t1;  // else after its hooks
         inputs += S.count;
         ++nodes;
@@ -529,7 +535,7 @@ void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
         if (r + kAhead < n) {
             const BatchState::Run& ahead = B.runs[r + kAhead];
             const std::uint32_t g = ahead.node, p = B.nodes[g].pop;
-            net_.populations[p]->prefetch(g - core_.node_offset(p));
+            B_.batching[p]->prefetch(g - core_.node_offset(p));
             if (core_.any_delivered_hooks())  // the rules' state of its inputs, and their delays
                 for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
                     const SliceInput& in = B.grouped[k];
@@ -593,7 +599,7 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
     if (end == r.cursor && !check_due) return;
     const std::uint32_t pop = B_.nodes[g].pop;
     const Index node = g - core_.node_offset(pop);
-    Population& P = *net_.populations[pop];
+    Batching& batching = *B_.batching[pop];
     const std::uint32_t begin = r.cursor;
     r.cursor = end;
     if (end > begin) {
@@ -608,8 +614,10 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
         }
         const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
         bool fast = B.nodes[g].check_time > t_first;
-        Time next = kNever;
-        if (fast && !hooked && P.absorb(node, &B.grouped[begin], end - begin, core_.horizon, next)) {
+        std::optional<Time> absorbed;
+        if (fast && !hooked) absorbed = batching.absorb(node, &B.grouped[begin], end - begin, core_.horizon);
+        if (absorbed) {
+            const Time next = *absorbed;
             B.nodes[g].time = t_last;
             count(end - begin, end - begin, 0);
             if (!(next < b)) return file_check(g, next);
@@ -620,9 +628,9 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
                 std::fill(w_plus.begin(), w_plus.end(), 0.0);
                 for (std::uint32_t k = begin; k < end; ++k)
                     if (B.grouped[k].w > 0) w_plus[B.grouped[k].port] += B.grouped[k].w;
-                P.advance(node, t_first);
+                net_.populations[pop]->advance(node, t_first);
                 B.nodes[g].time = t_first;
-                fast = !P.may_spike_before(node, t_last, w_plus.data());
+                fast = !batching.may_spike_before(node, t_last, w_plus.data());
             }
             for (std::uint32_t k = begin; k < end; ++k) {
                 SliceInput& in = B.grouped[k];

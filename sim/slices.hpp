@@ -97,7 +97,10 @@ struct BatchState {
         SliceExp2 e[SliceKernel::kPorts];  // per port: (e^{-r_p u}, e^{-r_m u})
     };
     std::vector<Kernel> kernel;
-    HugeVector<SliceSum> sums;  // per node (global), valid if sums[g].slice == cur
+    // Per population: its capabilities (Population::capabilities), read at set-up.
+    std::vector<Batching*> batching;
+    std::vector<Superposition*> superposition;  // nullptr unless kernel[p].ok
+    HugeVector<SliceSum> sums;                  // per node (global), valid if sums[g].slice == cur
     // Per projection: no delivered hook (0), hooks of rules that write no weights
     // (kHooked: summed, the hooks run after settling), or that may (kSlow).
     std::vector<std::uint8_t> hooked;

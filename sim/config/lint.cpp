@@ -60,7 +60,7 @@ void check_lag_bound(const plasticity::Rule& rule, const sim::Network& net, cons
                      const ProjectionSpec& ps, std::vector<Warning>& out) {
     const sim::Population& target = *net.populations[proj.target_population()];
     if (!target.has_lag(proj.port()) || !rule.writes_delays()) return;
-    const double limit = target.lag_limit(proj.port());
+    const double limit = target.capabilities().lags->lag_limit(proj.port());
     if (!(proj.bounds().max > limit)) return;
     out.push_back({"projection '" + proj.name() + "' (onto lag port '" + target.ports()[proj.port()].name +
                        "' of '" + target.name() + "'): delay_max_ms = " + fmt_num(proj.bounds().max) +

@@ -7,7 +7,7 @@
 //     on_inhibited-only rule such as loser_delay_shift onto a population that
 //     receives nothing on an inhibit port): zero changes;
 //   - a delay-writing rule on a lag projection whose delay_max_ms lies past the
-//     model's limit on the chain's mean delay D (Population::lag_limit).
+//     model's limit on the chain's mean delay D (LagPorts::lag_limit).
 #pragma once
 #include <vector>
 

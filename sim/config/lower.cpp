@@ -157,7 +157,7 @@ void check_lag_projection(const ProjectionSpec& p, const sim::SynapseList& syn,
                             ": its delay is the chain's mean delay D > 0, so delay_min_ms must be > 0, got " +
                             fmt_num(bounds.min),
                         p.delay_min_ms.where.line ? p.delay_min_ms.where : p.where);
-    const double limit = target.lag_limit(port);
+    const double limit = target.capabilities().lags->lag_limit(port);
     for (std::size_t s = 0; s < syn.delay.size(); ++s) {
         const double d = syn.delay[s];
         if (d > limit)

@@ -109,8 +109,9 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
     const int n = 4000;
     auto a = testing::make_population("lif_exp", "a", n, v);  // settle()
     auto b = testing::make_population("lif_exp", "b", n, v);  // one by one
-    sim::SliceKernel k;
-    REQUIRE(a->slice_kernel(k));
+    sim::Superposition* sup = a->capabilities().superposition;
+    REQUIRE(sup);
+    const sim::SliceKernel k = sup->slice_kernel();
     std::mt19937_64 rng(2026);
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     const double h = 0.5, horizon = 1e9;
@@ -146,8 +147,9 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
         }
         crosses = crosses || b->next_spike(i, tc, horizon) < t1;
         crossing += crosses;
-        sim::Time next = 0.0;
-        if (!a->settle(i, sum, {t0, t1, quiet, horizon}, next)) continue;
+        const std::optional<sim::Time> settled = sup->settle(i, sum, {t0, t1, quiet, horizon});
+        if (!settled) continue;
+        const sim::Time next = *settled;
         ++accepted;
         INFO("node " << i << " v0 " << v0 << " I_ex " << iex << " I_in " << iin << " t0 " << t0 << " quiet "
                      << quiet << " first " << in[0].t << " n " << in.size() << " w0 " << in[0].w << " port0 "
@@ -182,15 +184,15 @@ TEST_CASE("LIF settle refuses a slice whose free evolution crosses before the fi
     sim::SliceSum sum;
     sum.t_first = t_in;
     sum.count = 1;
-    sim::Time next = 0.0;
+    sim::Superposition& sup = *n->capabilities().superposition;
     // quiet_until = the check: no free crossing proven beyond tc.
-    REQUIRE_FALSE(n->settle(0, sum, {0.0, 0.5, tc, 1e9}, next));
+    REQUIRE_FALSE(sup.settle(0, sum, {0.0, 0.5, tc, 1e9}));
     CHECK(n->value(0, LifExp::kV, 0.0) == -50.2);  // refused: nothing changed
     // The same slice with the check beyond it (a node that cannot have crossed)
     // settles: the refusal above is the check's doing, not the bound's.
     n->set_value(0, LifExp::kV, -53.0);
     n->set_value(0, LifExp::kIex, 0.0);
-    CHECK(n->settle(0, sum, {0.0, 0.5, 1e9, 1e9}, next));
+    CHECK(sup.settle(0, sum, {0.0, 0.5, 1e9, 1e9}));
 }
 
 // The checks the engine files (spike_bound, spike_bound_until) must never be
@@ -219,9 +221,9 @@ TEST_CASE("LIF spike bounds never pass the exact crossing", "[models][lif]") {
         set_state(*p, i, v0, iex, iin);
         const double exact_t = p->next_spike(i, 0.0, horizon);
         crossings += exact_t < horizon;
-        bool exact = false;
-        const double b1 = p->spike_bound(i, 0.0, horizon, exact);
-        const double b2 = p->spike_bound_until(i, 0.0, horizon, horizon, exact);
+        sim::SpikeBounds& bounds = *p->capabilities().bounds;
+        const double b1 = bounds.spike_bound(i, 0.0, horizon).t;
+        const double b2 = bounds.spike_bound_until(i, 0.0, horizon, horizon).t;
         INFO(std::setprecision(17) << "set " << set << " V " << v0 << " I_ex " << iex << " I_in " << iin
                                    << " crossing " << exact_t << " bounds " << b1 << " " << b2);
         // (to rounding: the slope bound hits the crossing within ulps when V is nearly there)
@@ -275,9 +277,12 @@ TEST_CASE("LIF headroom never hides a crossing", "[models][lif]") {
             } else {
                 in.port = LifExp::kPortIn, in.w = -1500.0 * uni(rng);
             }
-            sim::Time next_a = 0.0, next_b = 0.0;
-            const bool ok_b = b->absorb(i, &in, 1, horizon, next_b);
-            if (!a->absorb(i, &in, 1, horizon, next_a)) break;  // may spike: the exact path's business
+            const std::optional<sim::Time> absorbed_b =
+                b->capabilities().batching->absorb(i, &in, 1, horizon);
+            const bool ok_b = absorbed_b.has_value();
+            const std::optional<sim::Time> absorbed = a->capabilities().batching->absorb(i, &in, 1, horizon);
+            if (!absorbed) break;  // may spike: the exact path's business
+            const sim::Time next_a = *absorbed;
             ++steps;
             INFO(std::setprecision(17) << "set " << set << " node " << i << " input " << k << " t " << t);
             if (ok_b) {
@@ -291,7 +296,7 @@ TEST_CASE("LIF headroom never hides a crossing", "[models][lif]") {
             if (steps % 16 == 0)  // and a dense scan agrees
                 for (double u = t; u < t + 60.0; u += 0.05) REQUIRE(a->value(i, LifExp::kV, u) < -50.0);
             ++never;
-            headroom_only += !ok_b || next_b != sim::kNever;
+            headroom_only += !ok_b || *absorbed_b != sim::kNever;
         }
     }
     CAPTURE(steps, never, headroom_only);
