@@ -42,7 +42,7 @@ void EventQueue::sort_active() {
 }
 
 // Three sorted tiers, merged by the full key (no two events share a seq).
-EventQueue::Tier EventQueue::first() {
+EventQueue::Tier EventQueue::find_first() {
     settle();
     Tier tier = Tier::Heap;
     const Event* best = heap_.empty() ? nullptr : &heap_.top();
@@ -66,7 +66,9 @@ const Event& EventQueue::top() {
 Event EventQueue::pop() {
     DS_ASSERT(!empty());
     Event e;
-    switch (first()) {
+    const Tier tier = first();
+    tier_ = Tier::Unknown;
+    switch (tier) {
         case Tier::Now: e = now_[head_++]; break;
         case Tier::Active: return active_[order_[cursor_++].second];
         default: e = heap_.top(); heap_.pop();

@@ -76,8 +76,12 @@ public:
 private:
     std::int64_t bucket_of(Time t) const;
     void settle();  // make the current bucket non-exhausted if it may hold the minimum
-    enum class Tier { Now, Active, Heap };
-    Tier first();  // the tier holding the minimum (the queue is not empty)
+    enum class Tier : std::uint8_t { Now, Active, Heap, Unknown };
+    // The tier holding the minimum (the queue is not empty). Kept from top() to
+    // the next push or pop: the event loop asks top() and then pops.
+    Tier first() { return tier_ != Tier::Unknown ? tier_ : (tier_ = find_first()); }
+    Tier find_first();
+    Tier tier_ = Tier::Unknown;
 
     using Heap = boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<EventLater>>;
     Heap heap_;
@@ -109,6 +113,7 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
 
 // Always inlined: the callers (spike expansion) grew past GCC's inlining budget.
 [[gnu::always_inline]] inline void EventQueue::push(Event e) {
+    tier_ = Tier::Unknown;
     e.seq = next_seq_++;
     const std::int64_t b = bucket_of(e.t);
     if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {
@@ -120,6 +125,7 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
 }
 
 [[gnu::always_inline]] inline void EventQueue::push_now(Event e) {
+    tier_ = Tier::Unknown;
     if (head_ == now_.size()) {
         now_.clear();
         head_ = 0;

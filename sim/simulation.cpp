@@ -198,13 +198,11 @@ bool Simulation::main_until(Time until, Time t_stop) {
         // Predictions have even levels and deliveries odd ones: never a tie.
         const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
         if (!have_event && !have_prediction) return true;
-        bool take_prediction = have_prediction;
-        if (have_event && have_prediction) {
-            const Event& e = queue_.top();
-            const Prediction& p = predictions_.top();
-            take_prediction = p.t < e.t || (p.t == e.t && p.level < e.level);
-        }
-        const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
+        const Event* ev = have_event ? &queue_.top() : nullptr;
+        const Prediction* pr = have_prediction ? &predictions_.top() : nullptr;
+        const bool take_prediction =
+            pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
+        const Time t = take_prediction ? pr->t : ev->t;
         if (t >= until) return true;
         if (!sample_until(t, t_stop)) return false;
         core_.now = t;
