@@ -94,6 +94,8 @@ void EventQueue::save(Writer& w) const {
     w.put<std::uint64_t>(in_ring_);
     w.put(current_);
     w.put(next_seq_);
+    // The FIFO tier of zero-delay deliveries: only its pending part.
+    w.put(std::vector<Event>(now_.begin() + static_cast<std::ptrdiff_t>(head_), now_.end()));
 }
 
 void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& valid) {
@@ -111,6 +113,9 @@ void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& val
     in_ring_ = static_cast<std::size_t>(r.get<std::uint64_t>());
     r.get(current_);
     r.get(next_seq_);
+    r.get(now_);
+    head_ = 0;
+    tier_ = Tier::Unknown;
     check(r, cursor_ <= order_.size(), "an event queue cursor past its bucket");
     for (const auto& o : order_) check(r, o.second < active_.size(), "an event queue order past its bucket");
     std::size_t ringed = 0;
@@ -119,7 +124,13 @@ void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& val
     bool ok =
         std::all_of(heap.begin(), heap.end(), valid) && std::all_of(active_.begin(), active_.end(), valid);
     for (const auto& b : ring_) ok = ok && std::all_of(b.begin(), b.end(), valid);
+    ok = ok && std::all_of(now_.begin(), now_.end(), valid);
     check(r, ok, "an event of a synapse or node that does not exist");
+    bool fifo = true;  // the FIFO tier's invariant: one (t, level), in seq order
+    for (std::size_t i = 1; i < now_.size(); ++i)
+        fifo =
+            fifo && now_[i].t == now_[0].t && now_[i].level == now_[0].level && now_[i].seq > now_[i - 1].seq;
+    check(r, fifo, "a zero-delay tier out of order");
 }
 
 // --- Slices ----------------------------------------------------------------
@@ -238,6 +249,7 @@ void Simulation::save(Writer& w) const {
     w.put(pending);
     w.put(scheduled_);
     w.put(exact_);
+    w.put(anchor_);
     w.put(prediction_seq_);
     slices_.save(w);
     for (const Projection& p : net_.projections) p.save(w);
@@ -266,7 +278,9 @@ void Simulation::restore(Reader& r) {
     r.get(pending);
     r.get(scheduled_, core_.n_nodes(), "the prediction flags");
     r.get(exact_, core_.n_nodes(), "the prediction kinds");
+    r.get(anchor_, core_.n_nodes(), "the deferred checks' anchors");
     r.get(prediction_seq_);
+    for (std::uint8_t k : exact_) check(r, k <= kDeferred, "a prediction of an unknown kind");
     predictions_.clear();
     std::size_t flagged = 0;
     for (std::uint8_t s : scheduled_) flagged += s != 0;

@@ -18,8 +18,9 @@ EventQueue::EventQueue(Time bucket_width, std::size_t n_buckets)
 void EventQueue::settle() {
     while (cursor_ == order_.size() && in_ring_ > 0) {
         const std::int64_t next = current_ + 1;
-        // Every heap event before bucket `next` precedes everything in the ring.
+        // Every heap or FIFO event before bucket `next` precedes everything in the ring.
         if (!heap_.empty() && bucket_of(heap_.top().t) < next) return;
+        if (head_ < now_.size() && bucket_of(now_[head_].t) < next) return;
         current_ = next;
         auto& bucket = ring_[static_cast<std::size_t>(next) & mask_];
         active_.clear();
@@ -40,22 +41,38 @@ void EventQueue::sort_active() {
     radix_sort(order_, scratch_);
 }
 
-bool EventQueue::from_active() {
+// Three sorted tiers, merged by the full key (no two events share a seq).
+EventQueue::Tier EventQueue::find_first() {
     settle();
-    if (cursor_ == order_.size()) return false;
-    return heap_.empty() || !EventLater{}(active_[order_[cursor_].second], heap_.top());
+    Tier tier = Tier::Heap;
+    const Event* best = heap_.empty() ? nullptr : &heap_.top();
+    if (cursor_ < order_.size()) {
+        const Event& a = active_[order_[cursor_].second];
+        if (!best || EventLater{}(*best, a)) best = &a, tier = Tier::Active;
+    }
+    if (head_ < now_.size() && (!best || EventLater{}(*best, now_[head_]))) tier = Tier::Now;
+    return tier;
 }
 
 const Event& EventQueue::top() {
     DS_ASSERT(!empty());
-    return from_active() ? active_[order_[cursor_].second] : heap_.top();
+    switch (first()) {
+        case Tier::Now: return now_[head_];
+        case Tier::Active: return active_[order_[cursor_].second];
+        default: return heap_.top();
+    }
 }
 
 Event EventQueue::pop() {
     DS_ASSERT(!empty());
-    if (from_active()) return active_[order_[cursor_++].second];
-    Event e = heap_.top();
-    heap_.pop();
+    Event e;
+    const Tier tier = first();
+    tier_ = Tier::Unknown;
+    switch (tier) {
+        case Tier::Now: e = now_[head_++]; break;
+        case Tier::Active: return active_[order_[cursor_++].second];
+        default: e = heap_.top(); heap_.pop();
+    }
     // With the ring empty, move it up to the present: otherwise after a long quiet
     // stretch (events only in the heap) new pushes would all fall beyond the ring.
     if (in_ring_ == 0 && cursor_ == order_.size()) current_ = std::max(current_, bucket_of(e.t) - 1);

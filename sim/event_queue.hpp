@@ -14,6 +14,14 @@
 // (the current bucket, the past, beyond the ring) goes to a Boost 4-ary heap.
 // The two tiers are merged by the full key, so the order is exactly the same as
 // one big priority queue's: bucketing is a cost decision, never a rounding.
+// A third tier serves zero-delay deliveries (push_now): they are due at the
+// present instant, all with one key (t, level) per round, pushed in seq order,
+// so a plain FIFO of one (t, level) holds them already sorted (O(1) in and out
+// instead of a heap push and pop each). It too is merged by the full key, and a
+// push_now whose (t, level) differs from the FIFO's goes to the heap: the FIFO
+// is a cost decision like the buckets. (Assumes only what the key comparison
+// EventLater says: events of equal (t, level) order by seq, and seq grows with
+// every push.)
 // The interface is deliberately narrow (push, top, pop, size) so the queue can
 // be swapped and benchmarked behind it.
 #pragma once
@@ -57,8 +65,15 @@ public:
     explicit EventQueue(Time bucket_width = 0.1, std::size_t n_buckets = 1024);  // n_buckets: a power of two
 
     void push(Event e);  // inline below: the hot path of spike expansion
-    bool empty() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
-    std::size_t size() const noexcept { return heap_.size() + in_ring_ + (order_.size() - cursor_); }
+    // The same as push, for an event due at the present instant (a zero-delay
+    // delivery): into the FIFO tier if it is empty or holds the same (t, level).
+    void push_now(Event e);
+    bool empty() const noexcept {
+        return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size() && head_ == now_.size();
+    }
+    std::size_t size() const noexcept {
+        return heap_.size() + in_ring_ + (order_.size() - cursor_) + (now_.size() - head_);
+    }
     const Event& top();
     Event pop();
     // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into a queue
@@ -70,7 +85,12 @@ public:
 private:
     std::int64_t bucket_of(Time t) const;
     void settle();  // make the current bucket non-exhausted if it may hold the minimum
-    bool from_active();
+    enum class Tier : std::uint8_t { Now, Active, Heap, Unknown };
+    // The tier holding the minimum (the queue is not empty). Kept from top() to
+    // the next push or pop: the event loop asks top() and then pops.
+    Tier first() { return tier_ != Tier::Unknown ? tier_ : (tier_ = find_first()); }
+    Tier find_first();
+    Tier tier_ = Tier::Unknown;
 
     using Heap = boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<EventLater>>;
     Heap heap_;
@@ -84,6 +104,9 @@ private:
     std::vector<std::pair<std::uint64_t, std::uint32_t>> order_, scratch_;
     void sort_active();
     std::size_t cursor_ = 0;
+    // The FIFO tier: events now_[head_..] share one (t, level), in seq order.
+    std::vector<Event> now_;
+    std::size_t head_ = 0;
     std::size_t in_ring_ = 0;
     std::int64_t current_ = -1;  // index of the current bucket
     double inv_width_;
@@ -99,6 +122,7 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
 
 // Always inlined: the callers (spike expansion) grew past GCC's inlining budget.
 [[gnu::always_inline]] inline void EventQueue::push(Event e) {
+    tier_ = Tier::Unknown;
     e.seq = next_seq_++;
     const std::int64_t b = bucket_of(e.t);
     if (b <= current_ || b - current_ >= static_cast<std::int64_t>(ring_.size()) || e.level != 1) {
@@ -107,6 +131,20 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
     }
     ring_[static_cast<std::size_t>(b) & mask_].push_back(e);
     ++in_ring_;
+}
+
+[[gnu::always_inline]] inline void EventQueue::push_now(Event e) {
+    tier_ = Tier::Unknown;
+    if (head_ == now_.size()) {
+        now_.clear();
+        head_ = 0;
+    } else if (!(now_.back().t == e.t && now_.back().level == e.level)) {
+        e.seq = next_seq_++;
+        heap_.push(e);
+        return;
+    }
+    e.seq = next_seq_++;
+    now_.push_back(e);
 }
 
 }  // namespace delaysim::sim

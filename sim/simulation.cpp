@@ -20,7 +20,8 @@ Simulation::Simulation(Network network)
     out_projections_.resize(np);
     handle_.resize(core_.n_nodes());
     scheduled_.assign(core_.n_nodes(), 0);
-    exact_.assign(core_.n_nodes(), 0);
+    exact_.assign(core_.n_nodes(), kCheck);
+    anchor_.assign(core_.n_nodes(), 0.0);
     // Size the queue's bucket ring to cover the largest delay (twice, for plastic
     // growth); later events simply wait in its heap.
     Time max_delay = 0.0;
@@ -83,19 +84,20 @@ void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t le
     // A pending check no later than a new lower bound is still a valid check:
     // keep it and save the heap update (the common case: input far from threshold).
     const Index g = core_.global(pop, node);
-    if (!exact && scheduled_[g] && !exact_[g] && (*handle_[g]).t <= ts) return;
-    schedule(pop, node, ts, ts == t ? level_if_now : 0, exact);
+    if (!exact && scheduled_[g] && exact_[g] == kCheck && (*handle_[g]).t <= ts) return;
+    schedule(pop, node, ts, ts == t ? level_if_now : 0, exact ? kExact : kCheck);
 }
 
-void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool exact) {
+void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, Kind kind,
+                          std::uint64_t seq) {
     const Index g = core_.global(pop, node);
     if (!(t < core_.horizon)) {
         if (scheduled_[g]) predictions_.erase(handle_[g]);
         scheduled_[g] = 0;
         return;
     }
-    exact_[g] = exact;
-    const Prediction p{t, level, prediction_seq_++, pop, node};
+    exact_[g] = kind;
+    const Prediction p{t, level, seq, pop, node};
     if (scheduled_[g]) {
         predictions_.update(handle_[g], p);
     } else {
@@ -203,13 +205,11 @@ bool Simulation::main_until(Time until, Time t_stop) {
         // Predictions have even levels and deliveries odd ones: never a tie.
         const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
         if (!have_event && !have_prediction) return true;
-        bool take_prediction = have_prediction;
-        if (have_event && have_prediction) {
-            const Event& e = queue_.top();
-            const Prediction& p = predictions_.top();
-            take_prediction = p.t < e.t || (p.t == e.t && p.level < e.level);
-        }
-        const Time t = take_prediction ? predictions_.top().t : queue_.top().t;
+        const Event* ev = have_event ? &queue_.top() : nullptr;
+        const Prediction* pr = have_prediction ? &predictions_.top() : nullptr;
+        const bool take_prediction =
+            pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
+        const Time t = take_prediction ? pr->t : ev->t;
         if (t >= until) return true;
         if (!sample_until(t, t_stop)) return false;
         core_.now = t;
@@ -280,16 +280,46 @@ void Simulation::replan_batching() {
     }
 }
 
+// A check (kCheck) at p.t: the node advances to p.t, as it always did, but the
+// exact search (~20 exponentials, mostly wasted: in a recurrent network an input
+// usually comes first and makes it stale) is deferred to a later check at the
+// model's chained bound (spike_bound_until: no crossing before it), when it is
+// made from p.t all the same, on the state of p.t: nothing changed the node in
+// between, or a delivery would have replaced the deferred check. So the model
+// sees the same calls with the same arguments as with the search made at once,
+// and the spike keeps the seq it would have got at p.t: results are identical to
+// the bit. Only the deferral itself costs a heap update and the bound.
 void Simulation::handle_prediction(const Prediction& p) {
     Population& P = *net_.populations[p.pop];
-    P.advance(p.node, p.t);
-    if (!exact_[core_.global(p.pop, p.node)]) {  // a check: find the exact time now
-        const Time ts = core_.exact_spike(p.pop, p.node, p.t);
-        if (ts > p.t) {
-            schedule(p.pop, p.node, ts, 0, true);
+    const Index g = core_.global(p.pop, p.node);
+    const Kind kind = static_cast<Kind>(exact_[g]);
+    const bool deferred = kind == kDeferred;
+    if (!deferred) P.advance(p.node, p.t);
+    if (kind == kCheck && defer_checks_) {
+        bool exact = true;
+        const Time b = core_.bound_until(p.pop, p.node, p.t, core_.horizon, exact);
+        // A margin far above rounding keeps the deferred check before the crossing
+        // even if the chained states round differently from the search's.
+        const Time later = p.t + (b - p.t) * kDeferShare;
+        if (!exact && later > p.t && later < core_.horizon) {
+            anchor_[g] = p.t;
+            schedule(p.pop, p.node, later, 0, kDeferred);
             return;
         }
-        if (!(ts == p.t)) return;  // no spike before the horizon
+    }
+    if (kind != kExact) {  // find the exact time now
+        const Time ts = core_.exact_spike(p.pop, p.node, deferred ? anchor_[g] : p.t);
+        if (ts > p.t) {
+            if (deferred)
+                schedule(p.pop, p.node, ts, 0, kExact, p.seq);  // the seq the spike got at the check
+            else
+                schedule(p.pop, p.node, ts, 0, kExact);
+            return;
+        }
+        if (!(ts <= p.t)) return;  // no spike before the horizon
+        // A deferred check can only meet its spike exactly (ts == p.t); a model
+        // whose chained bound passed the crossing fires now, the earliest it can.
+        if (deferred) P.advance(p.node, p.t);
     }
     handle_fire(p.pop, p.node, p.t, p.level);
 }
@@ -326,9 +356,13 @@ void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level
         const bool retime = inflight_.retime(q);
         for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s) {
             const Time arrival = t + (lag_[q] ? 0.0 : proj.delay(s));
-            Event d = delivery(q, s, arrival, arrival == t ? level + 1 : 1, t);
+            const bool now = arrival == t;
+            Event d = delivery(q, s, arrival, now ? level + 1 : 1, t);
             if (retime) d.stamp = inflight_.stamp(q, s);
-            queue_.push(d);
+            if (now)  // zero delay: due in this round, into the queue's FIFO tier
+                queue_.push_now(d);
+            else
+                queue_.push(d);
         }
     }
 }

@@ -37,6 +37,9 @@ public:
     // or a rule needs serial execution: batching_notes() says why).
     void set_threads(unsigned n) { slices_.set_threads(n); }
     unsigned threads() const { return slices_.lanes(); }
+    // Deferred exact searches at checks (Simulation::handle_prediction) are on by
+    // default; off searches at every check at once (same results; for comparisons).
+    void set_deferred_checks(bool on) { defer_checks_ = on; }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 
@@ -104,8 +107,19 @@ private:
         boost::heap::d_ary_heap<Prediction, boost::heap::arity<4>, boost::heap::mutable_<true>,
                                 boost::heap::compare<PredictionLater>>;
 
+    // What a node's pending prediction is (exact_, per global node): a check time
+    // from Population::spike_bound (kCheck), the spike itself (kExact), or a
+    // deferred check (kDeferred, handle_prediction): the node's state still
+    // stands at anchor_ and its exact search from there is yet to be made.
+    enum Kind : std::uint8_t { kCheck = 0, kExact = 1, kDeferred = 2 };
+    // A deferred check comes this share of the way from the check to the chained
+    // bound (the rest is a margin against rounding in the model's chained states).
+    static constexpr double kDeferShare = 1.0 - 1.0 / 1024.0;
     void predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now);
-    void schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool exact);
+    void schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, Kind kind) {
+        schedule(pop, node, t, level, kind, prediction_seq_++);
+    }
+    void schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, Kind kind, std::uint64_t seq);
     void handle_prediction(const Prediction& p);
     void handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level);
     void handle_delivery(const Event& e);
@@ -131,7 +145,8 @@ private:
     std::vector<std::unique_ptr<plasticity::Rule>> rules_;
     PredictionHeap predictions_;
     std::vector<PredictionHeap::handle_type> handle_;
-    std::vector<std::uint8_t> scheduled_, exact_;  // per global node
+    std::vector<std::uint8_t> scheduled_, exact_;  // per global node (exact_: a Kind)
+    std::vector<Time> anchor_;                     // per global node: see kDeferred
     std::uint64_t prediction_seq_ = 0;
     std::vector<std::vector<std::uint32_t>> out_projections_;  // per population
     // Per projection: its target port is a lag port (Population::has_lag); its
@@ -144,6 +159,7 @@ private:
     bool predicted_ = false;    // every node has been predicted for core_.horizon
     bool allow_batching_ = true;
     bool allow_superposition_ = true;
+    bool defer_checks_ = true;
     std::vector<std::string> batching_notes_;
     std::uint32_t level_ = 0;
     Time sample_interval_ = 0.0;

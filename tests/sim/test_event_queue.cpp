@@ -126,3 +126,58 @@ TEST_CASE("large buckets (radix-sorted) keep the exact order, ties in push order
         REQUIRE(q.empty());
     }
 }
+
+TEST_CASE("push_now (the FIFO tier) keeps the order of one priority queue", "[sim][queue]") {
+    // Zero-delay pushes in rounds (several levels at one instant, runs of one key
+    // broken by other keys), mixed with bucketed and heap events; push_now of an
+    // event that is not due now must be harmless too (the tier is a hint only).
+    delaysim::sim::EventQueue q(0.1, 16);
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>>
+        ref;
+    std::uint64_t seq = 0, x = 424242;
+    auto rnd = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<double>(x % 1000000) / 1000000.0;
+    };
+    double now = 0.0;
+    std::uint32_t level = 1;
+    std::size_t from_fifo_keys = 0;
+    for (int step = 0; step < 200000; ++step) {
+        if (rnd() < 0.55 || ref.empty()) {
+            const double u = rnd();
+            Event e;
+            if (u < 0.6) {  // due now, this round or a later one
+                e = at(now, level + (rnd() < 0.8 ? 0u : 2u), 0);
+                q.push_now(e);
+                ++from_fifo_keys;
+            } else if (u < 0.65) {  // push_now of a later event
+                e = at(now + rnd(), 1, 0);
+                q.push_now(e);
+            } else {
+                e = at(now + (rnd() < 0.3 ? std::round(rnd() * 10.0) / 10.0 : rnd()), 1, 0);
+                q.push(e);
+            }
+            e.seq = seq++;
+            ref.push(e);
+        } else {
+            const Event a = q.pop();
+            const Event b = ref.top();
+            ref.pop();
+            REQUIRE(a.t == b.t);
+            REQUIRE(a.level == b.level);
+            REQUIRE(a.seq == b.seq);
+            if (a.t > now) level = 1;
+            now = a.t;
+            if (a.level >= level) level = a.level | 1u;
+        }
+        REQUIRE(q.size() == ref.size());
+    }
+    CHECK(from_fifo_keys > 50000);
+    while (!ref.empty()) {
+        REQUIRE(q.pop().seq == ref.top().seq);
+        ref.pop();
+    }
+    CHECK(q.empty());
+}
