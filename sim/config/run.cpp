@@ -292,17 +292,7 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
     return run_recorded(c, *sim, o, plan, output, err, {});
 }
 
-RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
-    const sim::SourceLocation here{checkpoint, 0, 0};
-    sim::CheckpointData d;
-    try {
-        d = sim::read_checkpoint(checkpoint);
-    } catch (const sim::CheckpointError& e) {
-        throw sim::UserError(e.what(), here);
-    } catch (const sim::UserError& e) {
-        throw sim::UserError(e.what(), here);
-    }
-    const sim::CheckpointMeta& m = d.meta;
+void check_checkpoint_sources(const sim::CheckpointMeta& m, const sim::SourceLocation& here) {
     // The run it continues: the same config text, overrides and plug-ins.
     std::error_code ec;
     if (!fs::is_regular_file(m.config_path, ec))
@@ -317,6 +307,20 @@ RunResult resume_config(const std::string& checkpoint, const RunOptions& options
             throw sim::UserError(
                 "plug-in '" + m.loaded[k] + "' is missing or has changed since the checkpoint was written",
                 here);
+}
+
+RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
+    const sim::SourceLocation here{checkpoint, 0, 0};
+    sim::CheckpointData d;
+    try {
+        d = sim::read_checkpoint(checkpoint);
+    } catch (const sim::CheckpointError& e) {
+        throw sim::UserError(e.what(), here);
+    } catch (const sim::UserError& e) {
+        throw sim::UserError(e.what(), here);
+    }
+    const sim::CheckpointMeta& m = d.meta;
+    check_checkpoint_sources(m, here);
     RunOptions o = options;
     o.config = m.config_path;
     o.sets = m.sets;

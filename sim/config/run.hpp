@@ -10,7 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "sim/error.hpp"
 #include "sim/types.hpp"
+
+namespace delaysim::sim {
+struct CheckpointMeta;
+}
 
 namespace delaysim::config {
 
@@ -50,6 +55,10 @@ RunResult run_config(const RunOptions& options, std::ostream& err);
 // A checkpoint of another version or whose config or plug-ins changed since is
 // a sim::UserError located at the checkpoint, naming what differs.
 RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err);
+// The checks resume makes before loading (shared with the Python package's
+// resume): the config file still exists with the same text, and every plug-in
+// the run loaded is unchanged. sim::UserError located at `here`.
+void check_checkpoint_sources(const sim::CheckpointMeta& meta, const sim::SourceLocation& here);
 
 // Every check run_config makes, without running (the Simulation is built, the
 // output path checked); returns the one-line summary. Warnings go to `err`

@@ -85,6 +85,17 @@ public:
     // A complete HDF5 file of the run so far (overwrites `path`).
     void save(const std::string& path);
 
+    // Checkpoints (README "Checkpoints", sim/config/session_checkpoint.cpp). A
+    // session loaded from a model file (set_origin: the path and --set
+    // overrides it was loaded with) writes at t() a checkpoint that `delaysim
+    // resume` accepts; resume() builds a session continuing one (the CLI's or
+    // its own) with the same checks as `delaysim resume`. A session built from
+    // text has no file to resume from and is refused; so are rules or models
+    // without save_state/restore_state (e.g. Python rules), by name.
+    void set_origin(const std::string& config_path, std::vector<std::string> sets);
+    void checkpoint(const std::string& path);
+    static std::unique_ptr<Session> resume(const std::string& checkpoint);
+
 private:
     struct SpikeLog : sim::Observer {
         std::vector<std::vector<double>> times;
@@ -98,6 +109,9 @@ private:
     void check_synapse(std::uint32_t projection, sim::Index synapse) const;
 
     std::string config_text_;
+    std::string origin_path_;  // absolute; empty: built from text
+    std::vector<std::string> origin_sets_;
+    std::uint64_t origin_hash_ = 0;
     sim::Time t_stop_;
     bool open_ended_;
     sim::Time asked_ = 0.0;

@@ -131,7 +131,8 @@ struct PySession {
     SignalPoll poll;
 
     explicit PySession(config::LoadedConfig c, bool open_ended)
-        : s(std::make_unique<config::Session>(std::move(c), open_ended)) {
+        : PySession(std::make_unique<config::Session>(std::move(c), open_ended)) {}
+    explicit PySession(std::unique_ptr<config::Session> session) : s(std::move(session)) {
         poll.session = s.get();
         s->add_observer(&poll);
     }
@@ -397,12 +398,15 @@ PYBIND11_MODULE(_core, m) {
         .def("state", [](const PySession& p, std::uint32_t i,
                          const std::string& v) { return to_array(p.s->state(i, v)); })
         .def("save", [](PySession& p, const std::string& path) { p.s->save(path); })
-        .def("add_rule", &PySession::add_rule);
+        .def("add_rule", &PySession::add_rule)
+        .def("checkpoint", [](PySession& p, const std::string& path) { p.s->checkpoint(path); });
 
     m.def(
         "load",
         [](const std::string& path, const std::vector<std::string>& sets) {
-            return make_session([&] { return config::load_config(path, sets); }, path, false);
+            auto p = make_session([&] { return config::load_config(path, sets); }, path, false);
+            p->s->set_origin(path, sets);
+            return p;
         },
         py::arg("path"), py::arg("sets") = std::vector<std::string>{});
     m.def(
@@ -413,6 +417,18 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("text"), py::arg("name"), py::arg("sets") = std::vector<std::string>{},
         py::arg("open_ended") = false);
+    // A checkpoint (the CLI's or sim.checkpoint's) continued; refusals are ConfigError.
+    m.def(
+        "resume",
+        [](const std::string& path) {
+            try {
+                return std::make_unique<PySession>(config::Session::resume(path));
+            } catch (const sim::UserError& e) {
+                PyErr_SetString(g_config_error, e.formatted().c_str());
+                throw py::error_already_set();
+            }
+        },
+        py::arg("path"));
     // A plug-in's models and rules become usable by name in load()/loads() and
     // Network, as with `--plugin` on the command line.
     m.def(

@@ -49,6 +49,14 @@ def loads(text, name="<string>", set=None):
     return Simulation._wrap(_core.load_text(text, name, _sets(set)))
 
 
+def resume(path):
+    """A Simulation continuing the checkpoint at `path` (one written by
+    sim.checkpoint() or `delaysim run --checkpoint-at`), at its time; run() and
+    save() as usual. ConfigError if it cannot resume (another version, a
+    changed config or plug-in, a truncated or corrupt file)."""
+    return Simulation._wrap(_core.resume(str(path)))
+
+
 def load_plugin(path):
     """Load a plug-in (a shared library built with delaysim_add_plugin) so that its
     models and rules can be named in model files, loads() and Network; the same
@@ -252,6 +260,17 @@ class Simulation:
             frames.append(df)
         df = pd.concat(frames, ignore_index=True)
         return df.sort_values("time_ms", kind="stable").reset_index(drop=True)
+
+    def checkpoint(self, path):
+        """Write the whole state at t to the checkpoint file `path`, which
+        resume() and `delaysim resume` continue. Only a simulation load()ed from
+        a model file; ConfigError naming what cannot be saved (e.g. a Python rule)."""
+        try:
+            self._core.checkpoint(str(path))
+        except ValueError as e:
+            if isinstance(e, ConfigError):
+                raise
+            raise ConfigError(str(e)) from None
 
     def save(self, path):
         """Write the HDF5 file of the run so far (the documented layout, everything
