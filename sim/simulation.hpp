@@ -37,6 +37,8 @@ public:
     // or a rule needs serial execution: batching_notes() says why).
     void set_threads(unsigned n) { slices_.set_threads(n); }
     unsigned threads() const { return slices_.lanes(); }
+    // MPI ranks the batched nodes are split among (1: not split; sim/mpi.hpp).
+    int ranks() const;
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 
