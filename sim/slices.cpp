@@ -358,7 +358,7 @@ void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRu
         const BatchState::Kernel& K = B.kernel[proj.target_population()];
         const std::uint8_t hooked = B.hooked[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (K.ok && !(hooked & BatchState::kSlow)) {
+        if (K.ok && !(hooked & BatchState::kSlow) && own(in.node)) {  // (another rank's: never settled here)
             w = live[in.q] ? proj.weight(in.s) : in.w;
             double e_p, e_m;
             K.e[in.port](t1 - in.t, e_p, e_m);
