@@ -9,6 +9,8 @@
 #include <malloc.h>
 #endif
 
+#include "sim/mpi.hpp"
+
 namespace delaysim::sim {
 
 Simulation::Simulation(Network network)
@@ -176,7 +178,17 @@ bool Simulation::run(Time t_stop) {
     }
     if (stop_flag_ && *stop_flag_) return false;
     if (!sample_until(std::nextafter(t_stop, -kNever), t_stop)) return false;
-    core_.check_all_finite(t_stop);
+    if (mpi::size() > 1) {  // a node's state is current on its owner rank only: agree on the verdict
+        std::exception_ptr error;
+        try {
+            core_.check_all_finite(t_stop);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        mpi::agree(error);
+    } else {
+        core_.check_all_finite(t_stop);
+    }
     core_.now = t_stop;
     for (Observer* o : observers_) o->on_progress(core_.now);
     return true;
@@ -224,8 +236,12 @@ bool Simulation::main_until(Time until, Time t_stop) {
             level_ = e.level;
             handle_delivery(e);
         }
-        if ((++core_.n_events & 4095) == 0)
+        if ((++core_.n_events & 4095) == 0) {
             for (Observer* o : observers_) o->on_progress(core_.now);
+            // MPI ranks without slices (no exchange): every rank runs these same
+            // events, so they agree on the stop flag here (sim/mpi.hpp).
+            if (!slices_.on() && mpi::size() > 1) mpi::sync_stop();
+        }
     }
 }
 
@@ -257,9 +273,14 @@ bool Simulation::run_batched(Time t_stop, bool resume) {
     }
 }
 
+int Simulation::ranks() const {
+    return slices_.split_among_ranks() ? mpi::size() : 1;
+}
+
 void Simulation::setup_batching() {
     slices_.setup(allow_batching_, allow_superposition_, lag_, batching_notes_);
     slices_.setup_threads(batching_notes_);
+    slices_.setup_ranks(batching_notes_);
 }
 
 // A delay below the slice width was set between runs: plan again (h may shrink,

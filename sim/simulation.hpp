@@ -40,6 +40,8 @@ public:
     // Deferred exact searches at checks (Simulation::handle_prediction) are on by
     // default; off searches at every check at once (same results; for comparisons).
     void set_deferred_checks(bool on) { defer_checks_ = on; }
+    // MPI ranks the batched nodes are split among (1: not split; sim/mpi.hpp).
+    int ranks() const;
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 

@@ -8,6 +8,8 @@
 #include "sim/radix_sort.hpp"
 #include "sim/slices.hpp"
 
+#include "sim/mpi.hpp"
+
 #include "sim/error.hpp"
 
 namespace delaysim::sim {
@@ -180,6 +182,8 @@ void Slices::start_run(bool sampled, bool resume) {
                         break;
                     }
         }
+    if (exchange_ && own_.empty()) assign_owners();
+    ++check_epoch_;  // check runs filed here come after those before
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
         Population& P = *net_.populations[p];
@@ -187,6 +191,10 @@ void Slices::start_run(bool sampled, bool resume) {
             const auto g = static_cast<std::uint32_t>(core_.node_offset(p) + i);
             P.advance(i, core_.now);
             B_.nodes[g].time = core_.now;
+            if (!own(g)) {  // another rank's: never due here
+                B_.nodes[g].check_time = kNever;
+                continue;
+            }
             bool exact = true;
             file_check(g, core_.bound(p, i, core_.now, exact));
         }
@@ -220,7 +228,7 @@ void Slices::add_check_run(std::uint32_t g) {
         S.t_first = kNever;  // no input
     }
     const auto o = static_cast<std::uint32_t>(B.grouped.size());
-    B.runs.push_back({g, o, o, o});
+    B.runs.push_back({g, o, o, o, (check_epoch_ << 32) | g});
 }
 
 // The nodes whose check falls in slice k (before t1) and that have no input in
@@ -229,6 +237,7 @@ void Slices::due_checks(std::int64_t k) {
     BatchState& B = B_;
     const Time t1 = slice_start(k + 1);
     const std::size_t n = B.nodes.size(), nb = B.block_min.size();
+    ++check_epoch_;  // its check runs come after the slice's input runs
     for (std::size_t grp = 0; grp < B.group_min.size(); ++grp) {
         if (!(B.group_min[grp] < t1)) continue;
         Time gm = kNever;
@@ -303,8 +312,8 @@ void Slices::sum_inputs(std::int64_t k) {
     B.runs.clear();
     const std::size_t lanes = workers_.size(), n_in = B.active.size();
     if (!pool_ || B.nodes.size() < grain_ * lanes || n_in < 16 * grain_ * lanes)
-        return sum_range(k, 0, UINT32_MAX, [&](std::size_t, std::uint32_t g) {
-            B.runs.push_back({g, 0, 0, 0});
+        return sum_range(k, 0, UINT32_MAX, [&](std::size_t idx, std::uint32_t g) {
+            B.runs.push_back({g, 0, 0, 0, idx});
         });
     // Threads: each lane sums the inputs onto its own range of nodes (scanning
     // all of them: the exponentials and the sums' cache misses are what is split),
@@ -326,7 +335,8 @@ void Slices::sum_inputs(std::int64_t k) {
                 (best == lanes || workers_[l].first[head[l]].first < workers_[best].first[head[best]].first))
                 best = l;
         if (best == lanes) break;
-        B.runs.push_back({workers_[best].first[head[best]++].second, 0, 0, 0});
+        const auto& first = workers_[best].first[head[best]++];
+        B.runs.push_back({first.second, 0, 0, 0, first.first});
     }
 }
 
@@ -352,7 +362,7 @@ void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRu
         const BatchState::Kernel& K = B.kernel[proj.target_population()];
         const std::uint8_t hooked = B.hooked[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (K.ok && !(hooked & BatchState::kSlow)) {
+        if (K.ok && !(hooked & BatchState::kSlow) && own(in.node)) {  // (another rank's: never settled here)
             w = live[in.q] ? proj.weight(in.s) : in.w;
             double e_p, e_m;
             K.e[in.port](t1 - in.t, e_p, e_m);
@@ -410,7 +420,7 @@ void Slices::settle_range(std::size_t lo, std::size_t hi) {
         SliceSum& S = B.sums[g];
         BatchState::Node& N = B.nodes[g];
         N.touched = B.cur;
-        if (S.flags & BatchState::kSlow) continue;
+        if ((S.flags & BatchState::kSlow) || !own(g)) continue;
         span.quiet_until = N.check_time;
         const std::optional<Time> settled = superposition[S.pop]->settle(g - offset[S.pop], S, span);
         if (!settled) {
@@ -438,7 +448,7 @@ void Slices::group_inputs() {
         if (B.nodes[g].touched != k) {
             B.nodes[g].touched = k;
             B.nodes[g].count = 0;
-            B.runs.push_back({g, 0, 0, 0});
+            B.runs.push_back({g, 0, 0, 0, idx});
         }
         ++B.nodes[g].count;
     }
@@ -456,7 +466,7 @@ void Slices::group_slow_inputs() {
     for (const auto& r : B.runs) {
         if (!B.sums[r.node].flags) continue;
         B.nodes[r.node].count = 0;
-        B.slow.push_back({r.node, 0, 0, 0});
+        B.slow.push_back({r.node, 0, 0, 0, r.key});
         if (B.sums[r.node].t_first != kNever) {  // it has inputs
             inputs = true;
             B.slow_bits[r.node >> 6] |= std::uint64_t{1} << (r.node & 63);
@@ -512,6 +522,7 @@ void Slices::begin_next(Time t_sample) {
 // of them in the slice's last sub-slice), then their spikes and the rules'
 // changes in time order.
 void Slices::interval(Time b, bool last) {
+    if (exchange_) return interval_ranks(b, last);
     BatchState& B = B_;
     B.logging = true;
     if (B.superpose && !B.settled) {  // at the slice's first sub-slice: settle, then the rest one by one
@@ -522,6 +533,7 @@ void Slices::interval(Time b, bool last) {
     in_parallel([&](std::size_t lo, std::size_t hi) { node_range(lo, hi, b, last); });
     B.logging = false;
     finish_interval();
+    if (replicated_) mpi::sync_stop();  // every rank ran every node: only the stop flag to agree on
 }
 
 // Runs [lo, hi) of the sub-slice ending at b (hi = SIZE_MAX: to the end, which may
@@ -545,6 +557,8 @@ void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
                 }
         }
         const std::uint32_t g = B.runs[r].node;
+        if (!own(g)) continue;  // another rank's (MPI)
+        cur_key_ = B.runs[r].key;
         if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
             settled_hooks(B.runs[r], b, last);
         else
@@ -668,7 +682,7 @@ Time Slices::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
             if (Worker* w = worker())  // (its seq is given when the lanes are merged)
                 w->spikes.push_back({ts, pop, node, 0});
             else
-                B_.spikes.push_back({ts, pop, node, B_.seq++});
+                B_.spikes.push_back({ts, pop, node, exchange_ ? cur_key_ : B_.seq++});
             count(1, 0, 0);
         });
     }
@@ -703,6 +717,10 @@ void Slices::finish_interval() {
             const BatchState::Change& c = B.log[B.log_order[j++].second];
             Projection& proj = net_.projections[c.q];
             if (c.delay) proj.store_delay(c.s, c.new_value);
+            if (!c.delay && exchange_) {  // made on its owner rank: in force on every rank now
+                proj.store_weight(c.s, c.new_value);
+                core_.mark_weight_live(c.q);
+            }
             for (Observer* o : core_.observers())
                 o->on_synapse_change(c.q, c.s, c.delay ? SynapseVariable::Delay : SynapseVariable::Weight,
                                      c.old_value, c.new_value, *c.by, c.t);

@@ -35,6 +35,7 @@
 // (sim/node_core.hpp), as in the event loop.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -87,6 +88,9 @@ struct BatchState {
     std::vector<SliceInput> grouped;  // by node, each node's inputs in time order
     struct Run {
         std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
+        // MPI ranks: the run's place in the one-process order, the same on every
+        // rank (first input's position, or check epoch << 32 | node).
+        std::uint64_t key = 0;
     };
     std::vector<Run> runs;
 
@@ -194,8 +198,10 @@ public:
     void log_change(const BatchState::Change& c) {
         if (Worker* w = worker())
             w->log.push_back(c);
-        else
+        else {
             B_.log.push_back(c);
+            if (exchange_) log_keys_.push_back(cur_key_);
+        }
     }
 
     // Threads for the node phase (sim/parallel.hpp; 0: every core). Set before
@@ -204,6 +210,12 @@ public:
     void setup_threads(std::vector<std::string>& notes);
     // The lanes the node phase runs on (1: serial).
     unsigned lanes() const { return pool_ ? pool_->size() : 1; }
+    // MPI ranks (sim/mpi.hpp), after setup_threads: each rank advances only the
+    // batched nodes it owns, and the ranks exchange their spikes and rule changes
+    // per sub-slice. Notes say what runs on every rank.
+    void setup_ranks(std::vector<std::string>& notes);
+    // The node phase is split among ranks (else: one rank, or replicated).
+    bool split_among_ranks() const { return exchange_; }
 
 private:
     // One thread's buffers in a parallel node phase, merged in lane order after it.
@@ -254,6 +266,11 @@ private:
     void add_check_run(std::uint32_t g);
     void due_checks(std::int64_t k);
     void finish_interval();
+    // MPI ranks: the node phase of a sub-slice on this rank's nodes, then the exchange.
+    void interval_ranks(Time b, bool last);
+    void exchange(std::exception_ptr error, const std::uint64_t (&before)[3]);
+    void assign_owners();
+    bool own(std::uint32_t g) const { return own_.empty() || own_[g]; }
 
     Network& net_;
     NodeCore& core_;
@@ -263,6 +280,16 @@ private:
     unsigned threads_ = 1;
     std::vector<Worker> workers_;
     std::unique_ptr<ThreadPool> pool_;
+    // MPI ranks (setup_ranks): per global node, owned by this rank (empty: all);
+    // whether the node phase is split and exchanged; the key of the run being
+    // processed, of each logged change; the epoch of check runs; the rule names
+    // by index (a change's `by` is sent as its index).
+    std::vector<std::uint8_t> own_;
+    bool exchange_ = false, replicated_ = false;
+    std::uint64_t cur_key_ = 0, check_epoch_ = 1;
+    std::vector<std::uint64_t> log_keys_;
+    std::vector<const std::string*> by_table_;
+    std::vector<char> send_, recv_;
 };
 
 }  // namespace delaysim::sim

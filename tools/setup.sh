@@ -8,7 +8,7 @@ packages=(g++ cmake make pkg-config libboost-dev libeigen3-dev libtomlplusplus-d
           catch2 libhdf5-dev python3-h5py python3-numpy python3-matplotlib
           python3-pandas python3-pytest python3-brian python3-dev
           pybind11-dev python3-pybind11 python3-nbconvert python3-ipykernel jupyter-nbconvert
-          clang-format python3-neuron)
+          clang-format python3-neuron openmpi-bin libopenmpi-dev)
 source "$root/tools/install_packages.sh"
 install_missing setup "${packages[@]}"
 build="$root/build"; extra=()

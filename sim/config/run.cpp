@@ -17,6 +17,7 @@
 #include "sim/config/loader.hpp"
 #include "sim/config/plugin.hpp"
 #include "sim/config/progress.hpp"
+#include "sim/mpi.hpp"
 #include "sim/recorder.hpp"
 #include "sim/serialize.hpp"
 
@@ -66,6 +67,8 @@ void print_batching(const sim::Simulation& sim, std::ostream& err) {
         err << '\n';
         if (sim.threads() > 1)
             err << "delaysim: the slices' node phase ran on " << sim.threads() << " threads\n";
+        if (sim.ranks() > 1)
+            err << "delaysim: the slices' node phase was split among " << sim.ranks() << " MPI ranks\n";
         if (sim.superposed_updates() > 0)
             err << "delaysim: " << sim.superposed_updates()
                 << " node updates took a whole slice's inputs at once (superposition)\n";
@@ -244,6 +247,18 @@ static RunResult run_recorded(LoadedConfig& c, sim::Simulation& sim, const RunOp
     RunResult r;
     r.output = output;
     check_output(r.output, true);
+    // MPI ranks: only rank 0 writes the output; the others record into a
+    // scratch file beside it (the same observers on every rank keep the runs
+    // identical), removed at the end.
+    struct Scratch {
+        std::string path;
+        ~Scratch() {
+            std::error_code ec;
+            if (!path.empty()) fs::remove(path, ec);
+        }
+    } scratch;
+    if (sim::mpi::rank() > 0)
+        r.output = scratch.path = output + ".rank" + std::to_string(sim::mpi::rank()) + ".tmp";
     c.lowered.record.path = r.output;
     sim::Recorder recorder(sim, c.lowered.record);
     Progress progress(err, c.lowered.t_stop, !o.quiet, o.terminal);
@@ -285,6 +300,11 @@ static RunResult run_recorded(LoadedConfig& c, sim::Simulation& sim, const RunOp
 }
 
 RunResult run_config(const RunOptions& o, std::ostream& err) {
+    if (sim::mpi::size() > 1 && !o.checkpoint_at.empty())
+        throw sim::UserError("--checkpoint-at is not supported with MPI ranks (mpirun -np " +
+                                 std::to_string(sim::mpi::size()) +
+                                 "): checkpoint a one-process run (README \"Parallel runs\")",
+                             sim::SourceLocation{o.config, 0, 0});
     LoadedConfig c = load(o, err);
     const std::string output = resolved_output(o, c);
     auto sim = build(c, o.config);
@@ -311,6 +331,9 @@ void check_checkpoint_sources(const sim::CheckpointMeta& m, const sim::SourceLoc
 
 RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
     const sim::SourceLocation here{checkpoint, 0, 0};
+    if (sim::mpi::size() > 1)
+        throw sim::UserError(
+            "resume is not supported with MPI ranks: resume in one process (README \"Parallel runs\")", here);
     sim::CheckpointData d;
     try {
         d = sim::read_checkpoint(checkpoint);

@@ -72,5 +72,17 @@ add_test(NAME parallel_threads
          COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/parallel/test_threads.py
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 set_tests_properties(parallel_threads PROPERTIES
-  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR};DELAYSIM_MPIRUN=${DELAYSIM_MPIRUN}"
   TIMEOUT 600)
+
+# MPI ranks (README "Parallel runs"), in a build with MPI: mpirun -np 2 (and 3) of every
+# config and the plastic network against the one-process run bit for bit, the golden
+# file, the checkpoint refusal, SIGINT.
+if(MPI_CXX_FOUND AND DELAYSIM_MPIRUN)
+  add_test(NAME parallel_mpi
+           COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/parallel/test_mpi.py
+           WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+  set_tests_properties(parallel_mpi PROPERTIES
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR};DELAYSIM_MPIRUN=${DELAYSIM_MPIRUN}"
+    TIMEOUT 600 RUN_SERIAL TRUE)
+endif()

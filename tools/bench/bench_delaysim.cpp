@@ -42,6 +42,7 @@
 #include "models/registry.hpp"
 #include "plasticity/registry.hpp"
 #include "sim/error.hpp"
+#include "sim/mpi.hpp"
 #include "sim/network.hpp"
 #include "sim/observer.hpp"
 #include "sim/param.hpp"
@@ -449,7 +450,13 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
     try {
-        return run(parse(argc, argv));
+        // Under mpirun (README "Parallel runs"): ranks; rank 0 alone prints the result line.
+        if (ds::sim::mpi::init(&argc, &argv) && ds::sim::mpi::rank() > 0 &&
+            !std::freopen("/dev/null", "w", stdout))
+            return 1;
+        const int code = run(parse(argc, argv));
+        ds::sim::mpi::finalize();
+        return code;
     } catch (const ds::sim::UserError& e) {
         std::fprintf(stderr, "delaysim_bench: error: %s\n", e.what());
         return 2;

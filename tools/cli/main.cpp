@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "sim/mpi.hpp"
 #include "tools/cli/commands.hpp"
 
 namespace {
@@ -18,35 +19,45 @@ extern "C" void on_signal(int sig) {
     std::signal(sig, SIG_DFL);  // a second signal ends the process at once
 }
 
-// Started by mpirun as one of several processes: this build has no MPI ranks
-// (README "Parallel runs"), and each process would write the same file.
-// OpenMPI sets OMPI_COMM_WORLD_SIZE, MPICH and others PMI_SIZE.
-unsigned long mpi_world_size() {
-    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
-        if (const char* v = std::getenv(name)) return std::strtoul(v, nullptr, 10);
-    return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
-        if (const unsigned long ranks = mpi_world_size(); ranks > 1) {
-            std::fprintf(
-                stderr,
-                "delaysim: error: started as one of %lu MPI processes (mpirun -np %lu), but MPI ranks "
-                "are not supported yet (README \"Parallel runs\"): run one process, with --threads N "
-                "for more cores\n",
-                ranks, ranks);
+        // Started by mpirun as one of several processes (OpenMPI sets
+        // OMPI_COMM_WORLD_SIZE, MPICH and others PMI_SIZE): ranks if this build
+        // has MPI; otherwise refused, since each process would write the same file.
+        namespace mpi = delaysim::sim::mpi;
+        if (const unsigned long ranks = mpi::launched_size(); ranks > 1 && !mpi::built_with_mpi()) {
+            std::fprintf(stderr,
+                         "delaysim: error: started as one of %lu MPI processes (mpirun -np %lu), but this "
+                         "build has no MPI ranks (README \"Parallel runs\": install libopenmpi-dev and "
+                         "configure with -DDELAYSIM_MPI=ON): run one process, with --threads N for more "
+                         "cores\n",
+                         ranks, ranks);
             return 2;
         }
+        const bool ranked = mpi::init(&argc, &argv);
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         // Past the file size limit (ulimit -f) a write then fails with EFBIG and
         // the run ends with a message, instead of the process being killed.
         std::signal(SIGXFSZ, SIG_IGN);
         const std::vector<std::string> args(argv + 1, argv + argc);
-        const int code = delaysim::cli::run_cli(args, std::cout, std::cerr, &g_stop, isatty(2) != 0);
+        // Under MPI ranks only rank 0 speaks (the others' messages are rank 0's
+        // too: errors are agreed on, sim/mpi.hpp), and the stop flag the run
+        // polls is the one combined across ranks at each exchange.
+        std::ostream quiet(nullptr);
+        const bool speaks = mpi::rank() == 0;
+        const volatile std::sig_atomic_t* stop = &g_stop;
+        if (ranked) {
+            mpi::set_local_stop(&g_stop);
+            stop = mpi::combined_stop();
+        }
+        const int code = delaysim::cli::run_cli(args, speaks ? std::cout : quiet, speaks ? std::cerr : quiet,
+                                                stop, speaks && isatty(2) != 0);
+        // Every rank ends the same way (errors are agreed on): a clean finalize,
+        // except after an internal error, where another rank may still wait.
+        if (ranked && code != 1) mpi::finalize();
         if (code == 1) {
             // After a failed write, HDF5's own exit handler can crash on the file
             // it could not close; every file is closed or abandoned by now.

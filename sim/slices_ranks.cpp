@@ -1,0 +1,204 @@
+// MPI ranks in the slice machinery (sim/mpi.hpp; README "Parallel runs").
+//
+// Every rank holds the whole network and the same slices; the batched nodes
+// have a static owner (assign_owners: rank 0 owns every node an observer
+// samples, since only rank 0 writes the file; the others are split in
+// contiguous blocks of batched nodes). In a sub-slice's node phase a rank runs
+// only its own runs; each spike and rule change is tagged with its run's key,
+// the run's place in the one-process order (Run::key), which every rank
+// computes alike. The exchange (one MPI_Allgatherv) hands everyone all ranks'
+// spikes and changes; merged by key (stable: a run's items keep their order)
+// they are exactly the one-process lists, so the replay (finish_interval) and
+// everything after it is the same on every rank and bit-identical to one
+// process. A node another rank owns is never advanced here: its state is
+// stale, and nothing reads it (its check is kNever here, its runs are skipped,
+// samples read only rank 0's own nodes, the end-of-run check agrees across ranks).
+#include <algorithm>
+#include <cstring>
+
+#include "sim/error.hpp"
+#include "sim/mpi.hpp"
+#include "sim/slices.hpp"
+
+namespace delaysim::sim {
+
+namespace {
+struct WireHead {
+    std::uint64_t counts[3];  // n_events, n_deliveries, n_superposed made in the node phase
+    std::uint64_t n_spikes, n_log, n_message;
+    std::uint32_t stop, error;
+};
+struct WireSpike {
+    Time t;
+    Index node;
+    std::uint64_t key;
+    std::uint32_t pop, pad;
+};
+struct WireChange {
+    Time t;
+    double old_value, new_value;
+    Index s;
+    std::uint64_t key;
+    std::uint32_t q, by, delay, pad;
+};
+
+template <class T>
+void put(std::vector<char>& out, const T& x) {
+    const std::size_t at = out.size();
+    out.resize(at + sizeof(T));
+    std::memcpy(out.data() + at, &x, sizeof(T));
+}
+template <class T>
+T get(const char*& p) {
+    T x;
+    std::memcpy(&x, p, sizeof(T));
+    p += sizeof(T);
+    return x;
+}
+}  // namespace
+
+void Slices::setup_ranks(std::vector<std::string>& notes) {
+    exchange_ = replicated_ = false;
+    own_.clear();
+    by_table_.clear();
+    log_keys_.clear();
+    if (mpi::size() <= 1) return;
+    const std::string ranks = std::to_string(mpi::size()) + " MPI ranks";
+    if (!B_.on) {
+        notes.push_back(ranks +
+                        ": nothing is batched, so every rank runs the whole network event by event "
+                        "(correct, no speed-up)");
+        return;
+    }
+    if (pool_) {
+        pool_.reset();
+        workers_.clear();
+        notes.push_back(ranks + ": one thread per rank (threads are not combined with ranks yet)");
+    }
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (B_.proj[a.site.index] && a.rule->needs_serial()) {
+            notes.push_back(ranks + ": rule '" + a.rule->name() + "' on projection '" +
+                            a.site.projection->name() +
+                            "' needs serial execution: every rank runs every node (correct, no speed-up)");
+            replicated_ = true;
+            return;
+        }
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (std::find(by_table_.begin(), by_table_.end(), a.site.by) == by_table_.end())
+            by_table_.push_back(a.site.by);
+    exchange_ = true;
+    for (std::size_t p = 0; p < net_.populations.size(); ++p)
+        if (!B_.pop[p]) {
+            notes.push_back(ranks + ": population '" + net_.populations[p]->name() +
+                            "' is not batched: every rank computes it (no speed-up for it)");
+        }
+}
+
+// Static owners, once (state does not move between ranks): the sampled nodes
+// to rank 0, the others in contiguous blocks of the batched nodes.
+void Slices::assign_owners() {
+    const auto R = static_cast<std::uint64_t>(mpi::size()), me = static_cast<std::uint64_t>(mpi::rank());
+    own_.assign(B_.nodes.size(), 1);
+    std::vector<std::uint8_t> sampled(B_.nodes.size(), 0);
+    std::uint64_t m = 0;
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+        if (!batched(p)) continue;
+        for (Index i = 0; i < net_.populations[p]->size(); ++i) {
+            const Index g = core_.node_offset(p) + i;
+            for (const Observer* o : core_.observers())
+                if (o->reads_state(p, i)) sampled[g] = 1;
+            m += sampled[g] ? 0 : 1;
+        }
+    }
+    std::uint64_t k = 0;
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+        if (!batched(p)) continue;
+        for (Index i = 0; i < net_.populations[p]->size(); ++i) {
+            const Index g = core_.node_offset(p) + i;
+            const std::uint64_t owner = sampled[g] ? 0 : (k++) * R / std::max<std::uint64_t>(m, 1);
+            own_[g] = owner == me ? 1 : 0;
+        }
+    }
+}
+
+void Slices::interval_ranks(Time b, bool last) {
+    BatchState& B = B_;
+    const std::uint64_t before[3] = {core_.n_events, core_.n_deliveries, core_.n_superposed};
+    std::exception_ptr error;
+    B.logging = true;
+    try {  // an error here is only this rank's: the others learn of it at the exchange
+        if (B.superpose && !B.settled) {
+            settle_nodes();
+            group_slow_inputs();
+            B.settled = true;
+        }
+        node_range(0, SIZE_MAX, b, last);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    B.logging = false;
+    exchange(error, before);
+    finish_interval();
+}
+
+void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]) {
+    BatchState& B = B_;
+    const std::string message = error ? mpi::message_of(error) : std::string();
+    WireHead h{{core_.n_events - before[0], core_.n_deliveries - before[1], core_.n_superposed - before[2]},
+               B.spikes.size(),
+               B.log.size(),
+               message.size(),
+               mpi::local_stop() ? 1u : 0u,
+               error ? 1u : 0u};
+    send_.clear();
+    send_.reserve(sizeof h + B.spikes.size() * sizeof(WireSpike) + B.log.size() * sizeof(WireChange) +
+                  message.size());
+    put(send_, h);
+    for (const BatchState::Spike& sp : B.spikes) put(send_, WireSpike{sp.t, sp.node, sp.seq, sp.pop, 0});
+    for (std::size_t k = 0; k < B.log.size(); ++k) {
+        const BatchState::Change& c = B.log[k];
+        const auto it = std::find(by_table_.begin(), by_table_.end(), c.by);
+        if (it == by_table_.end()) throw InternalError("MPI exchange: a synapse change by an unknown rule");
+        put(send_, WireChange{c.t, c.old_value, c.new_value, c.s, log_keys_[k], c.q,
+                              static_cast<std::uint32_t>(it - by_table_.begin()), c.delay ? 1u : 0u, 0});
+    }
+    send_.insert(send_.end(), message.begin(), message.end());
+    std::vector<std::size_t> offsets;
+    mpi::allgather(send_, recv_, offsets);
+
+    std::vector<WireSpike> spikes;
+    std::vector<WireChange> log;
+    std::uint64_t counts[3] = {0, 0, 0};
+    bool stop = false;
+    std::string first_error;
+    bool failed = false;
+    for (std::size_t r = 0; r + 1 < offsets.size(); ++r) {
+        const char* p = recv_.data() + offsets[r];
+        const auto head = get<WireHead>(p);
+        for (int i = 0; i < 3; ++i) counts[i] += head.counts[i];
+        for (std::uint64_t i = 0; i < head.n_spikes; ++i) spikes.push_back(get<WireSpike>(p));
+        for (std::uint64_t i = 0; i < head.n_log; ++i) log.push_back(get<WireChange>(p));
+        stop = stop || head.stop;
+        if (head.error && !failed) {
+            failed = true;
+            first_error.assign(p, head.n_message);
+        }
+    }
+    core_.n_events = before[0] + counts[0];
+    core_.n_deliveries = before[1] + counts[1];
+    core_.n_superposed = before[2] + counts[2];
+    if (stop) mpi::set_combined_stop();
+    B.spikes.clear();
+    B.log.clear();
+    log_keys_.clear();
+    if (failed) throw UserError(first_error);
+    // Each rank's items are in key order already; a stable sort merges them.
+    auto by_key = [](const auto& x, const auto& y) { return x.key < y.key; };
+    std::stable_sort(spikes.begin(), spikes.end(), by_key);
+    std::stable_sort(log.begin(), log.end(), by_key);
+    for (const WireSpike& sp : spikes) B.spikes.push_back({sp.t, sp.pop, sp.node, B.seq++});
+    for (const WireChange& c : log)
+        B.log.push_back({c.t, c.q, c.s, c.old_value, c.new_value, by_table_[c.by], c.delay != 0});
+}
+
+}  // namespace delaysim::sim

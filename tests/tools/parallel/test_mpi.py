@@ -1,0 +1,120 @@
+"""MPI ranks give the one-process run's output bit for bit (README "Parallel runs").
+
+Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
+(plastic_1e5.toml: a delay rule and a weight rule, sampled traces) run under
+`mpirun -np 2` (and some under -np 3), each file compared with the one-process
+run by tools/compare_runs.py --bit-exact; the golden config against its golden
+file; SIGINT to mpirun closes the file with completed = false. Registered only
+in a build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
+"""
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import pytest
+
+SRC = os.environ.get("DELAYSIM_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BIN = os.environ.get("DELAYSIM_BINARY", os.path.join(SRC, "build", "delaysim"))
+MPIRUN = os.environ.get("DELAYSIM_MPIRUN", "mpirun")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(SRC, "tools"))
+import compare_runs  # noqa: E402
+
+MAX_T_STOP_MS = 500.0  # the check is per sub-slice: a short run has thousands of exchanges
+CONFIGS = sorted(glob.glob(os.path.join(SRC, "configs", "*.toml"))) + [os.path.join(HERE, "plastic_1e5.toml")]
+GOLDEN = os.path.join(SRC, "configs", "golden_lif_stdp.toml")
+# --oversubscribe: more ranks than cores must work; as root (CI) OpenMPI wants --allow-run-as-root.
+MPI_ARGS = ["--oversubscribe", "--allow-run-as-root", "--mca", "btl", "self,vader"]
+
+
+def cut(config):
+    with open(config, "rb") as f:
+        t_stop = tomllib.load(f)["simulation"]["t_stop_ms"]
+    return ["--set", f"simulation.t_stop_ms={MAX_T_STOP_MS}"] if t_stop > MAX_T_STOP_MS else []
+
+
+def run(config, out, ranks, extra=()):
+    cmd = [BIN, "run", config, "-o", str(out), *cut(config), *extra]
+    if ranks > 1:
+        cmd = [MPIRUN, "-np", str(ranks), *MPI_ARGS, *cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stderr
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=os.path.basename)
+def test_ranks_bit_identical(config, tmp_path):
+    ref, out = tmp_path / "r1.h5", tmp_path / "r2.h5"
+    run(config, ref, 1)
+    err = run(config, out, 2)
+    assert compare_runs.bit_exact(str(ref), str(out)) == [], "mpirun -np 2"
+    assert "done:" in err and err.count("done:") == 1, err  # rank 0 alone reports
+    assert not list(tmp_path.glob("*.tmp")), "the other ranks' scratch files are removed"
+
+
+@pytest.mark.parametrize("config", [GOLDEN, os.path.join(HERE, "plastic_1e5.toml")], ids=os.path.basename)
+def test_three_ranks(config, tmp_path):
+    ref, out = tmp_path / "r1.h5", tmp_path / "r3.h5"
+    run(config, ref, 1)
+    err = run(config, out, 3)
+    assert compare_runs.bit_exact(str(ref), str(out)) == [], "mpirun -np 3"
+    assert "split among 3 MPI ranks" in err, err
+
+
+def test_golden_with_ranks(tmp_path):
+    """mpirun -np 2 of the golden config against the golden file, at the golden test's tolerance."""
+    out = tmp_path / "g.h5"
+    run(GOLDEN, out, 2)
+    golden = os.path.join(SRC, "tests", "data", "golden_lif_stdp.h5")
+    r = compare_runs.compare_files(golden, str(out), None, 1.0)
+    assert compare_runs.check(r, 1e-9, None, 0, 0, None) == []
+
+
+def test_checkpoint_refused_with_ranks(tmp_path):
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", GOLDEN, "-o", str(tmp_path / "c.h5"),
+           "--checkpoint-at", "100", "--checkpoint-dir", str(tmp_path / "ck")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0 and "not supported with MPI ranks" in p.stderr, p.stderr
+    assert p.stderr.count("not supported with MPI ranks") == 1, p.stderr  # printed once
+    assert not (tmp_path / "c.h5").exists()
+
+
+def test_sigint_closes_file_incomplete(tmp_path):
+    """SIGINT to mpirun: every rank stops at the same exchange, rank 0 closes the file with completed = false."""
+    import h5py
+    out = tmp_path / "s.h5"
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", os.path.join(HERE, "plastic_1e5.toml"), "-o", str(out),
+           "--set", "simulation.t_stop_ms=1000000"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and not out.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert "completed = false" in err, err
+    with h5py.File(out, "r") as f:
+        assert not bool(f.attrs["completed"])
+
+
+def test_error_on_one_rank_stops_all(tmp_path):
+    """A runaway node of population I (the last batched nodes: owned by rank 1, which alone
+    advances them) stops every rank with exit 2, its message printed once (by rank 0), the
+    file closed with completed = false, as in one process."""
+    import h5py
+    bad = ["--set", "population.I.params.t_ref_ms=0", "--set", "projection.ei.weight=1e12"]
+    one = subprocess.run([BIN, "run", GOLDEN, "-o", str(tmp_path / "e1.h5"), *bad],
+                         capture_output=True, text=True, timeout=60)
+    assert one.returncode == 2 and "spiked 1001 times" in one.stderr, one.stderr
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", GOLDEN, "-o", str(tmp_path / "e2.h5"), *bad]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stdout + p.stderr
+    message = [line for line in one.stderr.splitlines() if "error:" in line][0]
+    assert (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+    with h5py.File(tmp_path / "e2.h5", "r") as f:
+        assert not bool(f.attrs["completed"])
+    assert not list(tmp_path.glob("*.tmp"))
