@@ -85,4 +85,8 @@ if(MPI_CXX_FOUND AND DELAYSIM_MPIRUN)
   set_tests_properties(parallel_mpi PROPERTIES
     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR};DELAYSIM_MPIRUN=${DELAYSIM_MPIRUN}"
     TIMEOUT 600 RUN_SERIAL TRUE)
+  if(DELAYSIM_SANITIZE)
+    set_property(TEST parallel_mpi APPEND PROPERTY ENVIRONMENT
+      "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tools/parallel/lsan_openmpi.supp:print_suppressions=0")
+  endif()
 endif()
