@@ -85,8 +85,12 @@ if(MPI_CXX_FOUND AND DELAYSIM_MPIRUN)
   set_tests_properties(parallel_mpi PROPERTIES
     ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR};DELAYSIM_MPIRUN=${DELAYSIM_MPIRUN}"
     TIMEOUT 600 RUN_SERIAL TRUE)
+  # Sanitized build: ASan and UBSan check the ranks' code, but not for leaks:
+  # OpenMPI keeps allocations past MPI_Finalize in components it has already
+  # unloaded, which LeakSanitizer can only report as "<unknown module>" (no
+  # suppression can name them). The one-process runs keep the leak check.
   if(DELAYSIM_SANITIZE)
     set_property(TEST parallel_mpi APPEND PROPERTY ENVIRONMENT
-      "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tools/parallel/lsan_openmpi.supp:print_suppressions=0")
+      "ASAN_OPTIONS=detect_leaks=0")
   endif()
 endif()
