@@ -113,19 +113,6 @@ struct CheckpointPlan {
     sim::CheckpointMeta meta;
 };
 
-std::string file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string absolute(const std::string& path) {
-    std::error_code ec;
-    const fs::path a = fs::absolute(path, ec);
-    return ec ? path : a.lexically_normal().string();
-}
-
 CheckpointPlan plan_checkpoints(const RunOptions& o, const std::string& config, const LoadedConfig& c,
                                 const sim::Simulation& sim, sim::Time now) {
     CheckpointPlan plan;
@@ -310,6 +297,19 @@ RunResult run_config(const RunOptions& o, std::ostream& err) {
     auto sim = build(c, o.config);
     CheckpointPlan plan = plan_checkpoints(o, o.config, c, *sim, 0.0);
     return run_recorded(c, *sim, o, plan, output, err, {});
+}
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string absolute(const std::string& path) {
+    std::error_code ec;
+    const std::filesystem::path a = std::filesystem::absolute(path, ec);
+    return ec ? path : a.lexically_normal().string();
 }
 
 void check_checkpoint_sources(const sim::CheckpointMeta& m, const sim::SourceLocation& here) {

@@ -55,6 +55,12 @@ RunResult run_config(const RunOptions& options, std::ostream& err);
 // A checkpoint of another version or whose config or plug-ins changed since is
 // a sim::UserError located at the checkpoint, naming what differs.
 RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err);
+// What checkpoints record of their sources (shared with the Python package's
+// checkpoints): a file's whole text ("" if unreadable), and an absolute,
+// normalised path (the path itself if that fails).
+std::string file_text(const std::string& path);
+std::string absolute(const std::string& path);
+
 // The checks resume makes before loading (shared with the Python package's
 // resume): the config file still exists with the same text, and every plug-in
 // the run loaded is unchanged. sim::UserError located at `here`.

@@ -3,10 +3,6 @@
 // Python package's sim.checkpoint / ds.resume). The file is the one `delaysim
 // run --checkpoint-at` writes, so either side resumes the other's: the META
 // section names the model file, its --set overrides and plug-ins.
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "sim/checkpoint.hpp"
 #include "sim/config/lower_util.hpp"
 #include "sim/config/plugin.hpp"
@@ -15,21 +11,6 @@
 
 namespace delaysim::config {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string absolute(const std::string& path) {
-    std::error_code ec;
-    const fs::path a = fs::absolute(path, ec);
-    return ec ? path : a.lexically_normal().string();
-}
 
 std::string join(const std::vector<std::string>& v) {
     std::string out;
