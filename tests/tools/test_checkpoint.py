@@ -12,6 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
+from long_run import write_config
+
 BINARY = pathlib.Path(os.environ["DELAYSIM_BINARY"])
 SOURCE = pathlib.Path(os.environ["DELAYSIM_SOURCE_DIR"])
 PLUGINS = BINARY.parent / "test_plugins"
@@ -211,35 +213,6 @@ projections = ["sg_n"]
     assert not (tmp_path / "o.h5").exists()
 
 
-LONG = """
-[simulation]
-t_stop_ms = 1e9
-seed = 3
-[record]
-interval_ms = 1.0
-max_output_gb = inf
-[[record.traces]]
-population = "L"
-[[population]]
-name = "P"
-model = "poisson_source"
-size = 50
-params = { rate_hz = 200.0 }
-[[population]]
-name = "L"
-model = "lif_exp"
-size = 20
-[[projection]]
-name = "p_l"
-source = "P"
-target = "L"
-port = "ex"
-connect = "all_to_all"
-weight = 300.0
-delay_ms = 1.5
-"""
-
-
 def interrupt_after(args, until, timeout=60):
     proc = subprocess.Popen([str(BINARY), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -254,8 +227,7 @@ def interrupt_after(args, until, timeout=60):
 
 
 def test_sigint_during_resume_closes_the_file(tmp_path):
-    cfg = tmp_path / "long.toml"
-    cfg.write_text(LONG)
+    cfg = write_config(tmp_path)  # tmp_path/long.toml
     ckpt = tmp_path / "long_50.ckpt"
     code, err = interrupt_after(["run", cfg, "-o", tmp_path / "a.h5", "--checkpoint-at", "50", "--checkpoint-dir",
                                  tmp_path], ckpt.exists)
