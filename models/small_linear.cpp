@@ -245,12 +245,43 @@ sim::Time SmallLinear<N>::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     return from + x < horizon ? from + x : sim::kNever;
 }
 
+// The largest f over s >= 0, exact, when f has a constant term c0 < 0 and at most two
+// distinct decaying rates (f - c0 = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one critical
+// point s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1)); +inf where this does not apply.
+template <int N>
+double SmallLinear<N>::peak(const Vec& y) const {
+    double c0 = 0.0, c[2] = {0.0, 0.0}, r[2] = {0.0, 0.0};
+    int terms = 0;
+    for (int k = 0; k < Z; ++k) {
+        const double a = theta_v_[k] * y[k];
+        if (lambda_[k] == 0.0) {
+            c0 += a;
+            continue;
+        }
+        if (a == 0.0) continue;
+        int m = 0;
+        while (m < terms && r[m] != -lambda_[k]) ++m;
+        if (m == terms) {
+            if (terms == 2) return kInf;
+            r[terms++] = -lambda_[k];
+        }
+        c[m] += a;
+    }
+    if (!(c0 < 0.0)) return kInf;
+    const double f0 = c0 + c[0] + c[1];
+    if (terms < 2 || (c[0] > 0.0) == (c[1] > 0.0)) return std::max(f0, c0);  // monotone
+    const double s_star = std::log(-c[1] * r[1] / (c[0] * r[0])) / (r[1] - r[0]);
+    if (!(s_star > 0.0)) return std::max(f0, c0);
+    return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
+}
+
 template <int N>
 sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon) const {
     if (!(from < horizon)) return {sim::kNever, true};
     const Ceiling c = ceiling(y);
     if (c.f0 >= 0.0) return {from, true};
     if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
+    if (peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};  // below rheobase, proven
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};
@@ -261,6 +292,21 @@ sim::Bound SmallLinear<N>::spike_bound(sim::Index i, sim::Time t, sim::Time hori
     const State& s = state_[i];
     const sim::Time from = std::max(t, s.ref_end);
     return bound_from(evolved(s, from), from, horizon);
+}
+
+// Chained bounds for a node without input before b: no crossing before a bound, so
+// bound again from there (each link costs n exponentials, an exact search ~20).
+template <int N>
+sim::Bound SmallLinear<N>::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) {
+    const State& s = state_[i];
+    sim::Time from = std::max(t, s.ref_end);
+    Vec y = evolved(s, from);
+    for (int link = 0;; ++link) {
+        const sim::Bound bound = bound_from(y, from, horizon);
+        if (bound.exact || !(bound.t < b) || link == 3) return bound;
+        y = free_step(y, bound.t - from);
+        from = bound.t;
+    }
 }
 
 template <int N>

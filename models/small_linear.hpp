@@ -21,7 +21,9 @@
 // term only shrinks in magnitude):
 //   spike_bound:  f' <= S = sum_k max(lambda_k a_k, 0): no crossing before -f0/S; and
 //                 f <= top = sum of the positive decaying terms + the constant term:
-//                 top < 0 means never.
+//                 top < 0 means never; with a constant term < 0 (below rheobase) and at
+//                 most two decaying rates, the exact peak of f (one critical point) < 0 too.
+//   spike_bound_until chains the slope bound (at most 4 links) before an exact search.
 //   one input:    its share of f u ms later, g_p(u) = w theta_v . (c_p e^{lambda u}), is at
 //                 most w min(g_p(0) + u S_p, top_p) (the same two bounds, per unit weight).
 //   negative weights harmless: where g_p >= 0 for all u (checked once, exactly, for up to
@@ -79,6 +81,7 @@ public:
     void set_value(sim::Index i, std::size_t var, double x) override;
 
     sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
+    sim::Bound spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) override;
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
     std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
                                     sim::Time horizon) override;
@@ -113,6 +116,7 @@ private:
     double f(const Vec& y) const;
     Vec free_step(const Vec& y, double s) const;
     Vec evolved(const State& s, sim::Time t) const;
+    double peak(const Vec& y) const;
     sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon) const;
     Rise rise(const Vec& c, double sign) const;
     void plan_superposition();
