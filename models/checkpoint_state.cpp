@@ -5,7 +5,6 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
-#include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/linear_population.hpp"
 #include "models/pattern_source.hpp"
@@ -30,13 +29,6 @@ void LifExp::restore_state(sim::Reader& r) {
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * table_span_);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * table_span_);
     }
-}
-
-void LifDelta::save_state(sim::Writer& w) const {
-    w.put(state_);
-}
-void LifDelta::restore_state(sim::Reader& r) {
-    r.get(state_, size(), "the lif_delta node states");
 }
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {

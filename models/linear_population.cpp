@@ -239,7 +239,10 @@ std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::Slice
     double top = std::min(theta_aug_.dot(z) + (t_last - t_[i]) * c.slope, c.top), scale = c.scale;
     for (std::size_t k = 0; k < n; ++k) {
         const double u = t_last - in[k].t, w = in[k].w;
-        const double rise = w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u);
+        // Before it arrives an input adds nothing: its share of the ceiling is >= 0 (an
+        // inhibitory input arriving late cannot undo a crossing before it).
+        const double rise =
+            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
         top += rise;
         scale += std::abs(rise);
     }

@@ -109,7 +109,15 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
     for (State& s : state_) s.y = y;
     // Batching as LinearPopulation: t_ref > 0 (with t_ref = 0 a spike between two inputs
     // of one instant would keep the second, while the event loop applies both first).
-    sim::Capabilities caps{.bounds = this};
+    // A slope bound only pays where the exact search is one (several rates); with one
+    // decaying rate next_spike is a logarithm.
+    int rates = 0;
+    for (int k = 0; k < Z; ++k) {
+        bool seen = lambda_[k] == 0.0;
+        for (int m = 0; m < k; ++m) seen = seen || lambda_[m] == lambda_[k];
+        rates += !seen;
+    }
+    sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
     if (spec_.t_ref_ms > 0.0) {
         caps.batching = this;
         plan_superposition();
@@ -235,12 +243,38 @@ sim::Time SmallLinear<N>::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     const State& s = state_[i];
     const sim::Time from = std::max(t, s.ref_end);
     if (!(from < horizon)) return sim::kNever;
-    const Vec y = evolved(s, from);
+    return exact_from(evolved(s, from), from, horizon);
+}
+
+// The check absorb and settle return: a bound if the model has them, else the spike.
+template <int N>
+sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time horizon) const {
+    if (capabilities().bounds) return bound_from(y, from, horizon).t;
+    return from < horizon ? exact_from(y, from, horizon) : sim::kNever;
+}
+
+template <int N>
+sim::Time SmallLinear<N>::exact_from(const Vec& y, sim::Time from, sim::Time horizon) const {
     const Ceiling c = ceiling(y);
     if (c.f0 >= 0.0) return from;
     if (c.top < 0.0) return sim::kNever;  // the positive terms alone stay below
     ExpTerm terms[Z];
-    for (int k = 0; k < Z; ++k) terms[k] = {theta_v_[k] * y[k], -lambda_[k]};
+    double c0 = 0.0, rate = 0.0;
+    bool one_rate = true;  // f = c0 + c1 e^{-r s}: the crossing in closed form
+    for (int k = 0; k < Z; ++k) {
+        terms[k] = {theta_v_[k] * y[k], -lambda_[k]};
+        if (lambda_[k] == 0.0) {
+            c0 += terms[k].c;
+        } else if (terms[k].c != 0.0) {
+            one_rate = one_rate && (rate == 0.0 || rate == terms[k].r);
+            rate = terms[k].r;
+        }
+    }
+    if (one_rate) {
+        if (!(c0 > 0.0) || rate == 0.0) return sim::kNever;  // f only approaches c0 <= 0
+        const sim::Time t_cross = from + std::log((c0 - c.f0) / c0) / rate;
+        return t_cross < horizon ? t_cross : sim::kNever;
+    }
     const double x = first_crossing(terms, Z, horizon - from);
     return from + x < horizon ? from + x : sim::kNever;
 }
@@ -348,7 +382,7 @@ bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* 
     const double u = t1 - s.t;
     double top = std::min(c.f0 + u * c.slope, c.top), scale = c.scale;
     for (std::size_t p = 0; p < ports_; ++p) {
-        const double rise = w_plus[p] * rise_pos_[p].at(u);
+        const double rise = w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
         top += rise;
         scale += std::abs(rise);
     }
@@ -365,7 +399,9 @@ std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceIn
     double top = std::min(c.f0 + (t_last - s.t) * c.slope, c.top), scale = c.scale;
     for (std::size_t k = 0; k < n; ++k) {
         const double u = t_last - in[k].t, w = in[k].w;
-        const double rise = w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u);
+        // Before it arrives an input adds nothing: its share of the ceiling is >= 0.
+        const double rise =
+            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
         top += rise;
         scale += std::abs(rise);
     }
@@ -376,7 +412,7 @@ std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceIn
         const Vec& j = jump_[in[k].port];
         for (int m = 0; m < Z; ++m) s.y[m] += in[k].w * j[m];
     }
-    return bound_from(s.y, t_last, horizon).t;
+    return check_from(s.y, t_last, horizon);
 }
 
 template <int N>
@@ -395,7 +431,7 @@ std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSu
     const double u = t1 - sum.t_first;
     double inputs = 0.0, scale = c.scale;
     for (std::size_t p = 0; p < ports_; ++p) {
-        const double rise = sum.w_plus[p] * rise_pos_[p].at(u);
+        const double rise = sum.w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
         inputs += rise;
         scale += std::abs(rise);
     }
@@ -418,7 +454,7 @@ std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSu
     y1[shared_mode_] += shared;
     s.y = y1;
     s.t = t1;
-    return bound_from(y1, t1, span.horizon).t;
+    return check_from(y1, t1, span.horizon);
 }
 
 template class SmallLinear<1>;

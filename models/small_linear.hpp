@@ -117,6 +117,8 @@ private:
     Vec free_step(const Vec& y, double s) const;
     Vec evolved(const State& s, sim::Time t) const;
     double peak(const Vec& y) const;
+    sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
+    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon) const;
     sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon) const;
     Rise rise(const Vec& c, double sign) const;
     void plan_superposition();
