@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "models/exp_sum.hpp"
 #include "sim/error.hpp"
@@ -11,6 +14,15 @@ namespace delaysim::models {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// max(x, 0) without a branch (the terms' signs vary from node to node; as lif_exp.hpp).
+inline double pos(double x) {
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+#else
+    return std::max(x, 0.0);
+#endif
+}
 // A modal coefficient this small relative to its vector's largest is rounding of an
 // exact zero (a jump that does not excite that mode).
 constexpr double kZeroCoef = 1e-12;
@@ -54,6 +66,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         theta_v_[k] = tv(k);
         lambda_ref_[k] = refractory.eigenvalues()(k);
     }
+    ref_static_ = (refractory.eigenvalues().array() == 0.0).all();  // M_ref = 0: nothing moves
     to_ref_ = fixed<Z>(refractory.modal_inverse() * v);
     from_ref_ = fixed<Z>(vi * refractory.modal_basis());
     Eigen::MatrixXd r = Eigen::MatrixXd::Identity(Z, Z);
@@ -188,20 +201,21 @@ double SmallLinear<N>::f(const Vec& y) const {
 }
 
 template <int N>
-typename SmallLinear<N>::Ceiling SmallLinear<N>::ceiling(const Vec& y) const {
+[[gnu::always_inline]] inline typename SmallLinear<N>::Ceiling SmallLinear<N>::ceiling(const Vec& y) const {
     Ceiling c{0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < Z; ++k) {
         const double a = theta_v_[k] * y[k];
         c.f0 += a;
-        c.top += lambda_[k] == 0.0 ? a : std::max(a, 0.0);
-        c.slope += std::max(lambda_[k] * a, 0.0);
+        c.top += lambda_[k] == 0.0 ? a : pos(a);
+        c.slope += pos(lambda_[k] * a);
         c.scale += std::abs(a);
     }
     return c;
 }
 
 template <int N>
-typename SmallLinear<N>::Vec SmallLinear<N>::free_step(const Vec& y, double s) const {
+[[gnu::always_inline]] inline typename SmallLinear<N>::Vec SmallLinear<N>::free_step(const Vec& y,
+                                                                                     double s) const {
     Vec out = y;
     if (s == 0.0) return out;
     for (int k = 0; k < Z; ++k)
@@ -215,6 +229,7 @@ typename SmallLinear<N>::Vec SmallLinear<N>::evolved(const State& s, sim::Time t
     sim::Time t0 = s.t;
     if (t0 < s.ref_end) {  // refractory part, in the refractory flow's basis
         const sim::Time t1 = std::min(t, s.ref_end);
+        if (ref_static_) return t > t1 ? free_step(y, t - t1) : y;  // (every clamped variable: y holds)
         Vec u = times<Z>(to_ref_, y);
         for (int k = 0; k < Z; ++k)
             if (lambda_ref_[k] != 0.0) u[k] *= std::exp(lambda_ref_[k] * (t1 - t0));

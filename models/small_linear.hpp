@@ -129,6 +129,7 @@ private:
     Vec lambda_{}, theta_v_{};          // its eigenvalues; (theta, c) V
     Mat to_ref_{}, from_ref_{};         // V_ref^-1 V and V^-1 V_ref
     Vec lambda_ref_{};                  // the refractory flow's eigenvalues
+    bool ref_static_ = false;           // all zero (every variable clamped): nothing moves while refractory
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
