@@ -86,7 +86,6 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
             cp[k] = std::abs(c(k)) <= kZeroCoef * big ? 0.0 : c(k);
             cr[k] = c_ref(k);
         }
-        cp[N] = cr[N] = 0.0;  // (a jump leaves the augmented constant at 1)
         jump_.push_back(cp);
         jump_ref_.push_back(cr);
         rise_pos_.push_back(rise(cp, 1.0));
