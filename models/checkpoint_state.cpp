@@ -5,11 +5,11 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
-#include "models/lif_delta.hpp"
 #include "models/lif_exp.hpp"
 #include "models/linear_population.hpp"
 #include "models/pattern_source.hpp"
 #include "models/poisson_source.hpp"
+#include "models/small_linear.hpp"
 #include "sim/serialize.hpp"
 
 namespace delaysim::models {
@@ -29,13 +29,6 @@ void LifExp::restore_state(sim::Reader& r) {
         exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * table_span_);
         exp_in_ = sim::SliceExp(r_in_, kStepSlices * table_span_);
     }
-}
-
-void LifDelta::save_state(sim::Writer& w) const {
-    w.put(state_);
-}
-void LifDelta::restore_state(sim::Reader& r) {
-    r.get(state_, size(), "the lif_delta node states");
 }
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {
@@ -80,6 +73,42 @@ void LinearPopulation::restore_state(sim::Reader& r) {
     r.get(t_, size(), "the linear model's node times");
     r.get(ref_end_, size(), "the linear model's refractory ends");
 }
+
+// The modal coordinates as they are (a conversion to x and back would not be bit-exact).
+template <int N>
+void SmallLinear<N>::save_state(sim::Writer& w) const {
+    std::vector<double> y, t, ref_end;
+    for (const State& s : state_) {
+        y.insert(y.end(), s.y.begin(), s.y.end());
+        t.push_back(s.t);
+        ref_end.push_back(s.ref_end);
+    }
+    w.put(y);
+    w.put(t);
+    w.put(ref_end);
+}
+
+template <int N>
+void SmallLinear<N>::restore_state(sim::Reader& r) {
+    std::vector<double> y, t, ref_end;
+    r.get(y, state_.size() * Z, "the linear model's node states");
+    r.get(t, size(), "the linear model's node times");
+    r.get(ref_end, size(), "the linear model's refractory ends");
+    for (std::size_t i = 0; i < state_.size(); ++i) {
+        std::copy_n(y.begin() + static_cast<std::ptrdiff_t>(i * Z), Z, state_[i].y.begin());
+        state_[i].t = t[i];
+        state_[i].ref_end = ref_end[i];
+    }
+}
+
+template void SmallLinear<1>::save_state(sim::Writer&) const;
+template void SmallLinear<2>::save_state(sim::Writer&) const;
+template void SmallLinear<3>::save_state(sim::Writer&) const;
+template void SmallLinear<4>::save_state(sim::Writer&) const;
+template void SmallLinear<1>::restore_state(sim::Reader&);
+template void SmallLinear<2>::restore_state(sim::Reader&);
+template void SmallLinear<3>::restore_state(sim::Reader&);
+template void SmallLinear<4>::restore_state(sim::Reader&);
 
 void ExplicitSource::save_state(sim::Writer& w) const {
     w.put(cursor_);

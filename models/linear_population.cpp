@@ -8,6 +8,7 @@
 
 #include "models/exp_sum.hpp"
 #include "models/linear_crossing.hpp"
+#include "models/small_linear.hpp"
 #include "sim/error.hpp"
 
 namespace delaysim::models {
@@ -238,7 +239,10 @@ std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::Slice
     double top = std::min(theta_aug_.dot(z) + (t_last - t_[i]) * c.slope, c.top), scale = c.scale;
     for (std::size_t k = 0; k < n; ++k) {
         const double u = t_last - in[k].t, w = in[k].w;
-        const double rise = w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u);
+        // Before it arrives an input adds nothing: its share of the ceiling is >= 0 (an
+        // inhibitory input arriving late cannot undo a crossing before it).
+        const double rise =
+            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
         top += rise;
         scale += std::abs(rise);
     }
@@ -329,6 +333,40 @@ double LinearPopulation::value(sim::Index i, std::size_t var, sim::Time t) const
 
 void LinearPopulation::set_value(sim::Index i, std::size_t var, double x) {
     x_[i * n_ + var] = x;
+}
+
+namespace {
+
+template <int N>
+std::unique_ptr<sim::Population> small(const std::string& name, sim::Index size, LinearModelSpec& spec,
+                                       const LinearFlow& free, const LinearFlow& refractory) {
+    return std::make_unique<SmallLinear<N>>(name, size, std::move(spec), free, refractory);
+}
+
+}  // namespace
+
+std::unique_ptr<sim::Population> make_linear_population(const std::string& name, sim::Index size,
+                                                        LinearModelSpec spec) {
+    const int n = static_cast<int>(checked(spec).variables.size());
+    if (n <= kMaxSmallLinear) {
+        const std::string who = "model '" + spec.name + "'";
+        const Eigen::RowVectorXd theta = augmented_theta(spec);
+        const LinearFlow free(augmented(spec, false), theta, true, who);
+        const LinearFlow refractory(augmented(spec, true), theta, false, who);
+        // The fast core needs both flows modal and stable (its bounds assume decaying terms).
+        const bool fits = free.form() == LinearFlow::Form::Modal &&
+                          refractory.form() == LinearFlow::Form::Modal &&
+                          (free.eigenvalues().array() <= 0.0).all();
+        if (fits) {
+            switch (n) {
+                case 1: return small<1>(name, size, spec, free, refractory);
+                case 2: return small<2>(name, size, spec, free, refractory);
+                case 3: return small<3>(name, size, spec, free, refractory);
+                case 4: return small<4>(name, size, spec, free, refractory);
+            }
+        }
+    }
+    return std::make_unique<LinearPopulation>(name, size, std::move(spec));
 }
 
 }  // namespace delaysim::models

@@ -45,6 +45,7 @@
 // below). No superposition yet.
 #pragma once
 #include <Eigen/Dense>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,10 @@ public:
         double top, slope, scale;
     };
     Ceiling ceiling(const LinearState& z0) const;
+    // Modal form: V, V^-1 and the eigenvalues (models/small_linear.hpp copies them).
+    const Eigen::MatrixXd& modal_basis() const { return v_; }
+    const Eigen::MatrixXd& modal_inverse() const { return v_inv_; }
+    const Eigen::VectorXd& eigenvalues() const { return lambda_; }
 
 private:
     Form form_;
@@ -171,5 +176,11 @@ private:
     std::vector<Rise> rise_pos_, rise_neg_;
     bool batching_ok_ = false;
 };
+
+// The population for a linear model: SmallLinear<n> (models/small_linear.hpp: fixed
+// size, batched and superposed by default) when the system admits it (n <= 4, real
+// eigenvalues <= 0, both flows modal), else LinearPopulation. Throws as LinearPopulation.
+std::unique_ptr<sim::Population> make_linear_population(const std::string& name, sim::Index size,
+                                                        LinearModelSpec spec);
 
 }  // namespace delaysim::models

@@ -359,7 +359,7 @@ std::unique_ptr<sim::Population> build(const ModelDeclSpec& d, const std::string
     const SourceLocation at = d.equations_where.line ? d.equations_where : d.where;
     return located(at, [&]() -> std::unique_ptr<sim::Population> {
         try {
-            return std::make_unique<models::LinearPopulation>(pop_name, size, std::move(spec));
+            return models::make_linear_population(pop_name, size, std::move(spec));
         } catch (const UserError& e) {
             if (e.where().line) throw;
             throw UserError(who + ": " + e.what());

@@ -27,6 +27,7 @@
 
 #include "models/linear_population.hpp"
 #include "models/registry.hpp"
+#include "models/small_linear.hpp"
 #include "sim/config/loader.hpp"
 #include "tests/support/seed_network.hpp"
 
@@ -117,8 +118,20 @@ model = "declared_lif"
 size = SIZE
 )";
 
-std::unique_ptr<sim::Population> declared(sim::Index size) {
+// The same model with two more variables, decoupled and decaying (a and b): five
+// variables, past SmallLinear's size, so the general LinearPopulation (modal form).
+std::string five_variables() {
     std::string text = kDeclared;
+    auto after = [&](const std::string& anchor, const std::string& extra) {
+        text.insert(text.find(anchor) + anchor.size(), extra);
+    };
+    after("{ name = \"I_in\", unit = \"pA\" },",
+          "\n  { name = \"a\", unit = \"1\" },\n  { name = \"b\", unit = \"1\" },");
+    after("\"dI_in/dt = -I_in/tau_syn_in_ms\",", "\n  \"da/dt = -a/3.0\",\n  \"db/dt = -b/7.0\",");
+    return text;
+}
+
+std::unique_ptr<sim::Population> declared(sim::Index size, std::string text = kDeclared) {
     text.replace(text.find("SIZE"), 4, std::to_string(size));
     config::LoadedConfig loaded = config::load_config_text(text, "contract.toml");
     return std::move(loaded.lowered.network.populations.at(0));
@@ -243,7 +256,7 @@ sim::SliceSum slice_sum(const sim::SliceKernel& k, const std::vector<sim::SliceI
 }
 
 struct Tally {
-    int crossings = 0, spikes = 0, bounds = 0, accepted = 0, refused = 0;
+    int crossings = 0, spikes = 0, bounds = 0, accepted = 0, refused = 0, settled = 0;
 };
 
 // The whole contract on `nodes` nodes of twins a and b (same model, parameters and seed).
@@ -313,6 +326,7 @@ Tally run_contract(sim::Population& a, sim::Population& b, const Subject& s, std
             continue;
         }
         ++tally.accepted;
+        tally.settled += settle;
         REQUIRE(spikes_b == 0);  // accepted only with a proof of no spike
         for (std::size_t v = 0; v < before.size(); ++v) {
             const double x = a.value(i, v, end), y = b.value(i, v, end);
@@ -352,14 +366,36 @@ TEST_CASE("every built-in neuron model keeps the model contract", "[models][cont
 }
 
 TEST_CASE("a declared linear model keeps the model contract", "[models][contract]") {
+    // Three variables (LIF with two exponential currents): the fixed-size core
+    // (models/small_linear.hpp), batched and superposed by default.
     Subject s = subjects().at("lif_exp");
     s.weights = {{0.0, 550.0}, {-400.0, 0.0}};  // no I_e: room below threshold for the generic proof
     s.rate = 3.0;
     auto a = declared(60), b = declared(60);
+    auto* la = dynamic_cast<models::SmallLinear<3>*>(a.get());
+    REQUIRE((la && dynamic_cast<models::SmallLinear<3>*>(b.get())));
+    REQUIRE(la->batches());
+    REQUIRE(la->superposes());
+    const Tally t = run_contract(*a, *b, s, 77);
+    CAPTURE(t.crossings, t.spikes, t.bounds, t.accepted, t.refused, t.settled);
+    CHECK(t.spikes > 20);
+    CHECK(t.crossings > 20);
+    CHECK(t.bounds > 1000);
+    CHECK(t.settled > 5);
+    CHECK(t.accepted - t.settled > 5);  // absorbed
+    CHECK(t.refused > 5);
+}
+
+TEST_CASE("a declared linear model past the fixed size keeps the model contract", "[models][contract]") {
+    Subject s = subjects().at("lif_exp");
+    s.weights = {{0.0, 550.0}, {-400.0, 0.0}};
+    s.rate = 3.0;
+    auto a = declared(60, five_variables()), b = declared(60, five_variables());
     auto* la = dynamic_cast<models::LinearPopulation*>(a.get());
     auto* lb = dynamic_cast<models::LinearPopulation*>(b.get());
     REQUIRE((la && lb && la->enable_batching() && lb->enable_batching()));  // Modal, stable, t_ref > 0
-    const Tally t = run_contract(*a, *b, s, 77);
+    REQUIRE(la->form() == models::LinearFlow::Form::Modal);
+    const Tally t = run_contract(*a, *b, s, 78);
     CAPTURE(t.crossings, t.spikes, t.bounds, t.accepted, t.refused);
     CHECK(t.spikes > 20);
     CHECK(t.crossings > 20);

@@ -1,0 +1,479 @@
+#include "models/small_linear.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "models/exp_sum.hpp"
+#include "sim/error.hpp"
+
+namespace delaysim::models {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// max(x, 0) without a branch (the terms' signs vary from node to node; as lif_exp.hpp).
+inline double pos(double x) {
+#if defined(__SSE2__)
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
+#else
+    return std::max(x, 0.0);
+#endif
+}
+// A modal coefficient this small relative to its vector's largest is rounding of an
+// exact zero (a jump that does not excite that mode).
+constexpr double kZeroCoef = 1e-12;
+
+template <int Z>
+std::array<std::array<double, Z>, Z> fixed(const Eigen::MatrixXd& m) {
+    std::array<std::array<double, Z>, Z> out{};
+    for (int r = 0; r < Z; ++r)
+        for (int c = 0; c < Z; ++c) out[r][c] = m(r, c);
+    return out;
+}
+
+template <int Z>
+std::array<double, Z> times(const std::array<std::array<double, Z>, Z>& m, const std::array<double, Z>& x) {
+    std::array<double, Z> y{};
+    for (int r = 0; r < Z; ++r) {
+        double s = 0.0;
+        for (int c = 0; c < Z; ++c) s += m[r][c] * x[c];
+        y[r] = s;
+    }
+    return y;
+}
+
+}  // namespace
+
+template <int N>
+SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearModelSpec spec,
+                            const LinearFlow& free, const LinearFlow& refractory)
+    : Population(name, size), spec_(std::move(spec)), ports_(spec_.ports.size()) {
+    DS_ASSERT(free.form() == LinearFlow::Form::Modal && refractory.form() == LinearFlow::Form::Modal);
+    DS_ASSERT(static_cast<int>(spec_.variables.size()) == N);
+    const Eigen::MatrixXd& v = free.modal_basis();
+    const Eigen::MatrixXd& vi = free.modal_inverse();
+    v_ = fixed<Z>(v);
+    v_inv_ = fixed<Z>(vi);
+    Eigen::RowVectorXd theta(Z);
+    theta << spec_.theta, spec_.theta_c;
+    const Eigen::RowVectorXd tv = theta * v;
+    for (int k = 0; k < Z; ++k) {
+        lambda_[k] = free.eigenvalues()(k);
+        theta_v_[k] = tv(k);
+        lambda_ref_[k] = refractory.eigenvalues()(k);
+    }
+    ref_static_ = (refractory.eigenvalues().array() == 0.0).all();  // M_ref = 0: nothing moves
+    to_ref_ = fixed<Z>(refractory.modal_inverse() * v);
+    from_ref_ = fixed<Z>(vi * refractory.modal_basis());
+    Eigen::MatrixXd r = Eigen::MatrixXd::Identity(Z, Z);
+    r.topLeftCorner(N, N) = spec_.reset_m;
+    r.topRightCorner(N, 1) = spec_.reset_c;
+    reset_ = fixed<Z>(vi * r * v);
+    negative_harmless_ = true;
+    for (const Eigen::VectorXd& j : spec_.jumps) {
+        Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z), dz_ref = Eigen::VectorXd::Zero(Z);
+        dz.head(N) = j;
+        for (int k = 0; k < N; ++k)
+            if (!spec_.clamped[static_cast<std::size_t>(k)]) dz_ref(k) = j(k);
+        const Eigen::VectorXd c = vi * dz, c_ref = vi * dz_ref;
+        Vec cp{}, cr{};
+        const double big = c.cwiseAbs().maxCoeff();
+        for (int k = 0; k < Z; ++k) {
+            cp[k] = std::abs(c(k)) <= kZeroCoef * big ? 0.0 : c(k);
+            cr[k] = c_ref(k);
+        }
+        jump_.push_back(cp);
+        jump_ref_.push_back(cr);
+        rise_pos_.push_back(rise(cp, 1.0));
+        rise_neg_.push_back(rise(cp, -1.0));
+        // g_p(u) = sum_k a_k e^{lambda_k u} >= 0 for all u >= 0? Exactly for up to two
+        // distinct rates: the slowest term's coefficient >= 0 and g_p(0) >= 0.
+        std::array<double, Z> a{}, rate{};
+        int terms = 0;
+        double g0 = 0.0, scale = 0.0;
+        for (int k = 0; k < Z; ++k) {
+            const double ak = theta_v_[k] * cp[k];
+            g0 += ak;
+            scale += std::abs(ak);
+            if (ak == 0.0) continue;
+            int m = 0;
+            while (m < terms && rate[m] != -lambda_[k]) ++m;
+            if (m == terms) rate[terms++] = -lambda_[k], a[m] = 0.0;
+            a[m] += ak;
+        }
+        bool ok = g0 >= -kZeroCoef * scale;
+        if (terms > 2) {
+            for (int m = 0; m < terms; ++m) ok = ok && a[m] >= 0.0;
+        } else if (terms == 2) {
+            ok = ok && (rate[0] < rate[1] ? a[0] : a[1]) >= 0.0;
+        }
+        negative_harmless_ = negative_harmless_ && ok;
+    }
+    state_.resize(size);
+    Vec z{};
+    for (int k = 0; k < N; ++k) z[k] = spec_.initial(k);
+    z[N] = 1.0;
+    const Vec y = times<Z>(v_inv_, z);
+    for (State& s : state_) s.y = y;
+    // Batching as LinearPopulation: t_ref > 0 (with t_ref = 0 a spike between two inputs
+    // of one instant would keep the second, while the event loop applies both first).
+    // A slope bound only pays where the exact search is one (several rates); with one
+    // decaying rate next_spike is a logarithm.
+    int rates = 0;
+    for (int k = 0; k < Z; ++k) {
+        bool seen = lambda_[k] == 0.0;
+        for (int m = 0; m < k; ++m) seen = seen || lambda_[m] == lambda_[k];
+        rates += !seen;
+    }
+    sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
+    if (spec_.t_ref_ms > 0.0) {
+        caps.batching = this;
+        plan_superposition();
+        if (kernel_.r_m >= 0.0) caps.superposition = this;
+    }
+    declare(caps);
+}
+
+// The kernel's modes (header); r_m < 0 marks "no superposition".
+template <int N>
+void SmallLinear<N>::plan_superposition() {
+    kernel_.r_m = -1.0;
+    if (!negative_harmless_ || ports_ > sim::SliceKernel::kPorts) return;
+    // Per port its modes; pairs must share one mode m.
+    std::array<std::vector<int>, sim::SliceKernel::kPorts> support;
+    std::vector<int> shared;
+    bool any_pair = false;
+    for (std::size_t p = 0; p < ports_; ++p) {
+        for (int k = 0; k < Z; ++k)
+            if (jump_[p][k] != 0.0) support[p].push_back(k);
+        if (support[p].size() > 2) return;
+        if (support[p].size() == 2) {
+            if (!any_pair) {
+                shared = support[p];
+            } else {
+                std::erase_if(shared, [&](int k) {
+                    return std::find(support[p].begin(), support[p].end(), k) == support[p].end();
+                });
+            }
+            any_pair = true;
+        }
+    }
+    if (any_pair && shared.empty()) return;
+    shared_mode_ = any_pair ? shared.front() : 0;
+    const int m = shared_mode_;
+    for (std::size_t p = 0; p < sim::SliceKernel::kPorts; ++p) {
+        int own = m;
+        double kf = 0.0;
+        if (p < ports_)
+            for (int k : support[p])
+                if (support[p].size() == 1 || k != m) own = k;
+        if (p < ports_ && support[p].size() == 2) kf = jump_[p][m];
+        own_mode_[p] = own;
+        own_coef_[p] = p < ports_ ? jump_[p][own] : 0.0;
+        kernel_.r[p] = -lambda_[own];
+        kernel_.kf[p] = kf;
+    }
+    kernel_.r_m = -lambda_[m];
+}
+
+template <int N>
+typename SmallLinear<N>::Rise SmallLinear<N>::rise(const Vec& c, double sign) const {
+    Rise r{0.0, 0.0, 0.0};
+    for (int k = 0; k < Z; ++k) {
+        const double a = sign * theta_v_[k] * c[k];
+        r.f0 += a;
+        r.slope += std::max(lambda_[k] * a, 0.0);
+        r.top += lambda_[k] == 0.0 ? a : std::max(a, 0.0);
+    }
+    return r;
+}
+
+template <int N>
+double SmallLinear<N>::f(const Vec& y) const {
+    double s = 0.0;
+    for (int k = 0; k < Z; ++k) s += theta_v_[k] * y[k];
+    return s;
+}
+
+template <int N>
+[[gnu::always_inline]] inline typename SmallLinear<N>::Ceiling SmallLinear<N>::ceiling(const Vec& y) const {
+    Ceiling c{0.0, 0.0, 0.0, 0.0};
+    for (int k = 0; k < Z; ++k) {
+        const double a = theta_v_[k] * y[k];
+        c.f0 += a;
+        c.top += lambda_[k] == 0.0 ? a : pos(a);
+        c.slope += pos(lambda_[k] * a);
+        c.scale += std::abs(a);
+    }
+    return c;
+}
+
+template <int N>
+[[gnu::always_inline]] inline typename SmallLinear<N>::Vec SmallLinear<N>::free_step(const Vec& y,
+                                                                                     double s) const {
+    Vec out = y;
+    if (s == 0.0) return out;
+    for (int k = 0; k < Z; ++k)
+        if (lambda_[k] != 0.0) out[k] *= std::exp(lambda_[k] * s);
+    return out;
+}
+
+template <int N>
+typename SmallLinear<N>::Vec SmallLinear<N>::evolved(const State& s, sim::Time t) const {
+    Vec y = s.y;
+    sim::Time t0 = s.t;
+    if (t0 < s.ref_end) {  // refractory part, in the refractory flow's basis
+        const sim::Time t1 = std::min(t, s.ref_end);
+        if (ref_static_) return t > t1 ? free_step(y, t - t1) : y;  // (every clamped variable: y holds)
+        Vec u = times<Z>(to_ref_, y);
+        for (int k = 0; k < Z; ++k)
+            if (lambda_ref_[k] != 0.0) u[k] *= std::exp(lambda_ref_[k] * (t1 - t0));
+        y = times<Z>(from_ref_, u);
+        t0 = t1;
+    }
+    return t > t0 ? free_step(y, t - t0) : y;
+}
+
+template <int N>
+void SmallLinear<N>::advance(sim::Index i, sim::Time t) {
+    State& s = state_[i];
+    s.y = evolved(s, t);
+    s.t = t;
+}
+
+template <int N>
+void SmallLinear<N>::receive(sim::Index i, std::size_t port, double w, sim::Time t) {
+    State& s = state_[i];
+    const Vec& c = t < s.ref_end ? jump_ref_[port] : jump_[port];
+    for (int k = 0; k < Z; ++k) s.y[k] += w * c[k];
+}
+
+template <int N>
+sim::Time SmallLinear<N>::next_spike(sim::Index i, sim::Time t, sim::Time horizon) {
+    const State& s = state_[i];
+    const sim::Time from = std::max(t, s.ref_end);
+    if (!(from < horizon)) return sim::kNever;
+    return exact_from(evolved(s, from), from, horizon);
+}
+
+// The check absorb and settle return: a bound if the model has them, else the spike.
+template <int N>
+sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time horizon) const {
+    if (capabilities().bounds) return bound_from(y, from, horizon).t;
+    return from < horizon ? exact_from(y, from, horizon) : sim::kNever;
+}
+
+template <int N>
+sim::Time SmallLinear<N>::exact_from(const Vec& y, sim::Time from, sim::Time horizon) const {
+    const Ceiling c = ceiling(y);
+    if (c.f0 >= 0.0) return from;
+    if (c.top < 0.0) return sim::kNever;  // the positive terms alone stay below
+    ExpTerm terms[Z];
+    double c0 = 0.0, rate = 0.0;
+    bool one_rate = true;  // f = c0 + c1 e^{-r s}: the crossing in closed form
+    for (int k = 0; k < Z; ++k) {
+        terms[k] = {theta_v_[k] * y[k], -lambda_[k]};
+        if (lambda_[k] == 0.0) {
+            c0 += terms[k].c;
+        } else if (terms[k].c != 0.0) {
+            one_rate = one_rate && (rate == 0.0 || rate == terms[k].r);
+            rate = terms[k].r;
+        }
+    }
+    if (one_rate) {
+        if (!(c0 > 0.0) || rate == 0.0) return sim::kNever;  // f only approaches c0 <= 0
+        const sim::Time t_cross = from + std::log((c0 - c.f0) / c0) / rate;
+        return t_cross < horizon ? t_cross : sim::kNever;
+    }
+    const double x = first_crossing(terms, Z, horizon - from);
+    return from + x < horizon ? from + x : sim::kNever;
+}
+
+// The largest f over s >= 0, exact, when f has a constant term c0 < 0 and at most two
+// distinct decaying rates (f - c0 = c1 e^{-r1 s} + c2 e^{-r2 s} has at most one critical
+// point s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1)); +inf where this does not apply.
+template <int N>
+double SmallLinear<N>::peak(const Vec& y) const {
+    double c0 = 0.0, c[2] = {0.0, 0.0}, r[2] = {0.0, 0.0};
+    int terms = 0;
+    for (int k = 0; k < Z; ++k) {
+        const double a = theta_v_[k] * y[k];
+        if (lambda_[k] == 0.0) {
+            c0 += a;
+            continue;
+        }
+        if (a == 0.0) continue;
+        int m = 0;
+        while (m < terms && r[m] != -lambda_[k]) ++m;
+        if (m == terms) {
+            if (terms == 2) return kInf;
+            r[terms++] = -lambda_[k];
+        }
+        c[m] += a;
+    }
+    if (!(c0 < 0.0)) return kInf;
+    const double f0 = c0 + c[0] + c[1];
+    if (terms < 2 || (c[0] > 0.0) == (c[1] > 0.0)) return std::max(f0, c0);  // monotone
+    const double s_star = std::log(-c[1] * r[1] / (c[0] * r[0])) / (r[1] - r[0]);
+    if (!(s_star > 0.0)) return std::max(f0, c0);
+    return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
+}
+
+template <int N>
+sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon) const {
+    if (!(from < horizon)) return {sim::kNever, true};
+    const Ceiling c = ceiling(y);
+    if (c.f0 >= 0.0) return {from, true};
+    if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
+    if (peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};  // below rheobase, proven
+    const sim::Time b = from - c.f0 / c.slope;
+    if (!(b < horizon)) return {sim::kNever, true};
+    return {b, false};
+}
+
+template <int N>
+sim::Bound SmallLinear<N>::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
+    const State& s = state_[i];
+    const sim::Time from = std::max(t, s.ref_end);
+    return bound_from(evolved(s, from), from, horizon);
+}
+
+// Chained bounds for a node without input before b: no crossing before a bound, so
+// bound again from there (each link costs n exponentials, an exact search ~20).
+template <int N>
+sim::Bound SmallLinear<N>::spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) {
+    const State& s = state_[i];
+    sim::Time from = std::max(t, s.ref_end);
+    Vec y = evolved(s, from);
+    for (int link = 0;; ++link) {
+        const sim::Bound bound = bound_from(y, from, horizon);
+        if (bound.exact || !(bound.t < b) || link == 3) return bound;
+        y = free_step(y, bound.t - from);
+        from = bound.t;
+    }
+}
+
+template <int N>
+void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
+    State& s = state_[i];
+    s.y = times<Z>(reset_, s.y);
+    s.t = t;
+    s.ref_end = t + spec_.t_ref_ms;
+    // Still at threshold with no refractory period: it would fire forever at t.
+    if (spec_.t_ref_ms == 0.0 && f(s.y) >= 0.0)
+        throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
+                             name() +
+                             "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +
+                             " (with no refractory period it would fire forever at one instant)");
+}
+
+template <int N>
+double SmallLinear<N>::value(sim::Index i, std::size_t var, sim::Time t) const {
+    const Vec y = evolved(state_[i], t);
+    double x = 0.0;
+    for (int k = 0; k < Z; ++k) x += v_[var][k] * y[k];
+    return x;
+}
+
+template <int N>
+void SmallLinear<N>::set_value(sim::Index i, std::size_t var, double x) {
+    State& s = state_[i];
+    Vec z = times<Z>(v_, s.y);
+    z[var] = x;
+    z[N] = 1.0;
+    s.y = times<Z>(v_inv_, z);
+}
+
+template <int N>
+bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
+    const State& s = state_[i];
+    if (!negative_harmless_ || s.ref_end > s.t) return true;
+    const Ceiling c = ceiling(s.y);
+    const double u = t1 - s.t;
+    double top = std::min(c.f0 + u * c.slope, c.top), scale = c.scale;
+    for (std::size_t p = 0; p < ports_; ++p) {
+        const double rise = w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
+        top += rise;
+        scale += std::abs(rise);
+    }
+    return !(top < -1e-9 * (scale + 1.0));
+}
+
+template <int N>
+std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                                sim::Time horizon) {
+    State& s = state_[i];
+    if (s.ref_end > s.t) return std::nullopt;  // refractory dynamics: the exact path
+    const Ceiling c = ceiling(s.y);
+    const sim::Time t_last = in[n - 1].t;
+    double top = std::min(c.f0 + (t_last - s.t) * c.slope, c.top), scale = c.scale;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double u = t_last - in[k].t, w = in[k].w;
+        // Before it arrives an input adds nothing: its share of the ceiling is >= 0.
+        const double rise =
+            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
+        top += rise;
+        scale += std::abs(rise);
+    }
+    if (!(top < -1e-9 * (scale + 1.0))) return std::nullopt;
+    for (std::size_t k = 0; k < n; ++k) {
+        s.y = free_step(s.y, in[k].t - s.t);
+        s.t = in[k].t;
+        const Vec& j = jump_[in[k].port];
+        for (int m = 0; m < Z; ++m) s.y[m] += in[k].w * j[m];
+    }
+    return check_from(s.y, t_last, horizon);
+}
+
+template <int N>
+std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
+    State& s = state_[i];
+    // Refractory when an input arrives: clamped variables ignore it, no superposition.
+    if (!(s.ref_end < sum.t_first)) return std::nullopt;
+    Vec y0 = s.y;
+    sim::Time t0 = s.t;
+    if (t0 < s.ref_end) {
+        y0 = evolved(s, s.ref_end);
+        t0 = s.ref_end;
+    }
+    const sim::Time t1 = span.t1;
+    const Ceiling c = ceiling(y0);
+    const double u = t1 - sum.t_first;
+    double inputs = 0.0, scale = c.scale;
+    for (std::size_t p = 0; p < ports_; ++p) {
+        const double rise = sum.w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
+        inputs += rise;
+        scale += std::abs(rise);
+    }
+    const double margin = -1e-9 * (scale + 1.0);
+    Vec y1 = free_step(y0, t1 - t0);
+    if (!(std::min(c.f0 + (t1 - t0) * c.slope, c.top) + inputs < margin)) {
+        // Backwards from f(t1) over [t_first, t1]; before t_first the engine's check
+        // already excludes a free crossing.
+        if (!(span.quiet_until >= sum.t_first)) return std::nullopt;
+        double back = 0.0;
+        for (int k = 0; k < Z; ++k)
+            back += theta_v_[k] * y1[k] + std::max(theta_v_[k] * y1[k], 0.0) * std::expm1(-lambda_[k] * u);
+        if (!(back + inputs < margin)) return std::nullopt;
+    }
+    double shared = -sum.v;
+    for (std::size_t p = 0; p < ports_; ++p) {
+        y1[own_mode_[p]] += own_coef_[p] * sum.syn[p];
+        shared += kernel_.kf[p] * sum.syn[p];
+    }
+    y1[shared_mode_] += shared;
+    s.y = y1;
+    s.t = t1;
+    return check_from(y1, t1, span.horizon);
+}
+
+template class SmallLinear<1>;
+template class SmallLinear<2>;
+template class SmallLinear<3>;
+template class SmallLinear<4>;
+
+}  // namespace delaysim::models

@@ -1,0 +1,150 @@
+// small_linear — the fast exact core for small linear models: the same equations,
+// semantics and units as models/linear_population.hpp (whose header states them),
+//
+//   dx/dt = A x + b;  port p, weight w: x += w J_p;  spike when theta . x + c >= 0;
+//   reset x = R x + r;  refractory for t_ref ms: clamped variables held, inputs to them ignored,
+//
+// for n <= kMaxSmallLinear variables whose augmented matrix M = [[A, b], [0, 0]] has
+// real eigenvalues <= 0 and a well-conditioned eigenvector basis (LinearFlow's Modal
+// form): every stable leaky model with distinct rates (LIF with current synapses, IntFire1,
+// adaptive thresholds). make_linear_population picks it; other systems keep LinearPopulation.
+// Exact integration as in Rotter & Diesmann (1999), Biol. Cybern. 81:381-402.
+//
+// State: per node the modal coordinates y = V^-1 (x, 1) (n + 1 doubles, fixed size, no
+// allocation), so free evolution is y_k *= e^{lambda_k s} (one exponential per nonzero
+// rate), an input is y += w c_p (c_p = V^-1 (J_p, 0), computed once per population),
+// and f = theta_v . y (theta_v = (theta, c) V) is a sum of exponentials whose first zero
+// models/exp_sum.hpp isolates exactly. Refractory spans go through the refractory
+// flow's own modal basis (clamped rows of M zeroed), a reset through V^-1 R V.
+//
+// Proofs, all from f's terms a_k = theta_v_k y_k (rates r_k = -lambda_k >= 0, so each
+// term only shrinks in magnitude):
+//   spike_bound:  f' <= S = sum_k max(lambda_k a_k, 0): no crossing before -f0/S; and
+//                 f <= top = sum of the positive decaying terms + the constant term:
+//                 top < 0 means never; with a constant term < 0 (below rheobase) and at
+//                 most two decaying rates, the exact peak of f (one critical point) < 0 too.
+//   spike_bound_until chains the slope bound (at most 4 links) before an exact search.
+//   one input:    its share of f u ms later, g_p(u) = w theta_v . (c_p e^{lambda u}), is at
+//                 most w min(g_p(0) + u S_p, top_p) (the same two bounds, per unit weight).
+//   negative weights harmless: where g_p >= 0 for all u (checked once, exactly, for up to
+//                 two rates: the slower term's coefficient and g_p(0) >= 0), an input of
+//                 negative weight never raises f, so positive weights alone bound f.
+// Batching (t_ref > 0, as LinearPopulation): absorb adds the inputs' bounds to the free
+// ceiling; may_spike_before is the same proof from positive weights (only where negative
+// ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every
+// port's jump exciting at most two modes: its own q_p and a mode m shared by all ports):
+// the engine's SliceKernel sums per port syn_p = sum w e^{-r_p u} and
+// v = sum_p kf_p sum w (e^{-r_p u} - e^{-r_m u}); with kf_p = c_{p,m} (0 for a port whose
+// only mode is q_p) the modal increment at the slice end is
+//   dy_{q_p} += c_{p,q_p} syn_p,   dy_m += sum_p kf_p syn_p - v,
+// exactly the inputs' effect (lif_exp's kernel is the case V-mode = m, I_p-mode = q_p).
+// settle proves no spike in the slice from the forward bound above, or backwards from
+// f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1).
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/linear_population.hpp"
+#include "sim/population.hpp"
+
+namespace delaysim::models {
+
+inline constexpr int kMaxSmallLinear = 4;
+
+template <int N>
+class SmallLinear : public sim::Population,
+                    public sim::SpikeBounds,
+                    public sim::Batching,
+                    public sim::Superposition {
+public:
+    static constexpr int Z = N + 1;  // the augmented state (x, 1)
+    using Vec = std::array<double, Z>;
+    using Mat = std::array<Vec, Z>;
+
+    // free, refractory: the two flows of spec, both in Modal form with rates <= 0
+    // (make_linear_population checks).
+    SmallLinear(const std::string& name, sim::Index size, LinearModelSpec spec, const LinearFlow& free,
+                const LinearFlow& refractory);
+
+    const std::string& model() const override { return spec_.name; }
+    bool is_source() const override { return false; }
+    const std::vector<sim::PortInfo>& ports() const override { return spec_.ports; }
+    const std::vector<sim::VariableInfo>& variables() const override { return spec_.variables; }
+
+    void advance(sim::Index i, sim::Time t) override;
+    void receive(sim::Index i, std::size_t port, double w, sim::Time t) override;
+    sim::Time next_spike(sim::Index i, sim::Time t, sim::Time horizon) override;
+    void fire(sim::Index i, sim::Time t) override;
+    double value(sim::Index i, std::size_t var, sim::Time t) const override;
+    void set_value(sim::Index i, std::size_t var, double x) override;
+
+    sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
+    sim::Bound spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) override;
+    bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
+    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                    sim::Time horizon) override;
+    void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
+    sim::SliceKernel slice_kernel() const override { return kernel_; }
+    std::optional<sim::Time> settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
+
+    // Which capabilities the model admits (declared in the constructor).
+    bool batches() const { return capabilities().batching != nullptr; }
+    bool superposes() const { return capabilities().superposition != nullptr; }
+
+    bool checkpointable() const override { return true; }
+    void save_state(sim::Writer& w) const override;
+    void restore_state(sim::Reader& r) override;
+
+private:
+    struct State {
+        Vec y;  // modal coordinates of (x, 1)
+        sim::Time t = 0.0;
+        sim::Time ref_end = -1e300;
+    };
+    // f's bounds from modal coordinates y (see the header).
+    struct Ceiling {
+        double f0, top, slope, scale;
+    };
+    // A unit input's share of f: at most min(f0 + u slope, top) u ms later.
+    struct Rise {
+        double f0, slope, top;
+        double at(double u) const { return std::min(f0 + u * slope, top); }
+    };
+    Ceiling ceiling(const Vec& y) const;
+    double f(const Vec& y) const;
+    Vec free_step(const Vec& y, double s) const;
+    Vec evolved(const State& s, sim::Time t) const;
+    double peak(const Vec& y) const;
+    sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
+    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon) const;
+    sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon) const;
+    Rise rise(const Vec& c, double sign) const;
+    void plan_superposition();
+
+    LinearModelSpec spec_;
+    std::size_t ports_;
+    Mat v_{}, v_inv_{};                 // free flow: M = V diag(lambda) V^-1
+    Vec lambda_{}, theta_v_{};          // its eigenvalues; (theta, c) V
+    Mat to_ref_{}, from_ref_{};         // V_ref^-1 V and V^-1 V_ref
+    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
+    bool ref_static_ = false;           // all zero (every variable clamped): nothing moves while refractory
+    Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
+    std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
+    std::vector<Rise> rise_pos_, rise_neg_;
+    bool negative_harmless_ = false;  // every port: g_p >= 0
+    // Superposition: per port its own mode and coefficient, the shared mode m.
+    sim::SliceKernel kernel_;
+    std::array<int, sim::SliceKernel::kPorts> own_mode_{};
+    std::array<double, sim::SliceKernel::kPorts> own_coef_{};
+    int shared_mode_ = 0;
+    std::vector<State> state_;
+};
+
+extern template class SmallLinear<1>;
+extern template class SmallLinear<2>;
+extern template class SmallLinear<3>;
+extern template class SmallLinear<4>;
+
+}  // namespace delaysim::models

@@ -1,0 +1,228 @@
+// The fixed-size linear core (models/small_linear.hpp) against independent
+// references: Eigen's matrix exponential of the augmented system evaluated directly,
+// the general LinearPopulation on the same spec, and the hand-written lif_exp with
+// the same parameters; plus which systems make_linear_population gives it, and the
+// batching proof's refusal when an inhibitory input comes after a free crossing.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <unsupported/Eigen/MatrixFunctions>
+
+#include "models/linear_population.hpp"
+#include "models/small_linear.hpp"
+#include "sim/simulation.hpp"
+#include "tests/support/seed_network.hpp"
+
+using namespace delaysim;
+using models::LinearModelSpec;
+
+namespace {
+
+// LIF with two exponential currents, lif_exp's equations and defaults (mV, pA, pF, ms).
+LinearModelSpec lif_two_currents(double i_e, double tau_in) {
+    const double c_m = 250.0, tau_m = 10.0, e_l = -65.0, tau_ex = 2.0;
+    LinearModelSpec s;
+    s.name = "lif2";
+    s.variables = {{"V_m", "mV", ""}, {"I_ex", "pA", ""}, {"I_in", "pA", ""}};
+    s.ports = {{"ex", sim::PortKind::Input, ""}, {"in", sim::PortKind::Input, ""}};
+    s.a = Eigen::Matrix3d{
+        {-1.0 / tau_m, 1.0 / c_m, 1.0 / c_m}, {0.0, -1.0 / tau_ex, 0.0}, {0.0, 0.0, -1.0 / tau_in}};
+    s.b = Eigen::Vector3d{e_l / tau_m + i_e / c_m, 0.0, 0.0};
+    s.jumps = {Eigen::Vector3d{0.0, 1.0, 0.0}, Eigen::Vector3d{0.0, 0.0, 1.0}};
+    s.theta = Eigen::RowVector3d{1.0, 0.0, 0.0};
+    s.theta_c = 50.0;  // V - (-50) >= 0
+    s.reset_m = Eigen::Matrix3d{{0.0, 0.0, 0.0}, {0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}};
+    s.reset_c = Eigen::Vector3d{-65.0, 0.0, 0.0};
+    s.t_ref_ms = 2.0;
+    s.clamped = {true, false, false};
+    s.initial = Eigen::Vector3d{e_l, 0.0, 0.0};
+    return s;
+}
+
+// A random stable upper-triangular system with distinct rates (modal), n variables,
+// threshold x_0 >= 1, one port adding to every variable, reset x_0 = 0.
+LinearModelSpec random_spec(int n, std::mt19937_64& rng) {
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    LinearModelSpec s;
+    s.name = "random" + std::to_string(n);
+    for (int k = 0; k < n; ++k) s.variables.push_back({"x" + std::to_string(k), "1", ""});
+    s.ports = {{"in", sim::PortKind::Input, ""}};
+    s.a = Eigen::MatrixXd::Zero(n, n);
+    for (int r = 0; r < n; ++r) {
+        s.a(r, r) = -(0.1 + 0.3 * r + 0.05 * (u(rng) + 1.0));
+        for (int c = r + 1; c < n; ++c) s.a(r, c) = 0.3 * u(rng);
+    }
+    s.b = Eigen::VectorXd::Zero(n);
+    s.b(0) = 0.08;
+    s.jumps = {Eigen::VectorXd::Constant(n, 0.3)};
+    s.theta = Eigen::RowVectorXd::Zero(n);
+    s.theta(0) = 1.0;
+    s.theta_c = -1.0;
+    s.reset_m = Eigen::MatrixXd::Identity(n, n);
+    s.reset_m(0, 0) = 0.0;
+    s.reset_c = Eigen::VectorXd::Zero(n);
+    s.t_ref_ms = 1.0;
+    s.clamped.assign(static_cast<std::size_t>(n), false);
+    s.clamped[0] = true;
+    s.initial = Eigen::VectorXd::Zero(n);
+    return s;
+}
+
+Eigen::VectorXd expm_reference(const LinearModelSpec& s, const Eigen::VectorXd& x0, double t) {
+    const Eigen::Index n = s.a.rows();
+    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n + 1, n + 1);
+    m.topLeftCorner(n, n) = s.a;
+    m.topRightCorner(n, 1) = s.b;
+    Eigen::VectorXd z(n + 1);
+    z << x0, 1.0;
+    return ((m * t).exp() * z).head(n);
+}
+
+bool is_small(const sim::Population& p) {
+    return dynamic_cast<const models::SmallLinear<1>*>(&p) ||
+           dynamic_cast<const models::SmallLinear<2>*>(&p) ||
+           dynamic_cast<const models::SmallLinear<3>*>(&p) || dynamic_cast<const models::SmallLinear<4>*>(&p);
+}
+
+// Drive a and b with the same random inputs event by event (spikes fired as the
+// engine does) and compare every variable and every spike time.
+int compare_driven(sim::Population& a, sim::Population& b, std::mt19937_64& rng, double w_lo, double w_hi,
+                   double rate, double t_stop) {
+    std::exponential_distribution<double> gap(rate);
+    std::uniform_real_distribution<double> w(w_lo, w_hi);
+    std::uniform_int_distribution<std::size_t> port(0, a.ports().size() - 1);
+    sim::Time t = 0.0;
+    int spikes = 0;
+    while (t < t_stop) {
+        const sim::Time t_in = t + gap(rng);
+        for (;;) {
+            const sim::Time sa = a.next_spike(0, t, t_in), sb = b.next_spike(0, t, t_in);
+            REQUIRE((sa == sim::kNever) == (sb == sim::kNever));
+            if (sa == sim::kNever) break;
+            REQUIRE(sa == Approx(sb).margin(1e-9));
+            a.advance(0, sa);
+            b.advance(0, sa);
+            a.fire(0, sa);
+            b.fire(0, sa);
+            t = sa;
+            ++spikes;
+        }
+        a.advance(0, t_in);
+        b.advance(0, t_in);
+        const std::size_t p = port(rng);
+        const double x = w(rng);
+        a.receive(0, p, x, t_in);
+        b.receive(0, p, x, t_in);
+        t = t_in;
+        for (std::size_t v = 0; v < a.variables().size(); ++v)
+            REQUIRE(a.value(0, v, t) == Approx(b.value(0, v, t)).epsilon(1e-10).margin(1e-9));
+    }
+    return spikes;
+}
+
+}  // namespace
+
+TEST_CASE("make_linear_population gives small stable modal systems the fixed-size core",
+          "[models][small_linear]") {
+    std::mt19937_64 rng(5);
+    for (int n = 1; n <= 4; ++n) {
+        auto p = models::make_linear_population("P", 1, random_spec(n, rng));
+        CHECK(is_small(*p));
+        CHECK(p->capabilities().batching != nullptr);  // t_ref > 0
+    }
+    LinearModelSpec big = random_spec(5, rng);
+    CHECK(dynamic_cast<models::LinearPopulation*>(models::make_linear_population("P", 1, big).get()));
+    LinearModelSpec jordan = random_spec(2, rng);  // a repeated rate without two eigenvectors: Schur
+    jordan.a = Eigen::Matrix2d{{-0.2, 1.0}, {0.0, -0.2}};
+    CHECK(dynamic_cast<models::LinearPopulation*>(models::make_linear_population("P", 1, jordan).get()));
+    LinearModelSpec unstable = random_spec(2, rng);  // a growing mode: no decaying-term bounds
+    unstable.a(1, 1) = 0.05;
+    CHECK(dynamic_cast<models::LinearPopulation*>(models::make_linear_population("P", 1, unstable).get()));
+    // lif_exp's equations: two ports each exciting the V mode and its own: superposed.
+    auto lif = models::make_linear_population("P", 1, lif_two_currents(0.0, 5.0));
+    REQUIRE(dynamic_cast<models::SmallLinear<3>*>(lif.get()));
+    CHECK(lif->capabilities().superposition != nullptr);
+    CHECK(lif->capabilities().bounds != nullptr);
+    // lif_delta: one rate, so no bounds (the exact crossing is a logarithm), superposed.
+    auto delta = testing::make_population("lif_delta", "D", 1);
+    REQUIRE(dynamic_cast<models::SmallLinear<1>*>(delta.get()));
+    CHECK(delta->capabilities().bounds == nullptr);
+    CHECK(delta->capabilities().superposition != nullptr);
+}
+
+TEST_CASE("the fixed-size core follows the matrix exponential and the general population",
+          "[models][small_linear]") {
+    std::mt19937_64 rng(11);
+    for (int n = 1; n <= 4; ++n)
+        for (const bool dense : {false, true}) {
+            INFO("n = " << n << (dense ? " dense" : " triangular"));
+            LinearModelSpec s = random_spec(n, rng);
+            if (dense) {  // the same rates in a mixed basis: A -> P A P^-1 (modes in Eigen's order, not the
+                          // diagonal's)
+                Eigen::MatrixXd p = Eigen::MatrixXd::Identity(n, n);
+                std::uniform_real_distribution<double> m(-0.25, 0.25);
+                for (int r = 0; r < n; ++r)
+                    for (int c = 0; c < n; ++c) p(r, c) += m(rng);
+                s.a = p * s.a * p.inverse();
+                s.b = p * s.b;
+            }
+            auto small = models::make_linear_population("S", 1, s);
+            REQUIRE(is_small(*small));
+            models::LinearPopulation general("G", 1, s);
+            // Free evolution from a random state against expm, at several times.
+            Eigen::VectorXd x0 = Eigen::VectorXd::Zero(n);
+            std::uniform_real_distribution<double> u(-0.5, 0.5);
+            for (int k = 0; k < n; ++k) small->set_value(0, static_cast<std::size_t>(k), x0(k) = u(rng));
+            for (double t : {0.0, 0.3, 2.0, 7.5, 40.0}) {
+                const Eigen::VectorXd ref = expm_reference(s, x0, t);
+                for (int k = 0; k < n; ++k)
+                    CHECK(small->value(0, static_cast<std::size_t>(k), t) == Approx(ref(k)).margin(1e-12));
+            }
+            for (int k = 0; k < n; ++k) small->set_value(0, static_cast<std::size_t>(k), 0.0);
+            const int spikes = compare_driven(*small, general, rng, 0.0, 0.9, 1.5, 400.0);
+            CHECK(spikes > 10);
+        }
+}
+
+TEST_CASE("the declared LIF with two currents equals the hand-written lif_exp", "[models][small_linear]") {
+    // Same parameters (lif_exp's defaults, I_e = 300 pA, tau_syn_in = 5 ms).
+    sim::ParamValues v;
+    v.real["I_e_pA"] = 300.0;
+    v.real["tau_syn_in_ms"] = 5.0;
+    auto builtin = testing::make_population("lif_exp", "L", 1, v);
+    auto declared = models::make_linear_population("D", 1, lif_two_currents(300.0, 5.0));
+    REQUIRE(dynamic_cast<models::SmallLinear<3>*>(declared.get()));
+    std::mt19937_64 rng(3);
+    // Excitatory and inhibitory currents in pA, about two inputs per ms.
+    const int spikes = compare_driven(*declared, *builtin, rng, -600.0, 900.0, 2.0, 400.0);
+    CHECK(spikes > 20);
+}
+
+TEST_CASE("absorb refuses a slice whose late inhibitory input comes after a free crossing",
+          "[models][small_linear][batching]") {
+    // lif_delta-like, V_inf above threshold: the free V crosses at s* = 10 ln 2 ms; a strong
+    // inhibitory input after it must not count against the crossing before it.
+    LinearModelSpec s;
+    s.name = "drift";
+    s.variables = {{"V", "mV", ""}};
+    s.ports = {{"ex", sim::PortKind::Input, ""}};
+    s.a = Eigen::MatrixXd::Constant(1, 1, -0.1);
+    s.b = Eigen::VectorXd::Constant(1, 2.0);  // V_inf = 20
+    s.jumps = {Eigen::VectorXd::Ones(1)};
+    s.theta = Eigen::RowVectorXd::Ones(1);
+    s.theta_c = -10.0;  // V >= 10: from 0 at 10 ln 2 = 6.93 ms
+    s.reset_m = Eigen::MatrixXd::Zero(1, 1);
+    s.reset_c = Eigen::VectorXd::Zero(1);
+    s.t_ref_ms = 1.0;
+    s.clamped = {true};
+    s.initial = Eigen::VectorXd::Zero(1);
+    const sim::SliceInput in[2] = {{0.5, 0.01, 0, 0, 0, 0}, {9.0, -1000.0, 0, 0, 0, 0}};
+    auto small = models::make_linear_population("S", 1, s);
+    REQUIRE(small->capabilities().batching);
+    CHECK(std::abs(small->next_spike(0, 0.0, 1e9) - 10.0 * std::log(2.0)) < 1e-12);
+    CHECK_FALSE(small->capabilities().batching->absorb(0, in, 2, 1e9));
+    CHECK(small->value(0, 0, 0.0) == 0.0);  // refused: unchanged
+    models::LinearPopulation general("G", 1, s);
+    REQUIRE(general.enable_batching());
+    CHECK_FALSE(general.absorb(0, in, 2, 1e9));
+}
