@@ -184,7 +184,7 @@ double LinearFlow::crossing_bound(const LinearState& z0, double f0) const {
 LinearFlow::Ceiling LinearFlow::ceiling(const LinearState& z0) const {
     const Eigen::Index n = m_.rows();
     if (form_ != Form::Modal || (lambda_.array() > 0.0).any())
-        return {std::numeric_limits<double>::quiet_NaN(), 0.0};
+        return {std::numeric_limits<double>::quiet_NaN(), 0.0, 0.0};
     // Rates this small relative to the largest are the augmented state's constant
     // (eigenvalue 0, up to rounding): such a term is its own bound.
     const double tiny = 1e-12 * lambda_.cwiseAbs().maxCoeff();
