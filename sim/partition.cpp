@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "sim/error.hpp"
+#include "sim/network.hpp"
 
 namespace delaysim::sim {
 
@@ -110,6 +111,33 @@ std::string name_list(const Pops& P, const std::vector<std::uint32_t>& members) 
 }
 
 }  // namespace
+
+PartitionInput partition_input(const Network& net, const std::vector<std::uint8_t>& delay_rule,
+                               const std::vector<std::uint8_t>& lag, const std::vector<std::uint8_t>& batched,
+                               std::vector<std::uint8_t> sampled, int ranks) {
+    PartitionInput in;
+    for (std::size_t p = 0; p < net.populations.size(); ++p)
+        in.populations.push_back({net.populations[p]->name(), net.populations[p]->size(),
+                                  batched.empty() || batched[p] != 0,
+                                  p < net.rank.size() ? net.rank[p] : kUnplaced});
+    for (std::size_t q = 0; q < net.projections.size(); ++q) {
+        const Projection& proj = net.projections[q];
+        PartitionInput::Projection x;
+        x.name = proj.name();
+        x.source = proj.source_population();
+        x.target = proj.target_population();
+        x.delay_rule = q < delay_rule.size() && delay_rule[q];
+        x.lag = q < lag.size() && lag[q];
+        x.lower_bound = proj.size() == 0 ? kNever
+                        : x.lag          ? 0.0
+                        : x.delay_rule   ? proj.bounds().min
+                                         : proj.min_delay();
+        in.projections.push_back(std::move(x));
+    }
+    in.sampled = std::move(sampled);
+    in.ranks = ranks;
+    return in;
+}
 
 std::vector<Partition::Refusal> check_placement(const PartitionInput& in) {
     std::vector<Partition::Refusal> refusals;

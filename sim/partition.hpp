@@ -72,6 +72,14 @@ struct Partition {
     std::vector<Refusal> refusals;  // non-empty: the run must not start
 };
 
+struct Network;
+// The input from a network (its placements: Network::rank). Per projection:
+// delay_rule (a rule may move its delays: the bound is delay_min_ms), lag (onto
+// a lag port: 0); batched per population (empty: all); sampled per global node.
+PartitionInput partition_input(const Network& net, const std::vector<std::uint8_t>& delay_rule,
+                               const std::vector<std::uint8_t>& lag, const std::vector<std::uint8_t>& batched,
+                               std::vector<std::uint8_t> sampled, int ranks);
+
 // The user's placements alone (rule 1): refusals, empty if none. Cheap; the
 // config lowering calls it to refuse before anything runs.
 std::vector<Partition::Refusal> check_placement(const PartitionInput& in);
