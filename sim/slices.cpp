@@ -33,7 +33,6 @@ constexpr double kMinSumDensity = 0.05;  // inputs per node in a slice, to super
 void Slices::setup(bool allow_batching, bool allow_superposition, const std::vector<std::uint8_t>& lag,
                    std::vector<std::string>& notes) {
     const std::size_t np = net_.populations.size(), nq = net_.projections.size();
-    lag_ = lag;
     std::vector<unsigned> hooks_on(nq, 0);
     std::vector<std::uint8_t> delay_rule(nq, 0);
     for (const NodeCore::Attachment& a : core_.attachments()) {

@@ -290,7 +290,6 @@ private:
     // by index (a change's `by` is sent as its index).
     std::vector<std::uint8_t> own_;
     Partition partition_;
-    std::vector<std::uint8_t> lag_;  // per projection: onto a lag port (setup's)
     bool exchange_ = false, replicated_ = false;
     std::uint64_t cur_key_ = 0, check_epoch_ = 1;
     std::vector<std::uint64_t> log_keys_;

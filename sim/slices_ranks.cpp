@@ -97,7 +97,8 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
 // are not batched, which the slices never advance.
 void Slices::assign_owners() {
     const int me = mpi::rank();
-    std::vector<std::uint8_t> sampled(B_.nodes.size(), 0), delay_rule(net_.projections.size(), 0);
+    const std::size_t nq = net_.projections.size();
+    std::vector<std::uint8_t> sampled(B_.nodes.size(), 0), delay_rule(nq, 0), lag(nq, 0);
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i)
@@ -106,8 +107,12 @@ void Slices::assign_owners() {
     }
     for (const NodeCore::Attachment& a : core_.attachments())
         if (a.rule->writes_delays()) delay_rule[a.site.index] = 1;
+    for (std::size_t q = 0; q < nq; ++q) {
+        const Projection& proj = net_.projections[q];
+        lag[q] = net_.populations[proj.target_population()]->has_lag(proj.port()) ? 1 : 0;
+    }
     partition_ =
-        sim::partition(partition_input(net_, delay_rule, lag_, B_.pop, std::move(sampled), mpi::size()));
+        sim::partition(partition_input(net_, delay_rule, lag, B_.pop, std::move(sampled), mpi::size()));
     if (!partition_.refusals.empty()) throw UserError(partition_.refusals.front().message);
     own_.assign(B_.nodes.size(), 1);
     for (std::size_t g = 0; g < own_.size(); ++g)
