@@ -201,9 +201,10 @@ Partition partition(const PartitionInput& in) {
     for (std::uint32_t root = 0; root < P.size(); ++root) {
         if (members[root].size() < 2) continue;
         std::uint64_t n = 0;
-        bool on_zero = false;
+        bool on_zero = false, any_batched = false;
         for (std::uint32_t p : members[root])
             for (Index g = offset[p]; g < offset[p + 1]; ++g) {
+                any_batched = any_batched || P[p].batched;
                 n += out.owner[g] == kFree ? 1 : 0;
                 on_zero = on_zero || (P[p].batched && sampled(g));
             }
@@ -215,6 +216,7 @@ Partition partition(const PartitionInput& in) {
         } else if (n > 0) {
             whole.push_back({n, root});
         }
+        if (!any_batched) continue;  // all on every rank: nothing to keep together
         std::string zero;
         for (const Proj& pr : in.projections)
             if (pr.lower_bound <= 0.0 && u.find(pr.source) == root && zero.empty())

@@ -104,14 +104,17 @@ TEST_CASE("partition: unbatched populations run on every rank, and projections o
           "[partition]") {
     PartitionInput in;
     // A (batched) -> B (event by event, its 0.2 ms bound), B -> A: B's spikes are known everywhere.
-    in.populations = {pop("A", 8), pop("B", 3, false)};
-    in.projections = {proj("ab", 0, 1, 0.2), proj("ba", 1, 0, 0.05), proj("aa", 0, 0, 1.0)};
+    in.populations = {pop("A", 8), pop("B", 3, false), pop("C", 2, false)};
+    in.projections = {proj("ab", 0, 1, 0.2), proj("ba", 1, 0, 0.05), proj("aa", 0, 0, 1.0),
+                      proj("bc", 1, 2, 0.0)};
     in.ranks = 2;
     const sim::Partition part = sim::partition(in);
     REQUIRE(all_equal(owners_of(part, in, 1), kEveryRank));
     REQUIRE(part.load == std::vector<std::uint64_t>{4, 4});
-    REQUIRE(part.window == 0.2);  // not 0.05: ba's source is computed on every rank
+    REQUIRE(part.window == 0.2);  // not 0.05: ba's source is computed on every rank, as is bc's
     REQUIRE(part.window_projection == 0);
+    REQUIRE(all_equal(owners_of(part, in, 2), kEveryRank));
+    REQUIRE(part.notes.empty());  // the unit B, C is on every rank anyway: no note
 }
 
 TEST_CASE("partition: a zero lower bound keeps its populations together", "[partition]") {
