@@ -13,6 +13,9 @@ namespace delaysim::sim {
 struct Network {
     std::vector<std::unique_ptr<Population>> populations;
     std::vector<Projection> projections;
+    // Per population: the MPI rank the user placed it on (sim/partition.hpp;
+    // kUnplaced = -1: the partitioner decides). Empty: none placed.
+    std::vector<int> rank;
 
     // Index by name, or -1.
     long population_index(const std::string& name) const;

@@ -42,6 +42,8 @@ public:
     void set_deferred_checks(bool on) { defer_checks_ = on; }
     // MPI ranks the batched nodes are split among (1: not split; sim/mpi.hpp).
     int ranks() const;
+    // Under ranks: who owns which node, the lookahead window, notes (sim/partition.hpp).
+    const Partition& partition() const { return slices_.partition(); }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 

@@ -45,6 +45,7 @@
 #include "sim/huge_alloc.hpp"
 #include "sim/node_core.hpp"
 #include "sim/parallel.hpp"
+#include "sim/partition.hpp"
 #include "sim/slice_exp.hpp"
 #include "sim/slice_input.hpp"
 #include "sim/types.hpp"
@@ -216,6 +217,9 @@ public:
     void setup_ranks(std::vector<std::string>& notes);
     // The node phase is split among ranks (else: one rank, or replicated).
     bool split_among_ranks() const { return exchange_; }
+    // Who owns which node, the lookahead window W (ms) and the notes (sim/partition.hpp);
+    // set at the first start_run of a run split among ranks (else empty, W = +inf).
+    const Partition& partition() const { return partition_; }
 
 private:
     // One thread's buffers in a parallel node phase, merged in lane order after it.
@@ -285,6 +289,7 @@ private:
     // processed, of each logged change; the epoch of check runs; the rule names
     // by index (a change's `by` is sent as its index).
     std::vector<std::uint8_t> own_;
+    Partition partition_;
     bool exchange_ = false, replicated_ = false;
     std::uint64_t cur_key_ = 0, check_epoch_ = 1;
     std::vector<std::uint64_t> log_keys_;

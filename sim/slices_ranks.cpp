@@ -1,23 +1,21 @@
 // MPI ranks in the slice machinery (sim/mpi.hpp; README "Parallel runs").
 //
 // Every rank holds the whole network and the same slices; the batched nodes
-// have a static owner (assign_owners: rank 0 owns every node an observer
-// samples, since only rank 0 writes the file; the others are split in
-// contiguous blocks of batched nodes). In a sub-slice's node phase a rank runs
-// only its own runs; each spike and rule change is tagged with its run's key,
-// the run's place in the one-process order (Run::key), which every rank
-// computes alike. The exchange (one MPI_Allgatherv) hands everyone all ranks'
-// spikes and changes; merged by key (stable: a run's items keep their order)
-// they are exactly the one-process lists, so the replay (finish_interval) and
-// everything after it is the same on every rank and bit-identical to one
-// process. A node another rank owns is never advanced here: its state is
-// stale, and nothing reads it (its check is kNever here, its runs are skipped,
-// samples read only rank 0's own nodes, the end-of-run check agrees across ranks).
+// have a static owner (assign_owners: the partitioner's, sim/partition.hpp;
+// rank 0 owns every node an observer samples, since only rank 0 writes the file). In a sub-slice's node phase
+// a rank runs only its own runs; each spike and rule change is tagged with its run's key, the run's place in
+// the one-process order (Run::key), which every rank computes alike. The exchange (one MPI_Allgatherv) hands
+// everyone all ranks' spikes and changes; merged by key (stable: a run's items keep their order) they are
+// exactly the one-process lists, so the replay (finish_interval) and everything after it is the same on every
+// rank and bit-identical to one process. A node another rank owns is never advanced here: its state is stale,
+// and nothing reads it (its check is kNever here, its runs are skipped, samples read only rank 0's own nodes,
+// the end-of-run check agrees across ranks).
 #include <algorithm>
 #include <cstring>
 
 #include "sim/error.hpp"
 #include "sim/mpi.hpp"
+#include "sim/partition.hpp"
 #include "sim/slices.hpp"
 
 namespace delaysim::sim {
@@ -94,31 +92,31 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
         }
 }
 
-// Static owners, once (state does not move between ranks): the sampled nodes
-// to rank 0, the others in contiguous blocks of the batched nodes.
+// Static owners, once (state does not move between ranks): the partitioner's
+// (sim/partition.hpp). Its nodes on every rank are those of populations that
+// are not batched, which the slices never advance.
 void Slices::assign_owners() {
-    const auto R = static_cast<std::uint64_t>(mpi::size()), me = static_cast<std::uint64_t>(mpi::rank());
-    own_.assign(B_.nodes.size(), 1);
-    std::vector<std::uint8_t> sampled(B_.nodes.size(), 0);
-    std::uint64_t m = 0;
+    const int me = mpi::rank();
+    const std::size_t nq = net_.projections.size();
+    std::vector<std::uint8_t> sampled(B_.nodes.size(), 0), delay_rule(nq, 0), lag(nq, 0);
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
-        for (Index i = 0; i < net_.populations[p]->size(); ++i) {
-            const Index g = core_.node_offset(p) + i;
+        for (Index i = 0; i < net_.populations[p]->size(); ++i)
             for (const Observer* o : core_.observers())
-                if (o->reads_state(p, i)) sampled[g] = 1;
-            m += sampled[g] ? 0 : 1;
-        }
+                if (o->reads_state(p, i)) sampled[core_.node_offset(p) + i] = 1;
     }
-    std::uint64_t k = 0;
-    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
-        if (!batched(p)) continue;
-        for (Index i = 0; i < net_.populations[p]->size(); ++i) {
-            const Index g = core_.node_offset(p) + i;
-            const std::uint64_t owner = sampled[g] ? 0 : (k++) * R / std::max<std::uint64_t>(m, 1);
-            own_[g] = owner == me ? 1 : 0;
-        }
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (a.rule->writes_delays()) delay_rule[a.site.index] = 1;
+    for (std::size_t q = 0; q < nq; ++q) {
+        const Projection& proj = net_.projections[q];
+        lag[q] = net_.populations[proj.target_population()]->has_lag(proj.port()) ? 1 : 0;
     }
+    partition_ =
+        sim::partition(partition_input(net_, delay_rule, lag, B_.pop, std::move(sampled), mpi::size()));
+    if (!partition_.refusals.empty()) throw UserError(partition_.refusals.front().message);
+    own_.assign(B_.nodes.size(), 1);
+    for (std::size_t g = 0; g < own_.size(); ++g)
+        own_[g] = partition_.owner[g] == me || partition_.owner[g] == kEveryRank ? 1 : 0;
 }
 
 void Slices::interval_ranks(Time b, bool last) {

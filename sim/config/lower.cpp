@@ -11,6 +11,7 @@
 #include "sim/config/estimate.hpp"
 #include "sim/config/lint.hpp"
 #include "sim/config/lower_model.hpp"
+#include "sim/config/lower_placement.hpp"
 #include "sim/config/lower_record.hpp"
 #include "sim/config/lower_util.hpp"
 #include "sim/config/node_values.hpp"
@@ -275,6 +276,7 @@ Lowered lower(const ConfigSpec& spec) {
         lower_projection(spec.projections[q], static_cast<std::uint32_t>(q), spec, out.network, lag_delays);
     }
     for (const PlasticitySpec& p : spec.plasticity) out.rules.push_back(lower_plasticity(p, out.network));
+    lower_placement(spec, out);
     out.record = lower_record(spec.record, out.network, out.rules);
     out.record.seed = out.seed;
     out.record.t_stop = out.t_stop;

@@ -84,7 +84,7 @@ void parse_population_params(const toml::table& t, TableReader& r, PopulationSpe
 }
 
 PopulationSpec parse_population(TableReader& r) {
-    r.allow_only({"name", "model", "size", "params", "initial"});
+    r.allow_only({"name", "model", "size", "params", "initial", "rank"});
     PopulationSpec p;
     p.where = r.where();
     p.name = r.required(r.string("name"), "name");
@@ -99,6 +99,13 @@ PopulationSpec parse_population(TableReader& r) {
     if (const toml::table* t = r.table("params")) {
         parse_population_params(*t, r, p);
         p.params_where = r.key_location("params");
+    }
+    if (auto v = r.count("rank")) {
+        if (v->value > kMaxRank)
+            throw sim::UserError(r.context() + ": rank must be at most " + std::to_string(kMaxRank) +
+                                     ", got " + std::to_string(v->value),
+                                 v->where);
+        p.rank = *v;
     }
     if (const toml::table* t = r.table("initial")) {
         for (auto&& [k, v] : *t) {

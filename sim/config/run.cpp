@@ -67,8 +67,19 @@ void print_batching(const sim::Simulation& sim, std::ostream& err) {
         err << '\n';
         if (sim.threads() > 1)
             err << "delaysim: the slices' node phase ran on " << sim.threads() << " threads\n";
-        if (sim.ranks() > 1)
-            err << "delaysim: the slices' node phase was split among " << sim.ranks() << " MPI ranks\n";
+        if (sim.ranks() > 1) {
+            const sim::Partition& part = sim.partition();
+            err << "delaysim: the slices' node phase was split among " << sim.ranks() << " MPI ranks (nodes:";
+            for (std::uint64_t n : part.load) err << ' ' << n;
+            err << "); lookahead window ";
+            if (part.window_projection >= 0)
+                err << part.window << " ms (projection '"
+                    << sim.network().projections[static_cast<std::size_t>(part.window_projection)].name()
+                    << "')\n";
+            else
+                err << "unbounded (no projection crosses ranks)\n";
+            for (const std::string& note : part.notes) err << "delaysim: note: " << note << '\n';
+        }
         if (sim.superposed_updates() > 0)
             err << "delaysim: " << sim.superposed_updates()
                 << " node updates took a whole slice's inputs at once (superposition)\n";

@@ -24,6 +24,7 @@ struct Located {
 };
 
 inline constexpr std::uint64_t kMaxThreads = 1024;  // [simulation] threads
+inline constexpr std::uint64_t kMaxRank = 65535;    // [[population]] rank
 
 struct SimulationSpec {
     Located<double> t_stop_ms;
@@ -75,6 +76,8 @@ struct PopulationSpec {
     std::vector<NodeDrawSpec> param_draws;  // per-node parameters drawn from a distribution
     SourceLocation params_where;
     std::vector<InitialSpec> initial;
+    std::optional<Located<std::uint64_t>>
+        rank;  // MPI rank it runs on (README "Parallel runs"); none: the partitioner decides
     SourceLocation where;
 };
 

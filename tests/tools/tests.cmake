@@ -94,3 +94,13 @@ if(MPI_CXX_FOUND AND DELAYSIM_MPIRUN)
       "ASAN_OPTIONS=detect_leaks=0")
   endif()
 endif()
+
+# [[population]] rank through the CLI in one process (README "Parallel runs", "Partitioning"):
+# a placement a zero-delay projection would split is refused before the run, exit 2, the
+# message checked; an accepted one changes nothing.
+add_test(NAME partition_cli
+         COMMAND /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/tools/parallel/test_partition_cli.py
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(partition_cli PROPERTIES
+  ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1;DELAYSIM_BINARY=$<TARGET_FILE:delaysim>;DELAYSIM_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  TIMEOUT 300)

@@ -221,6 +221,30 @@ def threads_table(work, sizes, threads):
     return lines
 
 
+def ranks_table(work, sizes, ranks, threads):
+    """run.sh --ranks R: delaysim_bench under mpirun -np R against one process (and T threads
+    beside it with --threads T), same invocation."""
+    with_threads = threads > 1
+    head = "| size | delaysim 1 s |" + (f" {threads} threads s | speed-up |" if with_threads else "")
+    lines = [f"### {ranks} MPI ranks vs 1 process (same invocation; fastest run of each)", "",
+             head + f" {ranks} ranks s | speed-up | same spikes |",
+             "|---|---|" + ("---|---|" if with_threads else "") + "---|---|---|"]
+    ratio = lambda a, b: fmt(a["run_s"] / b["run_s"]) + "x" if a and b else "-"
+    for size in sizes:
+        d1 = load(os.path.join(work, f"{size}.delaysim.json"))
+        dr = load(os.path.join(work, f"{size}.delaysim_ranks.json"))
+        if d1 is None or dr is None:
+            continue
+        row = f"| {size} | {fmt(d1['run_s'])} |"
+        if with_threads:
+            dt = load(os.path.join(work, f"{size}.delaysim_threads.json"))
+            row += f" {fmt(dt['run_s']) if dt else '-'} | {ratio(d1, dt)} |"
+        row += f" {fmt(dr['run_s'])} | {ratio(d1, dr)} | {'yes' if d1['spikes'] == dr['spikes'] else 'NO'} |"
+        lines.append(row)
+    lines += ["", "Target (issue 17, n1e4k1000): 2 MPI ranks >= 1.7x faster than 1 process."]
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -231,6 +255,7 @@ def main(argv=None):
     ap.add_argument("--command", default="tools/bench/run.sh")
     ap.add_argument("--accuracy-sizes", default="", help="sizes of run.sh --accuracy (files in WORK/acc)")
     ap.add_argument("--threads", type=int, default=1, help="run.sh --threads: the threads table")
+    ap.add_argument("--ranks", type=int, default=1, help="run.sh --ranks: the MPI ranks table")
     a = ap.parse_args(argv)
 
     sizes = [s for s in a.sizes.split(",") if s]
@@ -386,6 +411,9 @@ def main(argv=None):
     if a.threads > 1:
         lines.append("")
         lines.extend(threads_table(a.work, sizes, a.threads))
+    if a.ranks > 1:
+        lines.append("")
+        lines.extend(ranks_table(a.work, sizes, a.ranks, a.threads))
 
     print("\n".join(lines))
     for size, (check, rel) in checks.items():

@@ -10,6 +10,9 @@
 #                                           networks if2_n1e3k100, if2_n1e4k100 (only if2_n1e3k100 with --quick)
 #   tools/bench/run.sh --threads 2          also delaysim with --threads 2 and Brian2 with 2 OpenMP threads
 #                                           on each size (the ratios to 1 thread in the same invocation)
+#   tools/bench/run.sh --ranks 2            also delaysim_bench under `mpirun -np 2` on each size, alternating
+#                                           with the one-process run (the ratio in the same invocation; a build
+#                                           with MPI; as root mpirun gets --allow-run-as-root)
 #   tools/bench/run.sh --accuracy           also the accuracy columns: Brian2 at dt 0.1, 0.01 (--acc-t-ms, 100 ms)
 #                                           and 0.001 ms (--acc-fine-t-ms, 50 ms) on n1e3k100 and small_d01
 #                                           (--acc-sizes), spike-time distance to delaysim (spike_distance.py)
@@ -29,7 +32,7 @@ py=/usr/bin/python3
 
 all_sizes="n1e3k100,n1e4k100,n1e5k100,n1e4k1000,sparse_n1e5k100,small_d01,small_d0"
 sizes="$all_sizes"; t_ms=1000; quick=0; brian2=1; plastic=1; build=1; fresh=0; write=0; repeat=1; neuron=0
-threads=1; accuracy=0; acc_sizes="n1e3k100,small_d01"; acc_t=100; acc_fine_t=50
+threads=1; ranks=1; accuracy=0; acc_sizes="n1e3k100,small_d01"; acc_t=100; acc_fine_t=50
 build_dir="$root/build"; work=""
 plastic_size="n1e4k1000"
 while (($#)); do
@@ -39,6 +42,7 @@ while (($#)); do
     --t-ms) t_ms="$2"; shift ;;
     --repeat) repeat="$2"; shift ;;
     --threads) threads="$2"; shift ;;
+    --ranks) ranks="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --work-dir) work="$2"; shift ;;
     --no-brian2) brian2=0 ;;
@@ -51,7 +55,7 @@ while (($#)); do
     --acc-sizes) acc_sizes="$2"; shift ;;
     --acc-t-ms) acc_t="$2"; shift ;;
     --acc-fine-t-ms) acc_fine_t="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -62,9 +66,17 @@ if ((neuron)); then  # the IntFire2 networks join the size list (once)
   for s in ${nrn_sizes//,/ }; do [[ ",$sizes," == *",$s,"* ]] || sizes="${sizes:+$sizes,}$s"; done
 fi
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --threads needs a positive integer, got '$threads'" >&2; exit 2; }
+[[ "$ranks" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --ranks needs a positive integer, got '$ranks'" >&2; exit 2; }
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --repeat needs a positive integer, got '$repeat'" >&2; exit 2; }
 mkdir -p "$work"
 bench="$build_dir/tools/bench/delaysim_bench"
+mpirun_cmd=()
+if ((ranks > 1)); then
+  command -v mpirun >/dev/null || { echo "run.sh: --ranks needs mpirun (tools/setup.sh installs openmpi-bin)" >&2; exit 2; }
+  mpirun_cmd=(mpirun -np "$ranks" --mca btl self,vader)
+  (($(id -u) == 0)) && mpirun_cmd+=(--allow-run-as-root)
+  ((ranks > $(nproc))) && mpirun_cmd+=(--oversubscribe)
+fi
 
 if ((build)); then
   [ -f "$build_dir/CMakeCache.txt" ] || cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -117,7 +129,7 @@ for size in "${size_list[@]}"; do
   if [ "$neurons" = intfire2 ]; then run_nrn=1; else run_b2=$brian2; fi
   rm -f "$work/$size.brian2.json" "$work/$size.neuron.json"
   ((run_b2)) && : >"$work/$size.brian2.json"
-  rm -f "$work/$size.delaysim_threads.json" "$work/$size.brian2_threads.json"
+  rm -f "$work/$size.delaysim_threads.json" "$work/$size.brian2_threads.json" "$work/$size.delaysim_ranks.json"
   ((run_nrn)) && : >"$work/$size.neuron.json"
   for ((rep = 1; rep <= repeat; ++rep)); do
     if ((repeat > 1)); then echo "   run $rep of $repeat" >&2; fi
@@ -160,6 +172,13 @@ for size in "${size_list[@]}"; do
         else
           echo "   brian2 $threads threads FAILED (log: $work/$size.brian2_threads.log)" >&2; status=1
         fi
+      fi
+    fi
+    if ((ranks > 1)); then  # the same network as $ranks MPI ranks, in the same turn (rank 0 prints the line)
+      if "${mpirun_cmd[@]}" "$bench" "$net" --t-ms "$t_ms" --set-delay-calls 0 >>"$work/$size.delaysim_ranks.json"; then
+        echo "   delaysim $ranks ranks: $(tail -1 "$work/$size.delaysim_ranks.json" | grep -o '"run_s": [0-9.]*')" >&2
+      else
+        echo "   delaysim under mpirun -np $ranks FAILED" >&2; status=1
       fi
     fi
     if ((plastic)) && [ "$size" = "$plastic_size" ] && [ ! -f "$work/plastic_unavailable" ]; then
@@ -213,6 +232,7 @@ fi
 report=("$py" "$here/report.py" "$work" --sizes "$sizes" --build-dir "$build_dir")
 ((accuracy)) && report+=(--accuracy-sizes "$acc_sizes")
 ((threads > 1)) && report+=(--threads "$threads")
+((ranks > 1)) && report+=(--ranks "$ranks")
 if ((write)); then
   report+=(--png "$here/bench.png" --write-results "$here/RESULTS.md" --command "tools/bench/run.sh $orig_args")
 else

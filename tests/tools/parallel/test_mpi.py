@@ -118,3 +118,25 @@ def test_error_on_one_rank_stops_all(tmp_path):
     with h5py.File(tmp_path / "e2.h5", "r") as f:
         assert not bool(f.attrs["completed"])
     assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("ranks,placement,nodes", [(2, "population.E.rank=1", "nodes: 40 160"),
+                                                   (3, "population.I.rank=2", "nodes: 67 67 66")])
+def test_user_placement(ranks, placement, nodes, tmp_path):
+    """[[population]] rank (sim/partition.hpp): the placed population's nodes on its rank, the
+    others filling the ranks to equal counts; the file still equals the one-process run's."""
+    ref, out = tmp_path / "r1.h5", tmp_path / "placed.h5"
+    extra = ["--set", placement]
+    run(GOLDEN, ref, 1, extra)
+    err = run(GOLDEN, out, ranks, extra)
+    assert compare_runs.bit_exact(str(ref), str(out)) == [], f"mpirun -np {ranks} with {placement}"
+    assert f"split among {ranks} MPI ranks ({nodes}); lookahead window" in err, err
+
+
+def test_placement_beyond_the_ranks_is_refused(tmp_path):
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", GOLDEN, "-o", str(tmp_path / "p.h5"),
+           "--set", "population.I.rank=2"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    message = "error: population 'I' has rank = 2, but the run has 2 MPI ranks (0 .. 1)"
+    assert p.returncode == 2 and (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+    assert not (tmp_path / "p.h5").exists()
