@@ -17,7 +17,7 @@ Simulation::Simulation(Network network)
     : net_(std::move(network)),
       core_(net_, observers_, *this),
       inflight_(net_),
-      slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0); }) {
+      slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0, false); }) {
     const std::size_t np = net_.populations.size();
     out_projections_.resize(np);
     handle_.resize(core_.n_nodes());
@@ -361,11 +361,12 @@ Event Simulation::delivery(std::uint32_t q, Index s, Time t, std::uint32_t level
 }
 
 // Expand a spike: one delivery per outgoing synapse, at emission + the delay in force.
-void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
+void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool ring) {
     inflight_.emitted(pop, node, t);
     for (std::uint32_t q : out_projections_[pop]) {
         const Projection& proj = net_.projections[q];
         if (slices_.batched_projection(q)) {  // into the slice ring of a batched population
+            if (!ring) continue;
             const auto g0 = static_cast<std::uint32_t>(core_.node_offset(proj.target_population()));
             const auto port = static_cast<std::uint32_t>(proj.port());
             for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s)
