@@ -154,16 +154,26 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     split_parts(BatchState::Part{}, 1);
 }
 
-// n parts over the nodes (contiguous, equal counts), with the inputs of `all`
-// (ring, far, a begun slice's) moved to the part of their node, in their order,
-// and a begun slice's runs (in node order) with their grouped inputs.
+// n parts over the nodes (contiguous, equal counts of batched nodes: only they
+// have inputs and runs), with the inputs of `all` (ring, far, a begun slice's)
+// moved to the part of their node, in their order, and a begun slice's runs (in
+// node order) with their grouped inputs.
 void Slices::split_parts(BatchState::Part all, std::size_t n) {
     const std::size_t nodes = B_.nodes.size(), slots = B_.mask + 1;
+    std::vector<std::uint32_t> bound(n + 1, static_cast<std::uint32_t>(nodes));
+    std::uint64_t m = 0, c = 0;
+    for (const BatchState::Node& N : B_.nodes) m += B_.pop[N.pop];
+    std::size_t next = 0;  // the next part to start
+    for (std::size_t g = 0; g < nodes; ++g) {
+        while (next < n && c >= m * next / n) bound[next++] = static_cast<std::uint32_t>(g);
+        c += B_.pop[B_.nodes[g].pop];
+    }
+    bound[0] = 0;
     B_.parts.assign(n, {});
     for (std::size_t l = 0; l < n; ++l) {
         BatchState::Part& P = B_.parts[l];
-        P.lo = static_cast<std::uint32_t>(nodes * l / n);
-        P.hi = static_cast<std::uint32_t>(nodes * (l + 1) / n);
+        P.lo = bound[l];
+        P.hi = bound[l + 1];
         P.ring.assign(slots, {});
         P.marks.assign((P.hi - P.lo) / 64 + 1, 0);
         if (!B_.sums.empty()) P.slow_bits.assign((P.hi - P.lo) / 64 + 1, 0);
