@@ -138,13 +138,15 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     and rule changes are replayed in time order (spikes expanded), then steps
 //     1-6 run for the other populations up to the slice end. Nothing reaches a
 //     batched node within h, so this order gives the event loop's results.
-//  8. Threads (set_threads, sim/parallel.hpp; README "Parallel runs"): only the
-//     node phase of step 7 runs on several threads. The slice's nodes are split
-//     into contiguous ranges of its node list, one per thread, each node taken by
-//     one thread exactly as above; their spikes and rule changes are merged in
-//     range order (= the one-thread order) before the replay, so every output
-//     and every tie order is bit-identical for any number of threads. The
-//     replay, the expansion and steps 1-6 (the event loop) stay on one thread.
+//  8. Threads (set_threads, sim/parallel.hpp; README "Parallel runs"): each
+//     thread owns a fixed contiguous range of the nodes (a part, sim/slices.hpp)
+//     and does step 7's node-sized work for it: the expansion of the slice's
+//     spikes onto its own targets, the summing or grouping of its inputs, and
+//     its nodes exactly as above (runs in node order); their spikes and rule
+//     changes are merged in range order (= the one-thread order) before the
+//     replay, so every output and every tie order is bit-identical for any
+//     number of threads. The replay's reports and steps 1-6 (the event loop)
+//     stay on one thread.
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > core_.now)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) {
