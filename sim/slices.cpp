@@ -148,6 +148,13 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     for (std::uint32_t q = 0; q < nq; ++q)
         for (const NodeCore::Attachment& a : core_.delivered_hooks(q))
             B_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
+    // Weights a rule writes are read from the store at delivery from the start,
+    // not only after the first write: that flag, set by whichever node writes
+    // first, would otherwise be read by other lanes' nodes in the same phase,
+    // and the results then depended on which lane ran first (the lane-boundary
+    // test in tests/sim/test_parallel.cpp; main at d7cbe0f too).
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (B_.proj[a.site.index] && a.rule->writes_weights()) core_.mark_weight_live(a.site.index);
     out_batched_.assign(np, {});
     for (std::uint32_t q = 0; q < nq; ++q)  // (in projection order, as Simulation::emit)
         if (B_.proj[q]) out_batched_[net_.projections[q].source_population()].push_back(q);

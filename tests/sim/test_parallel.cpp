@@ -197,12 +197,7 @@ Result run(unsigned threads, bool serial_rule, bool tied = false, bool boundary 
         s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.05}, {"target_lag_ms", 1.0}})), {1});
     else if (!tied)
         s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.05}, {"target_lag_ms", 1.0}})), {1});
-    // (Not on the boundary network: stdp_weight there shows a tie-order
-    // difference between thread counts that main at d7cbe0f has too; see the
-    // lanes report. To be fixed, then added back.)
-    if (!boundary)
-        s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 3000.0}})),
-                   {0});
+    s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 3000.0}})), {0});
     if (serial_rule) s.add_rule(std::make_unique<SerialRule>(), {1});
     r.rec.sim = &s;
     r.rec.boundary = boundary;
