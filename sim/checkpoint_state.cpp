@@ -144,23 +144,26 @@ void Slices::save(Writer& w) const {
     if (!B.on) return;
     w.put(B.h);
     w.put(B.pop);
-    w.put_nested(B.ring);
-    w.put(B.far);
+    // The lanes' parts as one (the layout of one thread; restore splits it again).
+    const BatchState::Part all = merged_parts();
+    w.put_nested(all.ring);
+    w.put(all.far);
     w.put(B.nodes);
     w.put(B.block_min);
     w.put(B.group_min);
     w.put(B.cur);
     w.put_bool(B.begun);
-    w.put(B.active);
-    w.put(B.grouped);
-    w.put(B.runs);
+    DS_ASSERT(!B.begun || B.prepared);
+    w.put(all.active);
+    w.put(all.grouped);
+    w.put(all.runs);
     w.put(B.sums);
     w.put_bool(B.superpose);
     w.put_bool(B.cut);
     w.put_bool(B.settled);
     w.put(B.sampled);
-    w.put(B.slow);
-    w.put(B.slow_bits);
+    w.put(std::vector<BatchState::Run>{});  // scratch (slow runs, slow bits), kept in the layout
+    w.put(std::vector<std::uint64_t>(B.sums.empty() ? 0 : B.nodes.size() / 64 + 1, 0));
     // Spikes and changes of a sub-slice are replayed at its end: none between runs.
     DS_ASSERT(B.spikes.empty() && B.log.empty() && !B.logging);
     w.put(B.seq);
@@ -175,37 +178,46 @@ void Slices::restore(Reader& r) {
     r.get(pop);
     check(r, pop == B.pop, "other batched populations");
     const std::size_t n = core_.n_nodes();
-    const std::size_t slots = B.ring.size(), blocks = B.block_min.size(), groups = B.group_min.size(),
-                      sums = B.sums.size(), bits = B.slow_bits.size();
-    r.get_nested(B.ring, slots, "the slice ring");
-    r.get(B.far);
+    const std::size_t slots = B.mask + 1, blocks = B.block_min.size(), groups = B.group_min.size(),
+                      sums = B.sums.size(), bits = B.sums.empty() ? 0 : n / 64 + 1;
+    BatchState::Part all;
+    r.get_nested(all.ring, slots, "the slice ring");
+    r.get(all.far);
     r.get(B.nodes, n, "the batched node records");
     r.get(B.block_min, blocks, "the block minima");
     r.get(B.group_min, groups, "the group minima");
     r.get(B.cur);
     B.begun = r.get_bool();
-    r.get(B.active);
-    r.get(B.grouped);
-    r.get(B.runs);
+    r.get(all.active);
+    r.get(all.grouped);
+    r.get(all.runs);
     r.get(B.sums, sums, "the slice sums");
     B.superpose = r.get_bool();
     B.cut = r.get_bool();
     B.settled = r.get_bool();
     r.get(B.sampled);
-    r.get(B.slow);
-    r.get(B.slow_bits, bits, "the slow-node bits");
+    std::vector<BatchState::Run> slow;
+    std::vector<std::uint64_t> slow_bits;
+    r.get(slow);
+    r.get(slow_bits, bits, "the slow-node bits");
     r.get(B.seq);
     check(r, B.sampled.empty() || B.sampled.size() == n, "sampled flags of another network");
-    for (const auto& slot : B.ring)
+    for (const auto& slot : all.ring)
         for (const SliceInput& in : slot) check_input(r, in, net_, n);
-    for (const auto* v : {&B.far, &B.active, &B.grouped})
+    for (const auto* v : {&all.far, &all.active, &all.grouped})
         for (const SliceInput& in : *v) check_input(r, in, net_, n);
     for (const BatchState::Node& x : B.nodes)
         check(r, x.pop < net_.populations.size(), "a node record's population");
-    for (const BatchState::Run& run : B.runs)  // (B.slow is scratch of the slice's start)
-        check(r,
-              run.node < n && run.begin <= run.cursor && run.cursor <= run.end && run.end <= B.grouped.size(),
-              "a slice run past its inputs");
+    for (const BatchState::Run& run : all.runs)  // (slow runs are scratch of the slice's start)
+        check(
+            r,
+            run.node < n && run.begin <= run.cursor && run.cursor <= run.end && run.end <= all.grouped.size(),
+            "a slice run past its inputs");
+    // Into node order (a checkpoint of an older version may have another), then into the lanes' parts.
+    std::stable_sort(all.runs.begin(), all.runs.end(),
+                     [](const BatchState::Run& x, const BatchState::Run& y) { return x.node < y.node; });
+    B.prepared = true;
+    split_parts(std::move(all), B.parts.size());
     for (const SliceSum& s : B.sums) check(r, s.pop < net_.populations.size(), "a slice sum's population");
 }
 

@@ -9,10 +9,10 @@
 // on a condition variable between phases, after a short spin (a phase follows
 // the last one within microseconds in busy networks).
 //
-// Bit-identical results for any number of threads: the node phase hands each
-// lane a contiguous range of the slice's node runs (in the serial order), each
-// lane appends its spikes and rule changes to its own buffers, and the buffers
-// are concatenated in lane order, which is the serial order again.
+// Bit-identical results for any number of threads: each lane owns a contiguous
+// range of the nodes (sim/slices.hpp, BatchState::Part) and takes its runs in
+// node order, appends its spikes and rule changes to its own buffers, and the
+// buffers are concatenated in lane order, which is the serial order again.
 #pragma once
 #include <atomic>
 #include <condition_variable>

@@ -17,7 +17,7 @@ Simulation::Simulation(Network network)
     : net_(std::move(network)),
       core_(net_, observers_, *this),
       inflight_(net_),
-      slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0); }) {
+      slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0, false); }) {
     const std::size_t np = net_.populations.size();
     out_projections_.resize(np);
     handle_.resize(core_.n_nodes());
@@ -138,13 +138,15 @@ void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t l
 //     and rule changes are replayed in time order (spikes expanded), then steps
 //     1-6 run for the other populations up to the slice end. Nothing reaches a
 //     batched node within h, so this order gives the event loop's results.
-//  8. Threads (set_threads, sim/parallel.hpp; README "Parallel runs"): only the
-//     node phase of step 7 runs on several threads. The slice's nodes are split
-//     into contiguous ranges of its node list, one per thread, each node taken by
-//     one thread exactly as above; their spikes and rule changes are merged in
-//     range order (= the one-thread order) before the replay, so every output
-//     and every tie order is bit-identical for any number of threads. The
-//     replay, the expansion and steps 1-6 (the event loop) stay on one thread.
+//  8. Threads (set_threads, sim/parallel.hpp; README "Parallel runs"): each
+//     thread owns a fixed contiguous range of the nodes (a part, sim/slices.hpp)
+//     and does step 7's node-sized work for it: the expansion of the slice's
+//     spikes onto its own targets, the summing or grouping of its inputs, and
+//     its nodes exactly as above (runs in node order); their spikes and rule
+//     changes are merged in range order (= the one-thread order) before the
+//     replay, so every output and every tie order is bit-identical for any
+//     number of threads. The replay's reports and steps 1-6 (the event loop)
+//     stay on one thread.
 bool Simulation::run(Time t_stop) {
     if (!(t_stop > core_.now)) throw UserError("t_stop must lie after the current time");
     if (!prepared_) {
@@ -361,11 +363,12 @@ Event Simulation::delivery(std::uint32_t q, Index s, Time t, std::uint32_t level
 }
 
 // Expand a spike: one delivery per outgoing synapse, at emission + the delay in force.
-void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level) {
+void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool ring) {
     inflight_.emitted(pop, node, t);
     for (std::uint32_t q : out_projections_[pop]) {
         const Projection& proj = net_.projections[q];
         if (slices_.batched_projection(q)) {  // into the slice ring of a batched population
+            if (!ring) continue;
             const auto g0 = static_cast<std::uint32_t>(core_.node_offset(proj.target_population()));
             const auto port = static_cast<std::uint32_t>(proj.port());
             for (Index s = proj.out_begin(node), end = proj.out_end(node); s < end; ++s)

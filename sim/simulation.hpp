@@ -128,7 +128,8 @@ private:
     void handle_fire(std::uint32_t pop, Index node, Time t, std::uint32_t level);
     void handle_delivery(const Event& e);
     void set_lag_delay(std::uint32_t projection, Index synapse, Time d, const std::string& by);
-    void emit(std::uint32_t pop, Index node, Time t, std::uint32_t level);
+    // ring = false: not onto batched projections (the slices expand those themselves).
+    void emit(std::uint32_t pop, Index node, Time t, std::uint32_t level, bool ring = true);
     Event delivery(std::uint32_t q, Index s, Time t, std::uint32_t level, Time emitted) const;
     bool sample_until(Time t, Time t_stop);
     bool main_until(Time until, Time t_stop);

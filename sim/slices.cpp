@@ -106,7 +106,6 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     }
     std::size_t slots = 16;
     while (slots < kMaxSlots && static_cast<double>(slots) * h < span + 2.0 * h) slots *= 2;
-    B_.ring.assign(slots, {});
     B_.mask = slots - 1;
     const std::size_t n = core_.n_nodes();
     B_.nodes.assign(n, BatchState::Node{BatchState::kNoSlice, kNever, core_.now, 0, 0});
@@ -141,7 +140,6 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
         SliceSum none;
         none.slice = BatchState::kNoSlice;
         B_.sums.assign(n, none);
-        B_.slow_bits.assign(n / 64 + 1, 0);
         for (std::uint32_t p = 0; p < np; ++p)
             for (Index i = core_.node_offset(p); i < core_.node_offset(p + 1); ++i)
                 B_.sums[i].pop = static_cast<std::uint16_t>(p);
@@ -150,15 +148,90 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     for (std::uint32_t q = 0; q < nq; ++q)
         for (const NodeCore::Attachment& a : core_.delivered_hooks(q))
             B_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
+    // Weights a rule writes are read from the store at delivery from the start,
+    // not only after the first write: that flag, set by whichever node writes
+    // first, would otherwise be read by other lanes' nodes in the same phase,
+    // and the results then depended on which lane ran first (the lane-boundary
+    // test in tests/sim/test_parallel.cpp; main at d7cbe0f too).
+    for (const NodeCore::Attachment& a : core_.attachments())
+        if (B_.proj[a.site.index] && a.rule->writes_weights()) core_.mark_weight_live(a.site.index);
+    out_batched_.assign(np, {});
+    for (std::uint32_t q = 0; q < nq; ++q)  // (in projection order, as Simulation::emit)
+        if (B_.proj[q]) out_batched_[net_.projections[q].source_population()].push_back(q);
+    split_parts(BatchState::Part{}, 1);
+}
+
+// n parts over the nodes (contiguous, equal counts of batched nodes: only they
+// have inputs and runs), with the inputs of `all` (ring, far, a begun slice's)
+// moved to the part of their node, in their order, and a begun slice's runs (in
+// node order) with their grouped inputs.
+void Slices::split_parts(BatchState::Part all, std::size_t n) {
+    const std::size_t nodes = B_.nodes.size(), slots = B_.mask + 1;
+    std::vector<std::uint32_t> bound(n + 1, static_cast<std::uint32_t>(nodes));
+    std::uint64_t m = 0, c = 0;
+    for (const BatchState::Node& N : B_.nodes) m += B_.pop[N.pop];
+    std::size_t next = 0;  // the next part to start
+    for (std::size_t g = 0; g < nodes; ++g) {
+        while (next < n && c >= m * next / n) bound[next++] = static_cast<std::uint32_t>(g);
+        c += B_.pop[B_.nodes[g].pop];
+    }
+    bound[0] = 0;
+    B_.parts.assign(n, {});
+    for (std::size_t l = 0; l < n; ++l) {
+        BatchState::Part& P = B_.parts[l];
+        P.lo = bound[l];
+        P.hi = bound[l + 1];
+        P.ring.assign(slots, {});
+        P.marks.assign((P.hi - P.lo) / 64 + 1, 0);
+        if (!B_.sums.empty()) P.slow_bits.assign((P.hi - P.lo) / 64 + 1, 0);
+    }
+    all.ring.resize(slots);
+    for (std::size_t k = 0; k < slots; ++k)
+        for (const SliceInput& in : all.ring[k]) part_of(in.node).ring[k].push_back(in);
+    for (const SliceInput& in : all.far) part_of(in.node).far.push_back(in);
+    for (const SliceInput& in : all.active) part_of(in.node).active.push_back(in);
+    for (BatchState::Run r : all.runs) {
+        BatchState::Part& P = part_of(r.node);
+        const auto o = static_cast<std::uint32_t>(P.grouped.size());
+        P.grouped.insert(P.grouped.end(), all.grouped.begin() + r.begin, all.grouped.begin() + r.end);
+        r.cursor = r.cursor - r.begin + o;
+        r.end = r.end - r.begin + o;
+        r.begin = o;
+        r.key = r.node;
+        P.runs.push_back(r);
+    }
+}
+
+// The parts as one (checkpoints: their layout is that of one part, whatever the lanes).
+BatchState::Part Slices::merged_parts() const {
+    BatchState::Part all;
+    all.hi = static_cast<std::uint32_t>(B_.nodes.size());
+    all.ring.assign(B_.mask + 1, {});
+    for (const BatchState::Part& P : B_.parts) {
+        for (std::size_t k = 0; k < all.ring.size(); ++k)
+            all.ring[k].insert(all.ring[k].end(), P.ring[k].begin(), P.ring[k].end());
+        all.far.insert(all.far.end(), P.far.begin(), P.far.end());
+        all.active.insert(all.active.end(), P.active.begin(), P.active.end());
+        const auto o = static_cast<std::uint32_t>(all.grouped.size());
+        all.grouped.insert(all.grouped.end(), P.grouped.begin(), P.grouped.end());
+        for (BatchState::Run r : P.runs) {
+            r.begin += o, r.cursor += o, r.end += o;
+            all.runs.push_back(r);
+        }
+    }
+    return all;
 }
 
 std::vector<SliceInput> Slices::take_pending() {
     std::vector<SliceInput> pending;
-    for (auto& slot : B_.ring) pending.insert(pending.end(), slot.begin(), slot.end());
-    pending.insert(pending.end(), B_.far.begin(), B_.far.end());
-    if (B_.begun)  // the rest of a slice the last run stopped in
-        for (const auto& r : B_.runs)
-            pending.insert(pending.end(), B_.grouped.begin() + r.cursor, B_.grouped.begin() + r.end);
+    for (const BatchState::Part& P : B_.parts) {
+        for (auto& slot : P.ring) pending.insert(pending.end(), slot.begin(), slot.end());
+        pending.insert(pending.end(), P.far.begin(), P.far.end());
+        if (B_.begun && !B_.prepared) pending.insert(pending.end(), P.active.begin(), P.active.end());
+        if (B_.begun && B_.prepared)  // the rest of a slice the last run stopped in
+            for (const auto& r : P.runs)
+                pending.insert(pending.end(), P.grouped.begin() + r.cursor, P.grouped.begin() + r.end);
+    }
     B_ = BatchState{};
     return pending;
 }
@@ -183,7 +256,6 @@ void Slices::start_run(bool sampled, bool resume) {
                     }
         }
     if (exchange_ && own_.empty()) assign_owners();
-    ++check_epoch_;  // check runs filed here come after those before
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
         Population& P = *net_.populations[p];
@@ -199,6 +271,12 @@ void Slices::start_run(bool sampled, bool resume) {
             file_check(g, core_.bound(p, i, core_.now, exact));
         }
     }
+    // Check runs added to a begun slice (add_check_run): into node order.
+    if (B_.begun)
+        for (BatchState::Part& P : B_.parts)
+            std::stable_sort(
+                P.runs.begin(), P.runs.end(),
+                [](const BatchState::Run& x, const BatchState::Run& y) { return x.node < y.node; });
 }
 
 void Slices::file_check(std::uint32_t g, Time t) {
@@ -206,18 +284,25 @@ void Slices::file_check(std::uint32_t g, Time t) {
     BatchState::Node& N = B.nodes[g];
     N.check_time = t < horizon_ ? t : kNever;
     if (!(t < horizon_)) return;
-    // A thread of a parallel phase: blocks are shared, lower_blocks does it after the phase.
-    // (Its nodes all have runs in this slice: nothing to add either.)
-    if (worker()) return;
     const std::size_t b = g >> BatchState::kBlockBits;
+    // A thread of a parallel phase: groups of blocks it shares with another
+    // lane are lowered after the phase. (Its nodes all have runs in this slice:
+    // nothing to add either.)
+    if (Worker* w = worker()) {
+        if (g - w->safe_lo >= w->safe_hi - w->safe_lo) return w->edge.push_back(g);
+        B.block_min[b] = std::min(B.block_min[b], t);
+        B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
+        return;
+    }
     B.block_min[b] = std::min(B.block_min[b], t);
     B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
     // Inside the slice being processed (after a sample point, or at a new run).
-    if (B.begun && t < slice_start(B.cur + 1) && N.touched != B.cur) add_check_run(g);
+    if (B.begun && B.prepared && t < slice_start(B.cur + 1) && N.touched != B.cur) add_check_run(g);
 }
 
 // Node g's check falls in the slice being processed and it has no input there: a
 // run of its own (no inputs: the exact path, which fires what the check finds).
+// (Appended: start_run puts the runs back into node order.)
 void Slices::add_check_run(std::uint32_t g) {
     BatchState& B = B_;
     B.nodes[g].touched = B.cur;
@@ -227,17 +312,19 @@ void Slices::add_check_run(std::uint32_t g) {
         S.flags = BatchState::kSlow;
         S.t_first = kNever;  // no input
     }
-    const auto o = static_cast<std::uint32_t>(B.grouped.size());
-    B.runs.push_back({g, o, o, o, (check_epoch_ << 32) | g});
+    BatchState::Part& P = part_of(g);
+    const auto o = static_cast<std::uint32_t>(P.grouped.size());
+    P.runs.push_back({g, o, o, o, g});
 }
 
-// The nodes whose check falls in slice k (before t1) and that have no input in
-// it; each scanned block's time is made exact again, without them (they file anew).
+// The nodes whose check falls in slice k (before t1), into their parts' due
+// lists (prepare_part gives those without input a run); each scanned block's
+// time is made exact again, without them (they file anew).
 void Slices::due_checks(std::int64_t k) {
     BatchState& B = B_;
     const Time t1 = slice_start(k + 1);
     const std::size_t n = B.nodes.size(), nb = B.block_min.size();
-    ++check_epoch_;  // its check runs come after the slice's input runs
+    std::size_t l = 0;  // the part of the nodes scanned (in node order)
     for (std::size_t grp = 0; grp < B.group_min.size(); ++grp) {
         if (!(B.group_min[grp] < t1)) continue;
         Time gm = kNever;
@@ -255,8 +342,8 @@ void Slices::due_checks(std::int64_t k) {
                     m = std::min(m, c);
                     continue;
                 }
-                const bool has_run = B.superpose ? B.sums[g].slice == k : B.nodes[g].touched == k;
-                if (!has_run) add_check_run(static_cast<std::uint32_t>(g));
+                while (g >= B.parts[l].hi) ++l;
+                B.parts[l].due.push_back(static_cast<std::uint32_t>(g));
             }
             B.block_min[b] = m;
             gm = std::min(gm, m);
@@ -265,96 +352,110 @@ void Slices::due_checks(std::int64_t k) {
     }
 }
 
-// Open slice k. A whole slice of superposable nodes: their inputs summed per
-// node (sum_inputs); otherwise grouped per node (group_inputs). Then the nodes
-// whose check falls in it. Cost O(inputs + nodes/64 + due blocks).
+// Open slice k: each part takes its slot of the ring. A whole slice of
+// superposable nodes has its inputs summed per node, otherwise grouped per node
+// (prepare_part, in the first sub-slice's parallel phase). Then the nodes whose
+// check falls in it. Cost O(inputs + nodes/64 + due blocks).
 void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
     BatchState& B = B_;
     B.cur = k;
     B.begun = true;
+    B.prepared = false;
     const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
-    B.active.clear();
-    std::swap(B.active, B.ring[slot]);
-    if (slot == 0) {  // a turn of the ring: bring far inputs closer
-        const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
-        std::vector<SliceInput> far;
-        far.swap(B.far);
-        for (const SliceInput& in : far) {
-            const std::int64_t s = slice_of(in.t);
-            if (s == k)
-                B.active.push_back(in);
-            else if (s <= reach)
-                B.ring[static_cast<std::size_t>(s) & B.mask].push_back(in);
-            else
-                B.far.push_back(in);
+    std::size_t n_in = 0;
+    for (BatchState::Part& P : B.parts) {
+        P.active.clear();
+        P.runs.clear();
+        P.due.clear();
+        std::swap(P.active, P.ring[slot]);
+        if (slot == 0) {  // a turn of the ring: bring far inputs closer
+            const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
+            std::vector<SliceInput> far;
+            far.swap(P.far);
+            for (const SliceInput& in : far) {
+                const std::int64_t s = slice_of(in.t);
+                if (s == k)
+                    P.active.push_back(in);
+                else if (s <= reach)
+                    P.ring[static_cast<std::size_t>(s) & B.mask].push_back(in);
+                else
+                    P.far.push_back(in);
+            }
         }
+        n_in += P.active.size();
     }
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
     // visit is a cache miss) the input-by-input path is cheaper.
-    B.superpose =
-        superposable && !B.sums.empty() &&
-        static_cast<double>(B.active.size()) >= kMinSumDensity * static_cast<double>(B.nodes.size());
+    B.superpose = superposable && !B.sums.empty() &&
+                  static_cast<double>(n_in) >= kMinSumDensity * static_cast<double>(B.nodes.size());
     B.cut = cut;
     B.settled = false;
-    if (B.superpose)
-        sum_inputs(k);
-    else
-        group_inputs();
     due_checks(k);
 }
 
-// Superposition: one pass over the slice's inputs, each one's effect at the
-// slice end added to its node's sum. Nodes that cannot be superposed, or whose
-// inputs a rule that writes weights watches, are marked slow and get no sum.
-void Slices::sum_inputs(std::int64_t k) {
+// A part's inputs of the begun slice summed (superposed) or counted per node,
+// its due checks without input given runs, and its runs made in node order
+// (a bit per node marks those with a run), the inputs grouped (not superposed).
+void Slices::prepare_part(BatchState::Part& P) {
     BatchState& B = B_;
-    B.runs.clear();
-    const std::size_t lanes = workers_.size(), n_in = B.active.size();
-    if (!pool_ || B.nodes.size() < grain_ * lanes || n_in < 16 * grain_ * lanes)
-        return sum_range(k, 0, UINT32_MAX, [&](std::size_t idx, std::uint32_t g) {
-            B.runs.push_back({g, 0, 0, 0, idx});
-        });
-    // Threads: each lane sums the inputs onto its own range of nodes (scanning
-    // all of them: the exponentials and the sums' cache misses are what is split),
-    // noting where each of its nodes got its first input; merged by that position,
-    // the runs come out in the one-thread order.
-    const std::size_t n = B.nodes.size();
-    pool_->run([&](unsigned lane) {
-        Worker& w = workers_[lane];
-        w.first.clear();
-        const auto lo = static_cast<std::uint32_t>(n * lane / lanes),
-                   hi = static_cast<std::uint32_t>(n * (lane + 1) / lanes);
-        sum_range(k, lo, hi, [&](std::size_t idx, std::uint32_t g) { w.first.push_back({idx, g}); });
-    });
-    std::vector<std::size_t> head(lanes, 0);
-    for (;;) {
-        std::size_t best = lanes;
-        for (std::size_t l = 0; l < lanes; ++l)
-            if (head[l] < workers_[l].first.size() &&
-                (best == lanes || workers_[l].first[head[l]].first < workers_[best].first[head[best]].first))
-                best = l;
-        if (best == lanes) break;
-        const auto& first = workers_[best].first[head[best]++];
-        B.runs.push_back({first.second, 0, 0, 0, first.first});
+    const std::int64_t k = B.cur;
+    auto mark = [&](std::uint32_t g) { P.marks[(g - P.lo) >> 6] |= std::uint64_t{1} << ((g - P.lo) & 63); };
+    if (B.superpose) {
+        sum_range(P, k, mark);
+    } else {
+        const std::size_t n_in = P.active.size();
+        for (std::size_t idx = 0; idx < n_in; ++idx) {
+            if (idx + 16 < n_in) __builtin_prefetch(&B.nodes[P.active[idx + 16].node]);
+            const std::uint32_t g = P.active[idx].node;
+            if (B.nodes[g].touched != k) {
+                B.nodes[g].touched = k;
+                B.nodes[g].count = 0;
+                mark(g);
+            }
+            ++B.nodes[g].count;
+        }
     }
+    for (const std::uint32_t g : P.due) {  // a check in the slice and no input: a run of its own
+        if (B.superpose ? B.sums[g].slice == k : B.nodes[g].touched == k) continue;
+        B.nodes[g].touched = k;
+        B.nodes[g].count = 0;
+        if (B.superpose) {
+            SliceSum& S = B.sums[g];
+            S.slice = k;
+            S.flags = BatchState::kSlow;
+            S.t_first = kNever;  // no input
+        }
+        mark(g);
+    }
+    P.due.clear();
+    P.runs.clear();
+    for (std::size_t w = 0; w < P.marks.size(); ++w)
+        for (std::uint64_t bits = P.marks[w]; bits != 0; bits &= bits - 1) {
+            const auto g =
+                static_cast<std::uint32_t>(P.lo + (w << 6) + static_cast<unsigned>(__builtin_ctzll(bits)));
+            P.runs.push_back({g, 0, 0, 0, g});
+        }
+    std::fill(P.marks.begin(), P.marks.end(), 0);
+    if (!B.superpose) place_inputs(P, [](std::uint32_t) { return true; });
 }
 
-// The inputs onto nodes [lo, hi): each one's effect at the slice end added to its
-// node's sum; new_run(position, node) at a node's first input.
+// Superposition: one pass over the part's inputs, each one's effect at the
+// slice end added to its node's sum; new_run(node) at a node's first input.
+// Nodes that cannot be superposed, or whose inputs a rule that writes weights
+// watches, are marked slow and get no sum.
 template <class NewRun>
-void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run) {
+void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
     BatchState& B = B_;
     const Time t1 = slice_start(k + 1);
-    const std::size_t n_in = B.active.size();
+    const std::size_t n_in = P.active.size();
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
-    const std::uint32_t span = hi - lo;
+    const SliceInput* active = P.active.data();
     for (std::size_t idx = 0; idx < n_in; ++idx) {
-        if (idx + 16 < n_in) __builtin_prefetch(&B.sums[B.active[idx + 16].node]);
-        const SliceInput& in = B.active[idx];
-        if (in.node - lo >= span) continue;  // another lane's
+        if (idx + 16 < n_in) __builtin_prefetch(&B.sums[active[idx + 16].node]);
+        const SliceInput& in = active[idx];
         // The effect first, from the input alone (its kernel is its projection's
         // target's): it does not wait for the sum's line, so consecutive inputs overlap.
         // Not for inputs that will be slow whatever their node.
@@ -376,7 +477,7 @@ void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRu
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
-            new_run(idx, in.node);
+            new_run(in.node);
         }
         S.flags |= hooked;  // (kSlow if K is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;
@@ -388,35 +489,30 @@ void Slices::sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRu
     }
 }
 
-// Superposition: each summed node settles at the slice end if its model proves
-// it cannot fire in the slice; the others are left to the input-by-input path.
-void Slices::settle_nodes() {
-    const Superposition::Span span{slice_start(B_.cur), slice_start(B_.cur + 1), 0.0, horizon_};
-    for (std::size_t p = 0; p < net_.populations.size(); ++p)
-        if (B_.kernel[p].ok) B_.superposition[p]->prepare_settle(span);
-    in_parallel([this](std::size_t lo, std::size_t hi) { settle_range(lo, hi); });
-}
-
-void Slices::settle_range(std::size_t lo, std::size_t hi) {
+// Superposition: each of the part's summed nodes settles at the slice end if its
+// model proves it cannot fire in the slice; the others are left to the
+// input-by-input path. (Population::prepare_settle ran before the phase.)
+void Slices::settle_range(BatchState::Part& P) {
     BatchState& B = B_;
-    const std::size_t n = std::min(hi, B.runs.size());
+    const std::size_t n = P.runs.size();
     Superposition::Span span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
     constexpr std::size_t kAhead = 8;
     // Locals: the loop's byte stores may alias members, which would be reloaded.
     const Index* offset = core_.node_offsets();
     Batching* const* batching = B.batching.data();
     Superposition* const* superposition = B.superposition.data();
+    const BatchState::Run* runs = P.runs.data();
     std::uint64_t inputs = 0, nodes = 0;
-    for (std::size_t r = lo; r < n; ++r) {
+    for (std::size_t r = 0; r < n; ++r) {
         if (r + 2 * kAhead < n) {
-            __builtin_prefetch(&B.sums[B.runs[r + 2 * kAhead].node]);
-            __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
+            __builtin_prefetch(&B.sums[runs[r + 2 * kAhead].node]);
+            __builtin_prefetch(&B.nodes[runs[r + 2 * kAhead].node]);
         }
         if (r + kAhead < n) {  // its sum is in cache by now: read its population
-            const std::uint32_t ahead = B.runs[r + kAhead].node, p = B.sums[ahead].pop;
+            const std::uint32_t ahead = runs[r + kAhead].node, p = B.sums[ahead].pop;
             batching[p]->prefetch(ahead - offset[p]);
         }
-        const std::uint32_t g = B.runs[r].node;
+        const std::uint32_t g = runs[r].node;
         SliceSum& S = B.sums[g];
         BatchState::Node& N = B.nodes[g];
         N.touched = B.cur;
@@ -436,77 +532,60 @@ void Slices::settle_range(std::size_t lo, std::size_t hi) {
     count(inputs, inputs, nodes);
 }
 
-// Group the slice's inputs per node: counting sort over the touched nodes.
-void Slices::group_inputs() {
+// After settle_range: the part's nodes marked slow, and the settled ones whose
+// hooks are still to run, become its runs, with their inputs grouped. Which
+// inputs are theirs: a bit per node (a few kB, stays in cache) rather than a
+// look at each input's node record.
+void Slices::group_slow_inputs(BatchState::Part& P) {
     BatchState& B = B_;
-    const std::int64_t k = B.cur;
-    const std::size_t n_in = B.active.size();
-    B.runs.clear();
-    for (std::size_t idx = 0; idx < n_in; ++idx) {
-        if (idx + 16 < n_in) __builtin_prefetch(&B.nodes[B.active[idx + 16].node]);
-        const std::uint32_t g = B.active[idx].node;
-        if (B.nodes[g].touched != k) {
-            B.nodes[g].touched = k;
-            B.nodes[g].count = 0;
-            B.runs.push_back({g, 0, 0, 0, idx});
-        }
-        ++B.nodes[g].count;
-    }
-    place_inputs([](std::uint32_t) { return true; });
-}
-
-// After settle_nodes: the nodes marked slow, and the settled ones whose hooks
-// are still to run, become the runs, with their inputs grouped. Which inputs are
-// theirs: a bit per node (a few kB, stays in cache) rather than a look at each
-// input's node record.
-void Slices::group_slow_inputs() {
-    BatchState& B = B_;
-    B.slow.clear();
+    P.slow.clear();
     bool inputs = false;
-    for (const auto& r : B.runs) {
+    for (const auto& r : P.runs) {
         if (!B.sums[r.node].flags) continue;
         B.nodes[r.node].count = 0;
-        B.slow.push_back({r.node, 0, 0, 0, r.key});
+        P.slow.push_back({r.node, 0, 0, 0, r.key});
         if (B.sums[r.node].t_first != kNever) {  // it has inputs
             inputs = true;
-            B.slow_bits[r.node >> 6] |= std::uint64_t{1} << (r.node & 63);
+            P.slow_bits[(r.node - P.lo) >> 6] |= std::uint64_t{1} << ((r.node - P.lo) & 63);
         }
     }
-    std::swap(B.runs, B.slow);
+    std::swap(P.runs, P.slow);
     if (!inputs) {
-        B.grouped.clear();
+        P.grouped.clear();
         return;
     }
-    auto slow = [&](std::uint32_t g) { return ((B.slow_bits[g >> 6] >> (g & 63)) & 1) != 0; };
-    for (const SliceInput& in : B.active)
+    auto slow = [&](std::uint32_t g) {
+        return ((P.slow_bits[(g - P.lo) >> 6] >> ((g - P.lo) & 63)) & 1) != 0;
+    };
+    for (const SliceInput& in : P.active)
         if (slow(in.node)) ++B.nodes[in.node].count;
-    place_inputs(slow);
-    for (const auto& r : B.runs) B.slow_bits[r.node >> 6] = 0;
+    place_inputs(P, slow);
+    for (const auto& r : P.runs) P.slow_bits[(r.node - P.lo) >> 6] = 0;
 }
 
 // Runs have their input counts in nodes[].count: set their ranges, copy the kept
 // inputs there, and put each run's few inputs into time order (insertion sort:
 // stable, so ties keep push order).
 template <class Keep>
-void Slices::place_inputs(Keep keep) {
+void Slices::place_inputs(BatchState::Part& P, Keep keep) {
     BatchState& B = B_;
     std::uint32_t pos = 0;
-    for (auto& r : B.runs) {
+    for (auto& r : P.runs) {
         r.begin = r.cursor = pos;
         pos += B.nodes[r.node].count;
         r.end = pos;
         B.nodes[r.node].count = r.begin;
     }
-    B.grouped.resize(pos);
-    for (const SliceInput& in : B.active)
-        if (keep(in.node)) B.grouped[B.nodes[in.node].count++] = in;
-    for (const auto& r : B.runs)
+    P.grouped.resize(pos);
+    for (const SliceInput& in : P.active)
+        if (keep(in.node)) P.grouped[B.nodes[in.node].count++] = in;
+    for (const auto& r : P.runs)
         for (std::uint32_t a = r.begin + 1; a < r.end; ++a) {
-            if (!(B.grouped[a].t < B.grouped[a - 1].t)) continue;
-            const SliceInput x = B.grouped[a];
+            if (!(P.grouped[a].t < P.grouped[a - 1].t)) continue;
+            const SliceInput x = P.grouped[a];
             std::uint32_t b = a;
-            for (; b > r.begin && B.grouped[b - 1].t > x.t; --b) B.grouped[b] = B.grouped[b - 1];
-            B.grouped[b] = x;
+            for (; b > r.begin && P.grouped[b - 1].t > x.t; --b) P.grouped[b] = P.grouped[b - 1];
+            P.grouped[b] = x;
         }
 }
 
@@ -525,52 +604,70 @@ void Slices::interval(Time b, bool last) {
     if (exchange_) return interval_ranks(b, last);
     BatchState& B = B_;
     B.logging = true;
-    if (B.superpose && !B.settled) {  // at the slice's first sub-slice: settle, then the rest one by one
-        settle_nodes();
-        group_slow_inputs();
-        B.settled = true;
+    if (B.superpose && !B.settled) {  // tables the models build lazily, on one thread
+        const Superposition::Span span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
+        for (std::size_t p = 0; p < net_.populations.size(); ++p)
+            if (B.kernel[p].ok) B.superposition[p]->prepare_settle(span);
     }
-    in_parallel([&](std::size_t lo, std::size_t hi) { node_range(lo, hi, b, last); });
+    // The work: the slice's inputs and due checks at its first sub-slice, else its runs.
+    std::size_t work = 0;
+    for (const BatchState::Part& P : B.parts)
+        work += B.prepared ? P.runs.size() : P.active.size() + P.due.size();
+    for_parts(work, [&](BatchState::Part& P) { part_phase(P, b, last); });
+    B.prepared = true;
+    if (B.superpose) B.settled = true;
     B.logging = false;
     finish_interval();
     if (replicated_) mpi::sync_stop();  // every rank ran every node: only the stop flag to agree on
 }
 
-// Runs [lo, hi) of the sub-slice ending at b (hi = SIZE_MAX: to the end, which may
-// grow in the serial phase).
-void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
+// One part's share of a sub-slice, on its lane: at the slice's first, its inputs
+// summed or grouped and (superposed) its nodes settled, the rest grouped; then
+// its runs through their inputs before b.
+void Slices::part_phase(BatchState::Part& P, Time b, bool last) {
+    if (!B_.prepared) prepare_part(P);
+    if (B_.superpose && !B_.settled) {
+        settle_range(P);
+        group_slow_inputs(P);
+    }
+    node_range(P, b, last);
+}
+
+// A part's runs in the sub-slice ending at b (they may grow in a serial phase).
+void Slices::node_range(BatchState::Part& P, Time b, bool last) {
     BatchState& B = B_;
-    constexpr std::size_t kAhead = 8;                                 // prefetch distance, in nodes
-    for (std::size_t r = lo; r < std::min(hi, B.runs.size()); ++r) {  // runs may grow: index
-        const std::size_t n = std::min(hi, B.runs.size());            // (prefetch only the lane's own runs)
-        if (r + 2 * kAhead < n) __builtin_prefetch(&B.nodes[B.runs[r + 2 * kAhead].node]);
+    constexpr std::size_t kAhead = 8;                  // prefetch distance, in nodes
+    for (std::size_t r = 0; r < P.runs.size(); ++r) {  // runs may grow: index
+        const std::size_t n = P.runs.size();
+        if (r + 2 * kAhead < n) __builtin_prefetch(&B.nodes[P.runs[r + 2 * kAhead].node]);
         if (r + kAhead < n) {
-            const BatchState::Run& ahead = B.runs[r + kAhead];
+            const BatchState::Run& ahead = P.runs[r + kAhead];
             const std::uint32_t g = ahead.node, p = B.nodes[g].pop;
             B_.batching[p]->prefetch(g - core_.node_offset(p));
             if (core_.any_delivered_hooks())  // the rules' state of its inputs, and their delays
                 for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
-                    const SliceInput& in = B.grouped[k];
+                    const SliceInput& in = P.grouped[k];
                     for (const NodeCore::Attachment& a : core_.delivered_hooks(in.q))
                         a.rule->prefetch(a.site.slot, in.s);
                     if (!core_.delivered_hooks(in.q).empty()) net_.projections[in.q].prefetch(in.s);
                 }
         }
-        const std::uint32_t g = B.runs[r].node;
+        const std::uint32_t g = P.runs[r].node;
         if (!own(g)) continue;  // another rank's (MPI)
-        cur_key_ = B.runs[r].key;
+        if (exchange_) cur_key_ = P.runs[r].key;
         if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
-            settled_hooks(B.runs[r], b, last);
+            settled_hooks(P, P.runs[r], b, last);
         else
-            batch_node(r, b, last);
+            batch_node(P, r, b, last);
     }
 }
 
 // The end of run r's inputs in the sub-slice ending at b (all of them in the last).
-std::uint32_t Slices::sub_slice_end(const BatchState::Run& r, Time b, bool last) const {
+std::uint32_t Slices::sub_slice_end(const BatchState::Part& P, const BatchState::Run& r, Time b,
+                                    bool last) const {
     if (last) return r.end;
     std::uint32_t end = r.cursor;
-    while (end < r.end && B_.grouped[end].t < b) ++end;
+    while (end < r.end && P.grouped[end].t < b) ++end;
     return end;
 }
 
@@ -578,12 +675,12 @@ std::uint32_t Slices::sub_slice_end(const BatchState::Run& r, Time b, bool last)
 // order (rules that write no weights: the node's dynamics did not depend on them).
 // Sub-slice by sub-slice (inputs before b), so that the changes they make are in
 // force exactly up to each sample time.
-void Slices::settled_hooks(BatchState::Run& r, Time b, bool last) {
+void Slices::settled_hooks(BatchState::Part& P, BatchState::Run& r, Time b, bool last) {
     BatchState& B = B_;
     const Time t0 = B.nodes[r.node].time;
-    const std::uint32_t end = sub_slice_end(r, b, last);
+    const std::uint32_t end = sub_slice_end(P, r, b, last);
     for (std::uint32_t k = r.cursor; k < end; ++k) {
-        const SliceInput& in = B.grouped[k];
+        const SliceInput& in = P.grouped[k];
         core_.run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
     }
     r.cursor = end;
@@ -604,11 +701,11 @@ void Slices::apply_input(std::uint32_t pop, Index node, const SliceInput& in) {
 // of them (and its check says no spike before the first), the inputs are applied
 // without crossing searches, in one call when no rule watches them
 // (Population::absorb). Otherwise each input is preceded by a crossing search.
-void Slices::batch_node(std::size_t ri, Time b, bool last) {
+void Slices::batch_node(BatchState::Part& P, std::size_t ri, Time b, bool last) {
     BatchState& B = B_;
-    BatchState::Run& r = B.runs[ri];
+    BatchState::Run& r = P.runs[ri];
     const std::uint32_t g = r.node;
-    const std::uint32_t end = sub_slice_end(r, b, last);
+    const std::uint32_t end = sub_slice_end(P, r, b, last);
     const bool check_due = B.nodes[g].check_time < (last ? slice_start(B.cur + 1) : b);
     if (end == r.cursor && !check_due) return;
     const std::uint32_t pop = B_.nodes[g].pop;
@@ -621,15 +718,15 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
         // time (slice edge); see whether a rule watches any of these deliveries.
         bool hooked = false;
         for (std::uint32_t k = begin; k < end; ++k) {
-            SliceInput& in = B.grouped[k];
+            SliceInput& in = P.grouped[k];
             in.t = std::max(in.t, B.nodes[g].time);
             if (core_.weight_live(in.q)) in.w = net_.projections[in.q].weight(in.s);
             hooked = hooked || !core_.delivered_hooks(in.q).empty();
         }
-        const Time t_first = B.grouped[begin].t, t_last = B.grouped[end - 1].t;
+        const Time t_first = P.grouped[begin].t, t_last = P.grouped[end - 1].t;
         bool fast = B.nodes[g].check_time > t_first;
         std::optional<Time> absorbed;
-        if (fast && !hooked) absorbed = batching.absorb(node, &B.grouped[begin], end - begin, core_.horizon);
+        if (fast && !hooked) absorbed = batching.absorb(node, &P.grouped[begin], end - begin, core_.horizon);
         if (absorbed) {
             const Time next = *absorbed;
             B.nodes[g].time = t_last;
@@ -641,13 +738,13 @@ void Slices::batch_node(std::size_t ri, Time b, bool last) {
                 std::vector<double>& w_plus = scratch_w_plus();
                 std::fill(w_plus.begin(), w_plus.end(), 0.0);
                 for (std::uint32_t k = begin; k < end; ++k)
-                    if (B.grouped[k].w > 0) w_plus[B.grouped[k].port] += B.grouped[k].w;
+                    if (P.grouped[k].w > 0) w_plus[P.grouped[k].port] += P.grouped[k].w;
                 net_.populations[pop]->advance(node, t_first);
                 B.nodes[g].time = t_first;
                 fast = !batching.may_spike_before(node, t_last, w_plus.data());
             }
             for (std::uint32_t k = begin; k < end; ++k) {
-                SliceInput& in = B.grouped[k];
+                SliceInput& in = P.grouped[k];
                 // A weight is read when it is delivered: a rule may have changed it since
                 // (a delivered hook; or the post-spike hook of a spike fired just below,
                 // before this input). More than the no-spike bound assumed: search again.
@@ -706,14 +803,19 @@ void Slices::finish_interval() {
     for (std::size_t k = 0; k < B.log.size(); ++k)
         B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
     radix_sort(B.log_order, B.log_scratch);
-    std::size_t i = 0, j = 0;
+    B.replay.clear();
+    std::size_t i = 0, j = 0, work = 0;
     while (i < B.spikes.size() || j < B.log.size()) {
         if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[B.log_order[j].second].t)) {
+            B.replay.push_back(static_cast<std::uint32_t>(i));
             const BatchState::Spike& sp = B.spikes[i++];
             core_.now = sp.t;
             for (Observer* o : core_.observers()) o->on_spike(sp.pop, sp.node, sp.t);
-            emit_(sp.pop, sp.node, sp.t);
+            emit_(sp.pop, sp.node, sp.t);  // (onto projections that are not batched)
+            for (const std::uint32_t q : out_batched_[sp.pop])
+                work += net_.projections[q].out_end(sp.node) - net_.projections[q].out_begin(sp.node);
         } else {
+            B.replay.push_back(BatchState::kChange | B.log_order[j].second);
             const BatchState::Change& c = B.log[B.log_order[j++].second];
             Projection& proj = net_.projections[c.q];
             if (c.delay) proj.store_delay(c.s, c.new_value);
@@ -726,8 +828,65 @@ void Slices::finish_interval() {
                                      c.old_value, c.new_value, *c.by, c.t);
         }
     }
+    // The spikes onto the batched projections: each part replays the list itself,
+    // its own synapses' delay changes included, expanding onto its own targets.
+    for_parts(work, [this](BatchState::Part& P) { expand_part(P); });
     B.spikes.clear();
     B.log.clear();
+}
+
+// A part's replay of the sub-slice (finish_interval stored every change already):
+// its synapses' delay changes undone, then in time order redone and the spikes
+// expanded with the delays in force at their emission, onto its own targets.
+void Slices::expand_part(BatchState::Part& P) {
+    const BatchState& B = B_;
+    auto mine = [&](const BatchState::Change& c) {
+        const Projection& proj = net_.projections[c.q];
+        return c.delay && P.owns(static_cast<std::uint32_t>(core_.node_offset(proj.target_population()) +
+                                                            proj.target(c.s)));
+    };
+    bool changes = false;
+    for (std::size_t j = B.log.size(); j-- > 0;)
+        if (mine(B.log[j])) {
+            net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
+            changes = true;
+        }
+    for (const std::uint32_t item : B.replay) {
+        if (item & BatchState::kChange) {
+            const BatchState::Change& c = B.log[item & ~BatchState::kChange];
+            if (changes && mine(c)) net_.projections[c.q].store_delay(c.s, c.new_value);
+            continue;
+        }
+        const BatchState::Spike& sp = B.spikes[item];
+        for (const std::uint32_t q : out_batched_[sp.pop]) expand_onto(P, q, sp.node, sp.t);
+    }
+}
+
+// One synaptic spike of source `node` through projection q, onto the part's own
+// targets: the source's synapses are sorted by target, so they are one range.
+void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time t) {
+    const Projection& proj = net_.projections[q];
+    const auto tp = proj.target_population();
+    const auto g0 = static_cast<std::uint32_t>(core_.node_offset(tp)),
+               g1 = static_cast<std::uint32_t>(core_.node_offset(tp + 1));
+    if (P.hi <= g0 || P.lo >= g1) return;
+    Index s = proj.out_begin(node), end = proj.out_end(node);
+    auto first_at = [&](Index lo, Index hi, Index target) {  // the first synapse in [lo, hi) onto >= target
+        while (lo < hi) {
+            const Index mid = lo + (hi - lo) / 2;
+            if (proj.target(mid) < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo;
+    };
+    if (P.lo > g0) s = first_at(s, end, P.lo - g0);
+    if (P.hi < g1) end = first_at(s, end, P.hi - g0);
+    const auto port = static_cast<std::uint32_t>(proj.port());
+    for (; s < end; ++s)
+        push_input(P, {t + proj.delay(s), proj.weight(s), g0 + static_cast<std::uint32_t>(proj.target(s)), q,
+                       static_cast<std::uint32_t>(s), port});
 }
 
 // Threads (sim/parallel.hpp): decided at setup, after the rules are attached.
@@ -754,27 +913,49 @@ void Slices::setup_threads(std::vector<std::string>& notes) {
         proj.incoming(0);  // the incoming index (post-spike hooks)
         if (a.rule->writes_weights()) proj.store_weight(0, proj.weight(0));  // the weight store
     }
-    grain_ = kMinParallelRuns;
+    grain_ = kMinParallelWork;
     if (const char* g = std::getenv("DELAYSIM_PARALLEL_GRAIN"))
         grain_ = std::max<std::size_t>(1, std::strtoull(g, nullptr, 10));
     workers_.resize(n);
-    for (Worker& w : workers_) w.w_plus.assign(B_.w_plus.size(), 0.0);
+    split_parts(merged_parts(), n);
+    // A lane writes the check minima of the groups of blocks (1024 nodes) that lie
+    // wholly in its part; those it shares are lowered after each phase.
+    constexpr std::uint32_t kGroup = 1u << (BatchState::kBlockBits + BatchState::kGroupBits);
+    const auto nodes = static_cast<std::uint32_t>(B_.nodes.size());
+    for (unsigned l = 0; l < n; ++l) {
+        Worker& w = workers_[l];
+        const BatchState::Part& P = B_.parts[l];
+        w.w_plus.assign(B_.w_plus.size(), 0.0);
+        w.safe_lo = P.lo == 0 ? 0 : (P.lo + kGroup - 1) / kGroup * kGroup;
+        w.safe_hi = P.hi == nodes ? nodes : P.hi / kGroup * kGroup;
+        if (w.safe_lo >= w.safe_hi) w.safe_lo = w.safe_hi = 0;
+    }
     pool_ = std::make_unique<ThreadPool>(n);
 }
 
-// f(lo, hi) over the slice's runs: on one thread (hi = SIZE_MAX), or split into
-// contiguous ranges, one per lane, then merged in lane order = the serial order.
-void Slices::in_parallel(const std::function<void(std::size_t, std::size_t)>& f) {
-    const std::size_t n = B_.runs.size(), lanes = workers_.size();
-    if (!pool_ || n < grain_ * lanes) return f(0, SIZE_MAX);
+// f(part) for every part, each on its lane, its spikes and rule changes into the
+// lane's buffers; these are merged in lane order, which is node order, which is
+// the one-thread order. Little work: the lanes one after another on this thread
+// (the same buffers, so the same results).
+template <class F>
+void Slices::for_parts(std::size_t work, F f) {
+    if (!pool_) return f(B_.parts[0]);
     for (Worker& w : workers_) {  // (left over if the last phase threw)
         w.spikes.clear();
         w.log.clear();
+        w.edge.clear();
     }
-    pool_->run([&](unsigned lane) {
-        Lane::Scope scope(&workers_[lane]);
-        f(n * lane / lanes, n * (lane + 1) / lanes);
-    });
+    const auto lanes = static_cast<unsigned>(workers_.size());
+    auto lane = [&](unsigned l) {
+        Lane::Scope scope(&workers_[l]);
+        f(B_.parts[l]);
+    };
+    if (work < grain_ * lanes) {
+        for (unsigned l = 0; l < lanes; ++l) lane(l);
+    } else {
+        ++wakeups_;
+        pool_->run(lane);
+    }
     for (Worker& w : workers_) {
         for (BatchState::Spike& sp : w.spikes) {
             sp.seq = B_.seq++;
@@ -785,17 +966,16 @@ void Slices::in_parallel(const std::function<void(std::size_t, std::size_t)>& f)
         core_.n_deliveries += w.n_deliveries;
         core_.n_superposed += w.n_superposed;
         w.n_events = w.n_deliveries = w.n_superposed = 0;
-    }
-    // The block minima the threads left alone (file_check): lowered by each
-    // node's last check, which is all a scan needs (they are lower bounds).
-    for (std::size_t r = 0; r < n; ++r) {
-        const std::uint32_t g = B_.runs[r].node;
-        const Time t = B_.nodes[g].check_time;
-        if (!(t < horizon_)) continue;
-        const std::size_t blk = g >> BatchState::kBlockBits;
-        B_.block_min[blk] = std::min(B_.block_min[blk], t);
-        B_.group_min[blk >> BatchState::kGroupBits] =
-            std::min(B_.group_min[blk >> BatchState::kGroupBits], t);
+        // The block minima of the checks filed in shared groups (file_check):
+        // lowered by each node's last check, which is all a scan needs (lower bounds).
+        for (const std::uint32_t g : w.edge) {
+            const Time t = B_.nodes[g].check_time;
+            if (!(t < horizon_)) continue;
+            const std::size_t blk = g >> BatchState::kBlockBits;
+            B_.block_min[blk] = std::min(B_.block_min[blk], t);
+            B_.group_min[blk >> BatchState::kGroupBits] =
+                std::min(B_.group_min[blk >> BatchState::kGroupBits], t);
+        }
     }
 }
 

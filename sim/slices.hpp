@@ -59,10 +59,7 @@ struct BatchState {
     std::vector<std::uint8_t> pop;   // per population: batched
     std::vector<std::uint8_t> proj;  // per projection: its target population is batched
 
-    // Future inputs: ring of slices, and those beyond the ring.
-    std::vector<std::vector<SliceInput>> ring;
-    std::size_t mask = 0;
-    std::vector<SliceInput> far;
+    std::size_t mask = 0;  // ring slots - 1 (the ring is per part, below)
     // Per global node, in one record: large populations touch a node's fields
     // together, and separate arrays would cost one cache miss each.
     struct Node {
@@ -85,15 +82,33 @@ struct BatchState {
     // The slice being processed.
     std::int64_t cur = kNoSlice;
     bool begun = false;
-    std::vector<SliceInput> active;   // as pushed
-    std::vector<SliceInput> grouped;  // by node, each node's inputs in time order
+    bool prepared = false;  // the begun slice's inputs are summed or grouped, its runs made
     struct Run {
-        std::uint32_t node, begin, end, cursor;  // [begin, end) in `grouped`
+        std::uint32_t node, begin, end, cursor;  // [begin, end) in its part's `grouped`
         // MPI ranks: the run's place in the one-process order, the same on every
-        // rank (first input's position, or check epoch << 32 | node).
+        // rank: its node (runs are in node order).
         std::uint64_t key = 0;
     };
-    std::vector<Run> runs;
+    // A lane's part (README "Parallel runs"): the nodes [lo, hi) and everything
+    // about their inputs. Lane l owns part l; one thread has one part of every
+    // node. A spike is expanded by every part onto its own targets (a source's
+    // synapses are sorted by target: one binary search), so each node's inputs
+    // come in the same order for any number of parts, and runs are in node order:
+    // the parts' runs, concatenated, are the one-part runs.
+    struct Part {
+        std::uint32_t lo = 0, hi = 0;
+        std::vector<std::vector<SliceInput>> ring;  // future inputs, one slot per slice
+        std::vector<SliceInput> far;                // those beyond the ring
+        std::vector<SliceInput> active;             // the slice's, as pushed
+        std::vector<SliceInput> grouped;            // by node, each node's inputs in time order
+        std::vector<Run> runs;                      // in node order
+        std::vector<Run> slow;                      // scratch: the nodes left to the exact path
+        std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
+        std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
+        std::vector<std::uint32_t> due;             // the slice's due checks, in node order
+        bool owns(std::uint32_t g) const { return g - lo < hi - lo; }
+    };
+    std::vector<Part> parts;
 
     // Superposition: per population its kernel (ok = superposable), per node its sum.
     struct Kernel {
@@ -111,11 +126,9 @@ struct BatchState {
     std::vector<std::uint8_t> hooked;
     static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
     bool superpose = false;                                // the slice being processed is superposed
-    bool cut = false;                      // ... and has sample times inside: sampled nodes are slow
-    bool settled = false;                  // ... and its nodes have been settled
-    std::vector<std::uint8_t> sampled;     // per node: an observer reads its state at sample times
-    std::vector<Run> slow;                 // scratch: the nodes left to the exact path
-    std::vector<std::uint64_t> slow_bits;  // scratch: those nodes, a bit each
+    bool cut = false;                   // ... and has sample times inside: sampled nodes are slow
+    bool settled = false;               // ... and its nodes have been settled
+    std::vector<std::uint8_t> sampled;  // per node: an observer reads its state at sample times
 
     // Produced inside a sub-slice, replayed in time order at its end.
     struct Spike {
@@ -134,6 +147,9 @@ struct BatchState {
     };
     std::vector<Spike> spikes;
     std::vector<Change> log;
+    // The sub-slice's replay order: a spike's index, or kChange | a change's index.
+    std::vector<std::uint32_t> replay;
+    static constexpr std::uint32_t kChange = 0x80000000u;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> log_order, log_scratch;  // (time key, position)
     bool logging = false;        // inside the node phase: rule writes are logged
     std::uint64_t seq = 0;       // spike order (ties at equal times)
@@ -144,7 +160,9 @@ struct BatchState {
 
 class Slices {
 public:
-    // emit(pop, node, t): expand a batched spike (into the event queue or the ring).
+    // emit(pop, node, t): a batched node's spike, expanded onto every projection
+    // that is not batched (into the event queue); the slices expand it onto the
+    // batched ones themselves (each part onto its own targets).
     using Emit = std::function<void(std::uint32_t, Index, Time)>;
     Slices(Network& net, NodeCore& core, Emit emit) : net_(net), core_(core), emit_(std::move(emit)) {}
 
@@ -175,14 +193,15 @@ public:
 
     // Inputs always land in a later slice than the one being processed (delays >= h;
     // a rounding-edge arrival is moved to the next slice, and the target clamps it
-    // to its own time, see apply_input).
-    void push_input(const SliceInput& in) {
+    // to its own time, see apply_input). Into the ring of the target's part.
+    void push_input(const SliceInput& in) { push_input(part_of(in.node), in); }
+    void push_input(BatchState::Part& P, const SliceInput& in) {
         std::int64_t k = slice_of(in.t);
         if (k <= B_.cur) k = B_.cur + 1;
         if (k - B_.cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
-            B_.far.push_back(in);
+            P.far.push_back(in);
         else {
-            auto& slot = B_.ring[static_cast<std::size_t>(k) & B_.mask];
+            auto& slot = P.ring[static_cast<std::size_t>(k) & B_.mask];
             slot.push_back(in);
             // The slot's next line, for writing: a slot gets an input every ~100
             // writes of a fan-out, so its tail is out of cache by then.
@@ -211,6 +230,8 @@ public:
     void setup_threads(std::vector<std::string>& notes);
     // The lanes the node phase runs on (1: serial).
     unsigned lanes() const { return pool_ ? pool_->size() : 1; }
+    // Parallel phases run on the pool so far (one wake-up and join each).
+    std::uint64_t wakeups() const { return wakeups_; }
     // MPI ranks (sim/mpi.hpp), after setup_threads: each rank advances only the
     // batched nodes it owns, and the ranks exchange their spikes and rule changes
     // per sub-slice. Notes say what runs on every rank.
@@ -222,12 +243,15 @@ public:
     const Partition& partition() const { return partition_; }
 
 private:
-    // One thread's buffers in a parallel node phase, merged in lane order after it.
+    // One thread's buffers in a parallel phase, merged in lane order after it.
     struct Worker : Lane {
         std::vector<BatchState::Spike> spikes;
         std::vector<BatchState::Change> log;
-        std::vector<double> w_plus;                                // per port, scratch
-        std::vector<std::pair<std::size_t, std::uint32_t>> first;  // sum_inputs: (first input, node)
+        std::vector<double> w_plus;  // per port, scratch
+        // Checks filed in a group of blocks this lane shares with another: their
+        // minima are lowered after the phase (edge); the others at once (nodes [safe_lo, safe_hi)).
+        std::vector<std::uint32_t> edge;
+        std::uint32_t safe_lo = 0, safe_hi = 0;
     };
     // The calling thread's worker inside a parallel phase of these slices, else nullptr.
     static Worker* worker() { return static_cast<Worker*>(Lane::current()); }
@@ -236,16 +260,34 @@ private:
         return w ? w->w_plus : B_.w_plus;
     }
     void count(std::uint64_t events, std::uint64_t deliveries, std::uint64_t superposed);
-    void in_parallel(const std::function<void(std::size_t, std::size_t)>& f);
-    void settle_range(std::size_t lo, std::size_t hi);
+    // f(part) for every part: on the lanes of the pool, or (work below the grain,
+    // or no pool) one after another on this thread; then the lanes' buffers merged.
+    template <class F>
+    void for_parts(std::size_t work, F f);
+    BatchState::Part& part_of(std::uint32_t g) {
+        std::size_t l = 0;
+        while (!B_.parts[l].owns(g) && l + 1 < B_.parts.size()) ++l;
+        return B_.parts[l];
+    }
+    // Parts: n of them over the nodes, the inputs (and a begun slice's runs) moved to theirs.
+    void split_parts(BatchState::Part all, std::size_t n);
+    BatchState::Part merged_parts() const;
+    // A part's share of a sub-slice: its inputs summed or grouped and its runs
+    // made (the slice's first), its nodes settled (superposed), then its runs.
+    void part_phase(BatchState::Part& P, Time b, bool last);
+    void prepare_part(BatchState::Part& P);
+    void expand_part(BatchState::Part& P);
+    void expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time t);
+    void settle_range(BatchState::Part& P);
     template <class NewRun>
-    void sum_range(std::int64_t k, std::uint32_t lo, std::uint32_t hi, NewRun new_run);
-    void node_range(std::size_t lo, std::size_t hi, Time b, bool last);
-    // Fewer runs per lane than this: the phase runs on one thread (waking the
-    // pool costs more than it saves). The environment variable
+    void sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run);
+    void node_range(BatchState::Part& P, Time b, bool last);
+    // Fewer inputs or runs per lane than this: a phase runs on one thread (waking
+    // the pool costs more than it saves). The environment variable
     // DELAYSIM_PARALLEL_GRAIN overrides it (the tests set 1: every phase split).
-    static constexpr std::size_t kMinParallelRuns = 64;
-    std::size_t grain_ = kMinParallelRuns;
+    static constexpr std::size_t kMinParallelWork = 256;
+    std::size_t grain_ = kMinParallelWork;
+    std::uint64_t wakeups_ = 0;  // parallel phases run on the pool (PROFILE.md)
 
     std::int64_t slice_of(Time t) const {
         auto k = static_cast<std::int64_t>(t * B_.inv_h);
@@ -255,15 +297,12 @@ private:
     }
     Time slice_start(std::int64_t k) const { return static_cast<double>(k) * B_.h; }
     void begin_slice(std::int64_t k, bool superposable, bool cut);
-    void sum_inputs(std::int64_t k);
-    void group_inputs();
-    void group_slow_inputs();
+    void group_slow_inputs(BatchState::Part& P);
     template <class Keep>
-    void place_inputs(Keep keep);
-    void settle_nodes();
-    void settled_hooks(BatchState::Run& r, Time b, bool last);
-    std::uint32_t sub_slice_end(const BatchState::Run& r, Time b, bool last) const;
-    void batch_node(std::size_t run, Time b, bool last);
+    void place_inputs(BatchState::Part& P, Keep keep);
+    void settled_hooks(BatchState::Part& P, BatchState::Run& r, Time b, bool last);
+    std::uint32_t sub_slice_end(const BatchState::Part& P, const BatchState::Run& r, Time b, bool last) const;
+    void batch_node(BatchState::Part& P, std::size_t run, Time b, bool last);
     void apply_input(std::uint32_t pop, Index node, const SliceInput& in);
     Time fire_crossings(std::uint32_t g, Time b, bool inclusive);
     void file_check(std::uint32_t g, Time t);
@@ -280,6 +319,7 @@ private:
     NodeCore& core_;
     Emit emit_;
     BatchState B_;
+    std::vector<std::vector<std::uint32_t>> out_batched_;  // per population: its batched out-projections
     Time horizon_ = 0.0;  // core_.horizon, copied at start_run (read per node)
     unsigned threads_ = 1;
     std::vector<Worker> workers_;
@@ -291,7 +331,7 @@ private:
     std::vector<std::uint8_t> own_;
     Partition partition_;
     bool exchange_ = false, replicated_ = false;
-    std::uint64_t cur_key_ = 0, check_epoch_ = 1;
+    std::uint64_t cur_key_ = 0;
     std::vector<std::uint64_t> log_keys_;
     std::vector<const std::string*> by_table_;
     std::vector<char> send_, recv_;

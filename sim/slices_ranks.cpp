@@ -71,6 +71,7 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
     if (pool_) {
         pool_.reset();
         workers_.clear();
+        split_parts(merged_parts(), 1);
         notes.push_back(ranks + ": one thread per rank (threads are not combined with ranks yet)");
     }
     for (const NodeCore::Attachment& a : core_.attachments())
@@ -126,11 +127,13 @@ void Slices::interval_ranks(Time b, bool last) {
     B.logging = true;
     try {  // an error here is only this rank's: the others learn of it at the exchange
         if (B.superpose && !B.settled) {
-            settle_nodes();
-            group_slow_inputs();
-            B.settled = true;
+            const Superposition::Span span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
+            for (std::size_t p = 0; p < net_.populations.size(); ++p)
+                if (B.kernel[p].ok) B.superposition[p]->prepare_settle(span);
         }
-        node_range(0, SIZE_MAX, b, last);
+        part_phase(B.parts[0], b, last);
+        B.prepared = true;
+        if (B.superpose) B.settled = true;
     } catch (...) {
         error = std::current_exception();
     }

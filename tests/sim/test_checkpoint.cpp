@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <tuple>
@@ -58,9 +59,11 @@ void finish(sim::Simulation& s, Outcome& out) {
 }
 
 // The uninterrupted run, or: run to T, save, restore into a new simulation, go on.
-Outcome run(const std::string& config, double T) {
+// threads_a, threads_b: the threads of the first and of the restored simulation.
+Outcome run(const std::string& config, double T, unsigned threads_a = 1, unsigned threads_b = 1) {
     auto c = config::load_config(config_path(config));
     auto a = config::make_simulation(c.lowered);
+    a->set_threads(threads_a);
     Outcome out;
     a->add_observer(&out.log);
     a->set_sample_interval(c.lowered.record.interval);
@@ -76,6 +79,7 @@ Outcome run(const std::string& config, double T) {
     a.reset();
     auto c2 = config::load_config(config_path(config));
     auto b = config::make_simulation(c2.lowered);
+    b->set_threads(threads_b);
     b->add_observer(&out.log);
     b->set_sample_interval(c2.lowered.record.interval);
     b->set_horizon(c2.lowered.t_stop);
@@ -175,4 +179,28 @@ TEST_CASE("checkpoint file: version, truncation and checksum are checked", "[che
     std::string version = bytes;
     version[8 + 4 + 8] = '7';  // the version string's first character
     CHECK_THROWS_WITH(sim::parse_checkpoint(version), Catch::Contains("written by delaysim 7"));
+}
+
+// Threads (static lanes, sim/slices.hpp): a checkpoint holds the lanes' inputs
+// and a begun slice's runs as one thread's, and a restore splits them among its
+// own lanes, so a checkpoint taken with any number of threads resumes with any.
+TEST_CASE("a checkpoint taken with threads resumes with other threads, to the bit",
+          "[checkpoint][parallel]") {
+    const auto [T, ta, tb] = GENERATE(table<double, unsigned, unsigned>({
+        {257.3, 3, 1},  // inside a slice: its runs and grouped inputs are split anew
+        {257.3, 1, 2},
+        {100.0, 2, 4},  // a slice edge
+    }));
+    INFO("T = " << T << ", threads " << ta << " then " << tb);
+    setenv("DELAYSIM_PARALLEL_GRAIN", "1", 1);  // split every phase (small network)
+    const Outcome one = run("golden_lif_stdp.toml", 0);
+    const Outcome resumed = run("golden_lif_stdp.toml", T, ta, tb);
+    unsetenv("DELAYSIM_PARALLEL_GRAIN");
+    REQUIRE(!one.log.spikes.empty());
+    CHECK(resumed.log.spikes == one.log.spikes);
+    CHECK(resumed.log.changes == one.log.changes);
+    CHECK(resumed.delays == one.delays);
+    CHECK(resumed.weights == one.weights);
+    CHECK(resumed.state == one.state);
+    CHECK(resumed.events == one.events);
 }

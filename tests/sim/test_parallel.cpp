@@ -80,10 +80,13 @@ struct Record : sim::Observer {
     std::vector<S> spikes;
     std::vector<double> samples;
     void on_spike(std::uint32_t p, sim::Index n, sim::Time t) override { spikes.push_back({p, n, t}); }
+    bool boundary = false;  // boundary_network: 10 nodes, node 5 sampled
     void on_sample(sim::Time ts) override {
+        if (boundary) return samples.push_back(sim->population(1).value(5, 0, ts));
         for (sim::Index i : {0, 3, 150}) samples.push_back(sim->population(1).value(i, 0, ts));
     }
     bool reads_state(std::uint32_t p, sim::Index i) const override {
+        if (boundary) return p == 1 && i == 5;
         return p == 1 && (i == 0 || i == 3 || i == 150);
     }
 };
@@ -145,6 +148,41 @@ sim::Network tied_network() {
     return net;
 }
 
+// Lane boundaries: 3 sources onto 10 nodes, every source onto every node
+// through two synapses (so a lane boundary falls inside each source's range of
+// synapses, between and at equal targets), half of them with equal delays
+// (ties onto one node), and E -> E all to all under a delay rule. Any number
+// of lanes, also more than nodes (empty lanes), must give the one-lane run.
+sim::Network boundary_network() {
+    sim::Network net;
+    net.populations.push_back(
+        make_population("poisson_source", "drive", 3, reals({{"rate_hz", 120.0}, {"seed", 7}})));
+    net.populations.push_back(make_population("lif_exp", "E", 10, reals({{"I_e_pA", 300.0}})));
+    sim::SynapseList d, e;
+    for (std::uint32_t i = 0; i < 3; ++i)
+        for (std::uint32_t j = 0; j < 10; ++j)
+            for (int c = 0; c < 2; ++c) {
+                d.source.push_back(i);
+                d.target.push_back(j);
+                d.weight.push_back(120.0 + 40.0 * c);
+                d.delay.push_back(j % 2 ? 1.0 : 1.0 + 0.25 * c + 0.1 * i);
+            }
+    for (std::uint32_t i = 0; i < 10; ++i)
+        for (std::uint32_t j = 0; j < 10; ++j) {
+            if (i == j) continue;
+            e.source.push_back(i);
+            e.target.push_back(j);
+            e.weight.push_back(40.0);
+            e.delay.push_back(0.6 + 0.1 * ((i + j) % 4));
+        }
+    net.projections.emplace_back("drive_E", 0, 1, 0, d, sim::DelayBounds{}, sim::InflightPolicy::Keep, 3, 10);
+    sim::DelayBounds b;
+    b.min = 0.5;
+    b.max = 6.0;
+    net.projections.emplace_back("E_E", 1, 1, 0, e, b, sim::InflightPolicy::Keep, 10, 10);
+    return net;
+}
+
 struct Result {
     Record rec;
     ChangeLog log;
@@ -152,13 +190,17 @@ struct Result {
     std::vector<std::string> notes;
 };
 
-Result run(unsigned threads, bool serial_rule, bool tied = false) {
+Result run(unsigned threads, bool serial_rule, bool tied = false, bool boundary = false) {
     Result r;
-    sim::Simulation s(tied ? tied_network() : network());
-    if (!tied) s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.05}, {"target_lag_ms", 1.0}})), {1});
+    sim::Simulation s(boundary ? boundary_network() : tied ? tied_network() : network());
+    if (boundary)
+        s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.05}, {"target_lag_ms", 1.0}})), {1});
+    else if (!tied)
+        s.add_rule(make_rule("delay_shift_stdp", reals({{"eta", 0.05}, {"target_lag_ms", 1.0}})), {1});
     s.add_rule(make_rule("stdp_weight", reals({{"a_plus", 2.0}, {"a_minus", 2.4}, {"w_max", 3000.0}})), {0});
     if (serial_rule) s.add_rule(std::make_unique<SerialRule>(), {1});
     r.rec.sim = &s;
+    r.rec.boundary = boundary;
     s.add_observer(&r.rec);
     s.add_observer(&r.log);
     s.set_sample_interval(2.5);
@@ -215,4 +257,30 @@ TEST_CASE("threads: a rule that needs serial execution keeps the run on one thre
     unsetenv("DELAYSIM_PARALLEL_GRAIN");
     REQUIRE(p.threads == 4);
     REQUIRE(p.rec.spikes == r.rec.spikes);
+}
+
+TEST_CASE("threads: lane boundaries inside a source's synapses, ties, more lanes than nodes", "[parallel]") {
+    setenv("DELAYSIM_PARALLEL_GRAIN", "1", 1);
+    const Result one = run(1, false, false, true);
+    REQUIRE(one.rec.spikes.size() > 80);
+    REQUIRE(one.log.changes.size() > 500);
+    std::size_t ties = 0;  // nodes 1, 3, ... get their drive at equal times: equal spike times
+    for (std::size_t k = 1; k < one.rec.spikes.size(); ++k)
+        ties += one.rec.spikes[k].t == one.rec.spikes[k - 1].t;
+    REQUIRE(ties > 20);
+    for (unsigned n : {2u, 3u, 4u, 6u, 9u, 16u}) {
+        INFO(n << " threads");
+        const Result r = run(n, false, false, true);
+        REQUIRE(r.threads == n);
+        REQUIRE(r.rec.spikes == one.rec.spikes);
+        REQUIRE(r.rec.samples == one.rec.samples);
+        REQUIRE(r.log.changes.size() == one.log.changes.size());
+        for (std::size_t k = 0; k < one.log.changes.size(); ++k) {
+            const auto &a = one.log.changes[k], &b = r.log.changes[k];
+            INFO("change " << k);
+            REQUIRE((a.synapse == b.synapse && a.old_value == b.old_value && a.new_value == b.new_value &&
+                     a.t == b.t));
+        }
+    }
+    unsetenv("DELAYSIM_PARALLEL_GRAIN");
 }
