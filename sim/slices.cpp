@@ -552,7 +552,7 @@ void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
                 for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
                     const SliceInput& in = B.grouped[k];
                     for (const NodeCore::Attachment& a : core_.delivered_hooks(in.q))
-                        a.rule->prefetch(a.site.slot, in.s);
+                        a.rule->prefetch_input(a.site.slot, in.s, g - core_.node_offset(p));
                     if (!core_.delivered_hooks(in.q).empty()) net_.projections[in.q].prefetch(in.s);
                 }
         }
@@ -581,10 +581,11 @@ std::uint32_t Slices::sub_slice_end(const BatchState::Run& r, Time b, bool last)
 void Slices::settled_hooks(BatchState::Run& r, Time b, bool last) {
     BatchState& B = B_;
     const Time t0 = B.nodes[r.node].time;
+    const Index node = r.node - core_.node_offset(B.nodes[r.node].pop);
     const std::uint32_t end = sub_slice_end(r, b, last);
     for (std::uint32_t k = r.cursor; k < end; ++k) {
         const SliceInput& in = B.grouped[k];
-        core_.run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
+        core_.run_delivered_hooks(in.q, in.s, node, std::max(in.t, t0));
     }
     r.cursor = end;
     if (end == r.end) B.nodes[r.node].time = slice_start(B.cur + 1);
