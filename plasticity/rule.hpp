@@ -132,11 +132,6 @@ public:
     // A hint: a hook for this synapse comes soon (the engine walks synapses of
     // 1e7-synapse stores in an order no cache predicts). Prefetch its state.
     virtual void prefetch(std::size_t /*slot*/, Index /*synapse*/) const {}
-    // The same for a delivery through the synapse onto `node` (its target, within
-    // the target population) soon: a rule with per-node state prefetches that.
-    virtual void prefetch_input(std::size_t slot, Index synapse, Index /*node*/) const {
-        prefetch(slot, synapse);
-    }
 
     // Checkpoints (sim/checkpoint.hpp): the rule's state (after attach), written
     // and read back in one order into a rule attached to the same projections.

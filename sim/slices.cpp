@@ -552,7 +552,7 @@ void Slices::node_range(std::size_t lo, std::size_t hi, Time b, bool last) {
                 for (std::uint32_t k = ahead.cursor; k < ahead.end; ++k) {
                     const SliceInput& in = B.grouped[k];
                     for (const NodeCore::Attachment& a : core_.delivered_hooks(in.q))
-                        a.rule->prefetch_input(a.site.slot, in.s, g - core_.node_offset(p));
+                        a.rule->prefetch(a.site.slot, in.s);
                     if (!core_.delivered_hooks(in.q).empty()) net_.projections[in.q].prefetch(in.s);
                 }
         }
