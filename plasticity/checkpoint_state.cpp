@@ -23,10 +23,12 @@ void restore_slots(sim::Reader& r, V& state, const char* what) {
 }  // namespace
 
 void DelayShiftStdp::save_state(sim::Writer& w) const {
-    w.put_nested(state_);
+    w.put_nested(last_arrival_);
+    w.put_nested(last_post_);
 }
 void DelayShiftStdp::restore_state(sim::Reader& r) {
-    restore_slots(r, state_, "delay_shift_stdp synapse state");
+    restore_slots(r, last_arrival_, "delay_shift_stdp synapse state");
+    restore_slots(r, last_post_, "delay_shift_stdp node state");
 }
 
 void StdpWeight::save_state(sim::Writer& w) const {

@@ -1,5 +1,8 @@
 #include "plasticity/delay_shift_stdp.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace delaysim::plasticity {
 
 RuleInfo DelayShiftStdp::info() {
@@ -29,8 +32,9 @@ DelayShiftStdp::DelayShiftStdp(const sim::Params& p)
       late_pairs_(p.get("late_pairs") != 0.0) {}
 
 void DelayShiftStdp::attach(std::size_t slot, const sim::Projection& p) {
-    if (state_.size() <= slot) state_.resize(slot + 1);
-    state_[slot].assign(p.size(), Synapse{});
+    if (last_arrival_.size() <= slot) last_arrival_.resize(slot + 1), last_post_.resize(slot + 1);
+    last_arrival_[slot].assign(p.size(), -sim::kNever);
+    last_post_[slot].assign(p.n_target(), -sim::kNever);
 }
 
 void DelayShiftStdp::shift(SynapseHandle& s, Time lag) {
@@ -38,19 +42,36 @@ void DelayShiftStdp::shift(SynapseHandle& s, Time lag) {
 }
 
 void DelayShiftStdp::on_delivered(SynapseHandle& s, Time t) {
-    Synapse& st = state_[s.slot()][s.index()];
-    st.last_arrival = t;
+    last_arrival_[s.slot()][s.index()] = t;
     // lag == 0: the target fired in this instant before this arrival (fire before
     // delivery), so its post-spike hook could not see it; the pair belongs here.
-    const Time lag = st.last_post - t;
+    const Time lag = last_post_[s.slot()][s.target()] - t;
     if ((late_pairs_ || lag == 0.0) && lag <= 0.0 && -lag <= window_) shift(s, lag);
 }
 
-void DelayShiftStdp::on_post_spike(SynapseHandle& s, Time t) {
-    Synapse& st = state_[s.slot()][s.index()];
-    st.last_post = t;
-    const Time lag = t - st.last_arrival;
-    if (lag >= 0.0 && lag <= window_) shift(s, lag);
+// Two passes over the node's incoming synapses: find the pairs (reading only the
+// last arrivals, prefetched ahead), then shift them (their delays prefetched):
+// only the ~window_ms * rate share that pairs costs a delay read.
+void DelayShiftStdp::on_post_spike_node(NodeHandle& h, Time t) {
+    const std::size_t slot = h.slot();
+    last_post_[slot][h.node()] = t;
+    const Time* last = last_arrival_[slot].data();
+    const auto in = h.incoming();
+    thread_local std::vector<std::pair<std::uint32_t, Time>> pairs;  // (per thread: lanes run nodes at once)
+    pairs.clear();
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        if (k + kAhead < in.size()) __builtin_prefetch(last + in[k + kAhead]);
+        const Time lag = t - last[in[k]];
+        if (lag >= 0.0 && lag <= window_) pairs.emplace_back(in[k], lag);
+    }
+    constexpr std::size_t kDelayAhead = 8;
+    for (std::size_t i = 0; i < std::min(kDelayAhead, pairs.size()); ++i) h.prefetch(pairs[i].first);
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        if (i + kDelayAhead < pairs.size()) h.prefetch(pairs[i + kDelayAhead].first);
+        SynapseHandle s = h.synapse(pairs[i].first);
+        shift(s, pairs[i].second);
+    }
 }
 
 }  // namespace delaysim::plasticity

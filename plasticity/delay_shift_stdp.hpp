@@ -22,13 +22,22 @@
 //
 // Parameters: eta (1, default 0.5), target_lag_ms (ms, default 0), window_ms (ms,
 // default 10), late_pairs (0/1, default 1). Bounds: the projection's, applied by
-// SynapseHandle::set_delay. Hooks: kDelivered, kPostSpike. State per synapse: last
-// arrival time and last post-spike time of its target (allocated in attach()).
+// SynapseHandle::set_delay. Hooks: kDelivered, kPostSpikeNode (one call per post
+// spike, not one per incoming synapse).
+//
+// State: per synapse its last arrival time (8 B), per target node its last
+// post-spike time (GeNN's postsynaptic variables, NEST's archiving node; kept
+// once per node instead of a copy per synapse). A post spike is one node-level
+// call (kPostSpikeNode) that reads the last arrivals of the node's incoming
+// synapses (in ascending id, the per-synapse walk's order: the same changes and
+// /plasticity events) and writes nothing but the pairs' delays; the rule's state
+// is half the size of a per-synapse copy of both times.
 //
 // References: T. Natschläger, B. Ruf (1998) Spatial and temporal pattern analysis
 // via spiking neurons, Network 9:319-332. H. Hüning, H. Glünder, G. Palm (1998)
 // Synaptic delay learning in pulse-coupled neurons, Neural Comput. 10:555-565.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "plasticity/registry.hpp"
@@ -41,12 +50,14 @@ class DelayShiftStdp : public Rule {
 public:
     explicit DelayShiftStdp(const sim::Params& p);
     static RuleInfo info();
-    unsigned hooks() const override { return kDelivered | kPostSpike; }
+    unsigned hooks() const override { return kDelivered | kPostSpikeNode; }
     bool writes_weights() const override { return false; }
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;
-    void on_post_spike(SynapseHandle& s, Time t) override;
-    void prefetch(std::size_t slot, Index s) const override { __builtin_prefetch(&state_[slot][s]); }
+    void on_post_spike_node(NodeHandle& n, Time t) override;
+    void prefetch(std::size_t slot, Index s) const override {
+        __builtin_prefetch(&last_arrival_[slot][s], 1);
+    }
 
     // Checkpoints (plasticity/rule.hpp).
     bool checkpointable() const override { return true; }
@@ -55,13 +66,10 @@ public:
 
 private:
     void shift(SynapseHandle& s, Time lag);
-    struct Synapse {
-        Time last_arrival = -sim::kNever;
-        Time last_post = -sim::kNever;
-    };
     double eta_, target_lag_, window_;
     bool late_pairs_;
-    std::vector<sim::HugeVector<Synapse>> state_;  // per slot, per synapse
+    std::vector<sim::HugeVector<Time>> last_arrival_;  // per slot, per synapse
+    std::vector<std::vector<Time>> last_post_;         // per slot, per target node
 };
 
 }  // namespace delaysim::plasticity

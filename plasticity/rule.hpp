@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -28,11 +29,15 @@ class SynapseHandle {
 public:
     SynapseHandle(const sim::SynapseSite& site, Index synapse, Time now)
         : site_(site), synapse_(synapse), now_(now) {}
+    // With the target node known to the caller (a delivery): target() then reads
+    // no store (a random line per call in a large projection).
+    SynapseHandle(const sim::SynapseSite& site, Index synapse, Time now, Index target)
+        : site_(site), synapse_(synapse), now_(now), target_(target) {}
 
     Index index() const { return synapse_; }         // within its projection
     std::size_t slot() const { return site_.slot; }  // which of the rule's projections
     Index source() const { return site_.projection->source(synapse_); }
-    Index target() const { return site_.projection->target(synapse_); }
+    Index target() const { return target_ != kUnknown ? target_ : site_.projection->target(synapse_); }
     double weight() const { return site_.projection->weight(synapse_); }
     Time delay() const { return site_.projection->delay(synapse_); }
     const sim::DelayBounds& bounds() const { return site_.projection->bounds(); }
@@ -44,8 +49,36 @@ public:
     void set_delay(Time d) { site_.writer->set_delay(site_.index, synapse_, d, *site_.by); }
 
 private:
+    static constexpr Index kUnknown = ~Index{0};
     const sim::SynapseSite& site_;
     Index synapse_;
+    Time now_;
+    Index target_ = kUnknown;
+};
+
+// One target node of a projection at its spike, as a node-level hook sees it
+// (kPostSpikeNode): the rule finds the synapses it wants from state of its own
+// (e.g. a list of the node's recent arrivals) instead of the engine walking all
+// incoming synapses. synapse(s) gives the usual handle, so writes keep the
+// bounds, the in-flight semantics and the reports. Made by the engine per call.
+class NodeHandle {
+public:
+    NodeHandle(const sim::SynapseSite& site, Index node, Time now) : site_(site), node_(node), now_(now) {}
+
+    Index node() const { return node_; }             // within the projection's target population
+    std::size_t slot() const { return site_.slot; }  // which of the rule's projections
+    Time now() const { return now_; }
+    // Synapse s of the projection (an index as SynapseHandle::index() gives it);
+    // s must be a synapse onto node() (the slice-batching contract).
+    SynapseHandle synapse(Index s) const { return {site_, s, now_, node_}; }
+    // The synapses onto node() (ids, ascending: the order of a per-synapse walk).
+    std::span<const std::uint32_t> incoming() const { return site_.projection->incoming(node_); }
+    // A hint: synapse s is read or written soon (its delay lies in a large store).
+    void prefetch(Index s) const { site_.projection->prefetch(s); }
+
+private:
+    const sim::SynapseSite& site_;
+    Index node_;
     Time now_;
 };
 
@@ -55,6 +88,9 @@ enum Hook : unsigned {
     kDelivered = 1u << 1,  // a spike arrived through the synapse (after the target received it)
     kPostSpike = 1u << 2,  // the synapse's target node spiked
     kInhibited = 1u << 3,  // the target received a spike on an Inhibit port (any projection)
+    // The target node spiked: one call per node and projection (on_post_spike_node),
+    // not one per incoming synapse. With kPostSpike too, it runs before that walk.
+    kPostSpikeNode = 1u << 4,
 };
 
 class Rule {
@@ -92,6 +128,7 @@ public:
     virtual void on_delivered(SynapseHandle& /*s*/, Time /*t*/) {}
     virtual void on_post_spike(SynapseHandle& /*s*/, Time /*t*/) {}
     virtual void on_inhibited(SynapseHandle& /*s*/, Time /*t*/) {}
+    virtual void on_post_spike_node(NodeHandle& /*n*/, Time /*t*/) {}
     // A hint: a hook for this synapse comes soon (the engine walks synapses of
     // 1e7-synapse stores in an order no cache predicts). Prefetch its state.
     virtual void prefetch(std::size_t /*slot*/, Index /*synapse*/) const {}

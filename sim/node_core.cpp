@@ -31,15 +31,15 @@ void NodeCore::index_hooks() {
             delivered_hooks_[a.site.index].push_back(a);
             any_delivered_hooks_ = true;
         }
-        if (a.rule->hooks() & plasticity::kPostSpike)
+        if (a.rule->hooks() & (plasticity::kPostSpike | plasticity::kPostSpikeNode))
             post_hooks_[a.site.projection->target_population()].push_back(a);
     }
 }
 
-void NodeCore::run_delivered_hooks(std::uint32_t q, Index s, Time t) {
+void NodeCore::run_delivered_hooks(std::uint32_t q, Index s, Index node, Time t) {
     for (const Attachment& a : delivered_hooks_[q]) {
         hook_time() = t;
-        plasticity::SynapseHandle h = handle(a, s, t);
+        plasticity::SynapseHandle h(a.site, s, t, node);
         a.rule->on_delivered(h, t);
     }
 }
@@ -56,11 +56,19 @@ void NodeCore::run_pre_spike_hooks(std::uint32_t pop, Index node, Time t) {
     }
 }
 
-// Walks the ~K incoming synapses of the node per rule: their state and delays are
-// scattered in large stores, so prefetch a few synapses ahead.
+// A node-level hook (kPostSpikeNode) is one call: the rule finds the synapses it
+// pairs itself. The per-synapse hook walks the ~K incoming synapses of the node
+// per rule: their state and delays are scattered in large stores, so prefetch a
+// few synapses ahead.
 void NodeCore::run_post_spike_hooks(std::uint32_t pop, Index node, Time t) {
     for (const Attachment& a : post_hooks_[pop]) {
         hook_time() = t;
+        const unsigned hooks = a.rule->hooks();
+        if (hooks & plasticity::kPostSpikeNode) {
+            plasticity::NodeHandle h(a.site, node, t);
+            a.rule->on_post_spike_node(h, t);
+        }
+        if (!(hooks & plasticity::kPostSpike)) continue;
         Projection& proj = *a.site.projection;
         const auto in = proj.incoming(node);
         constexpr std::size_t kAhead = 8;

@@ -90,7 +90,7 @@ public:
         else
             ++n_deliveries;
         if (attachments_.empty()) return;
-        run_delivered_hooks(q, s, t);
+        run_delivered_hooks(q, s, node, t);
         if (inhibit_[q]) run_inhibited_hooks(pop, node, t);
     }
 
@@ -133,7 +133,8 @@ public:
     // non-finite without a spike since is caught here at the latest.
     void check_all_finite(Time t);
 
-    void run_delivered_hooks(std::uint32_t q, Index s, Time t);
+    // node: the synapse's target (within its population), known to every caller.
+    void run_delivered_hooks(std::uint32_t q, Index s, Index node, Time t);
     void run_pre_spike_hooks(std::uint32_t pop, Index node, Time t);
     void run_post_spike_hooks(std::uint32_t pop, Index node, Time t);
     void run_inhibited_hooks(std::uint32_t pop, Index node, Time t);

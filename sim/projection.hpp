@@ -52,6 +52,7 @@ public:
     std::uint32_t target_population() const { return target_pop_; }
     std::size_t port() const { return port_; }
     Index size() const { return delay_.size(); }
+    Index n_target() const { return n_target_; }  // nodes of the target population
     const DelayBounds& bounds() const { return bounds_; }
     InflightPolicy inflight() const { return inflight_; }
 

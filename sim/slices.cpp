@@ -678,10 +678,11 @@ std::uint32_t Slices::sub_slice_end(const BatchState::Part& P, const BatchState:
 void Slices::settled_hooks(BatchState::Part& P, BatchState::Run& r, Time b, bool last) {
     BatchState& B = B_;
     const Time t0 = B.nodes[r.node].time;
+    const Index node = r.node - core_.node_offset(B.nodes[r.node].pop);
     const std::uint32_t end = sub_slice_end(P, r, b, last);
     for (std::uint32_t k = r.cursor; k < end; ++k) {
         const SliceInput& in = P.grouped[k];
-        core_.run_delivered_hooks(in.q, in.s, std::max(in.t, t0));
+        core_.run_delivered_hooks(in.q, in.s, node, std::max(in.t, t0));
     }
     r.cursor = end;
     if (end == r.end) B.nodes[r.node].time = slice_start(B.cur + 1);

@@ -40,7 +40,9 @@ void check_weights(const plasticity::Rule& rule, const sim::Projection& proj, co
 void check_hooks(const plasticity::Rule& rule, const sim::Network& net, const sim::Projection& proj,
                  const SourceLocation& at, std::vector<Warning>& out) {
     const unsigned hooks = rule.hooks();
-    if (hooks & (plasticity::kPreSpike | plasticity::kDelivered | plasticity::kPostSpike)) return;
+    if (hooks & (plasticity::kPreSpike | plasticity::kDelivered | plasticity::kPostSpike |
+                 plasticity::kPostSpikeNode))
+        return;
     const sim::Population& target = *net.populations[proj.target_population()];
     if ((hooks & plasticity::kInhibited) && receives_inhibition(net, proj.target_population())) return;
     std::string why = "it has no hooks";
