@@ -230,23 +230,26 @@ bool LinearPopulation::enable_batching() {
     return batching_ok_;
 }
 
+bool inputs_stay_below(const std::vector<InputRise>& pos, const std::vector<InputRise>& neg,
+                       const sim::SliceInput* in, std::size_t n, double top, double scale) {
+    const sim::Time t_last = in[n - 1].t;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double u = t_last - in[k].t, w = in[k].w;
+        const double rise = std::max(w > 0.0 ? w * pos[in[k].port].at(u) : -w * neg[in[k].port].at(u), 0.0);
+        top += rise;
+        scale += std::abs(rise);
+    }
+    return top < -1e-9 * (scale + 1.0);
+}
+
 std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
                                                   sim::Time horizon) {
     if (ref_end_[i] > t_[i]) return std::nullopt;  // refractory dynamics: the exact path
     const LinearState z = load(i);
     const LinearFlow::Ceiling c = free_.ceiling(z);
     const sim::Time t_last = in[n - 1].t;
-    double top = std::min(theta_aug_.dot(z) + (t_last - t_[i]) * c.slope, c.top), scale = c.scale;
-    for (std::size_t k = 0; k < n; ++k) {
-        const double u = t_last - in[k].t, w = in[k].w;
-        // Before it arrives an input adds nothing: its share of the ceiling is >= 0 (an
-        // inhibitory input arriving late cannot undo a crossing before it).
-        const double rise =
-            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
-        top += rise;
-        scale += std::abs(rise);
-    }
-    if (!(top < -1e-9 * (scale + 1.0))) return std::nullopt;
+    const double top = std::min(theta_aug_.dot(z) + (t_last - t_[i]) * c.slope, c.top);
+    if (!inputs_stay_below(rise_pos_, rise_neg_, in, n, top, c.scale)) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) {
         advance(i, in[k].t);
         receive(i, in[k].port, in[k].w, in[k].t);

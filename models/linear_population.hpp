@@ -45,6 +45,7 @@
 // below). No superposition yet.
 #pragma once
 #include <Eigen/Dense>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,21 @@ namespace delaysim::models {
 // Eigen vector (no allocation per step).
 inline constexpr int kMaxLinearVariables = 15;
 using LinearState = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxLinearVariables + 1, 1>;
+
+// The share of the threshold function f that a unit input adds u ms after it
+// arrives is at most min(f0 + u slope, top) (per port and sign; LinearFlow::ceiling).
+struct InputRise {
+    double f0, slope, top;
+    double at(double u) const { return std::min(f0 + u * slope, top); }
+};
+
+// Batching's proof for a node's inputs in[0..n): the ceiling of f at the last input,
+// starting from `top` (the free evolution's) and `scale` (its size, for the rounding
+// margin), plus each input's rise. Before it arrives an input adds nothing: its share
+// is >= 0 (an inhibitory input arriving late cannot undo a crossing before it).
+// True if f provably stays below 0 until in[n-1].t.
+bool inputs_stay_below(const std::vector<InputRise>& pos, const std::vector<InputRise>& neg,
+                       const sim::SliceInput* in, std::size_t n, double top, double scale);
 
 // A linear model, fully evaluated (numbers, not expressions). Built from a
 // [[model]] table by sim/config/lower_model.cpp, or by C++ code directly.
@@ -169,11 +185,7 @@ private:
     std::vector<double> x_;  // n per node
     std::vector<sim::Time> t_, ref_end_;
     // Per port: f_p(0), S_p and P_p of a unit positive / negative input's share of f.
-    struct Rise {
-        double f0, slope, top;
-        double at(double u) const { return std::min(f0 + u * slope, top); }
-    };
-    std::vector<Rise> rise_pos_, rise_neg_;
+    std::vector<InputRise> rise_pos_, rise_neg_;
     bool batching_ok_ = false;
 };
 

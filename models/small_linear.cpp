@@ -410,16 +410,8 @@ std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceIn
     if (s.ref_end > s.t) return std::nullopt;  // refractory dynamics: the exact path
     const Ceiling c = ceiling(s.y);
     const sim::Time t_last = in[n - 1].t;
-    double top = std::min(c.f0 + (t_last - s.t) * c.slope, c.top), scale = c.scale;
-    for (std::size_t k = 0; k < n; ++k) {
-        const double u = t_last - in[k].t, w = in[k].w;
-        // Before it arrives an input adds nothing: its share of the ceiling is >= 0.
-        const double rise =
-            std::max(w > 0.0 ? w * rise_pos_[in[k].port].at(u) : -w * rise_neg_[in[k].port].at(u), 0.0);
-        top += rise;
-        scale += std::abs(rise);
-    }
-    if (!(top < -1e-9 * (scale + 1.0))) return std::nullopt;
+    const double top = std::min(c.f0 + (t_last - s.t) * c.slope, c.top);
+    if (!inputs_stay_below(rise_pos_, rise_neg_, in, n, top, c.scale)) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) {
         s.y = free_step(s.y, in[k].t - s.t);
         s.t = in[k].t;

@@ -108,10 +108,7 @@ private:
         double f0, top, slope, scale;
     };
     // A unit input's share of f: at most min(f0 + u slope, top) u ms later.
-    struct Rise {
-        double f0, slope, top;
-        double at(double u) const { return std::min(f0 + u * slope, top); }
-    };
+    using Rise = InputRise;
     Ceiling ceiling(const Vec& y) const;
     double f(const Vec& y) const;
     Vec free_step(const Vec& y, double s) const;
