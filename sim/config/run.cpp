@@ -340,11 +340,8 @@ void check_checkpoint_sources(const sim::CheckpointMeta& m, const sim::SourceLoc
                 here);
 }
 
-RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
+sim::CheckpointData read_checkpoint_for_resume(const std::string& checkpoint) {
     const sim::SourceLocation here{checkpoint, 0, 0};
-    if (sim::mpi::size() > 1)
-        throw sim::UserError(
-            "resume is not supported with MPI ranks: resume in one process (README \"Parallel runs\")", here);
     sim::CheckpointData d;
     try {
         d = sim::read_checkpoint(checkpoint);
@@ -353,8 +350,17 @@ RunResult resume_config(const std::string& checkpoint, const RunOptions& options
     } catch (const sim::UserError& e) {
         throw sim::UserError(e.what(), here);
     }
+    check_checkpoint_sources(d.meta, here);
+    return d;
+}
+
+RunResult resume_config(const std::string& checkpoint, const RunOptions& options, std::ostream& err) {
+    const sim::SourceLocation here{checkpoint, 0, 0};
+    if (sim::mpi::size() > 1)
+        throw sim::UserError(
+            "resume is not supported with MPI ranks: resume in one process (README \"Parallel runs\")", here);
+    sim::CheckpointData d = read_checkpoint_for_resume(checkpoint);
     const sim::CheckpointMeta& m = d.meta;
-    check_checkpoint_sources(m, here);
     RunOptions o = options;
     o.config = m.config_path;
     o.sets = m.sets;

@@ -15,7 +15,8 @@
 
 namespace delaysim::sim {
 struct CheckpointMeta;
-}
+struct CheckpointData;
+}  // namespace delaysim::sim
 
 namespace delaysim::config {
 
@@ -65,6 +66,9 @@ std::string absolute(const std::string& path);
 // resume): the config file still exists with the same text, and every plug-in
 // the run loaded is unchanged. sim::UserError located at `here`.
 void check_checkpoint_sources(const sim::CheckpointMeta& meta, const sim::SourceLocation& here);
+// Reads a checkpoint for resume (shared likewise): its errors as sim::UserError
+// located at the checkpoint, then check_checkpoint_sources.
+sim::CheckpointData read_checkpoint_for_resume(const std::string& checkpoint);
 
 // Every check run_config makes, without running (the Simulation is built, the
 // output path checked); returns the one-line summary. Warnings go to `err`

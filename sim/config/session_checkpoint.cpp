@@ -71,16 +71,8 @@ void Session::checkpoint(const std::string& path) {
 
 std::unique_ptr<Session> Session::resume(const std::string& checkpoint) {
     const sim::SourceLocation here{checkpoint, 0, 0};
-    sim::CheckpointData d;
-    try {
-        d = sim::read_checkpoint(checkpoint);
-    } catch (const sim::CheckpointError& e) {
-        throw sim::UserError(e.what(), here);
-    } catch (const sim::UserError& e) {
-        throw sim::UserError(e.what(), here);
-    }
+    sim::CheckpointData d = read_checkpoint_for_resume(checkpoint);
     const sim::CheckpointMeta& m = d.meta;
-    check_checkpoint_sources(m, here);
     for (const std::string& p : m.plugins) load_plugin(p, here);
     auto s = std::make_unique<Session>(load_config(m.config_path, m.sets));
     if (s->t_stop_ != m.t_stop)
