@@ -11,6 +11,7 @@
 #include <random>
 
 #include "sim/simulation.hpp"
+#include "tests/support/observers.hpp"
 #include "tests/support/plasticity_support.hpp"
 #include "tests/support/probe.hpp"
 
@@ -19,25 +20,9 @@ using delaysim::testing::ChangeLog;
 using delaysim::testing::make_population;
 using delaysim::testing::make_rule;
 using delaysim::testing::reals;
+using delaysim::testing::Spikes;
 
 namespace {
-
-struct Spikes : sim::Observer {
-    struct S {
-        std::uint32_t pop;
-        sim::Index node;
-        sim::Time t;
-    };
-    std::vector<S> all;
-    void on_spike(std::uint32_t p, sim::Index n, sim::Time t) override { all.push_back({p, n, t}); }
-    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
-    std::vector<S> of(std::uint32_t p) const {
-        std::vector<S> out;
-        for (const auto& s : all)
-            if (s.pop == p) out.push_back(s);
-        return out;
-    }
-};
 
 // Samples V of a few nodes of population 1 (E).
 struct VSampler : sim::Observer {

@@ -17,6 +17,7 @@
 #include "sim/observer.hpp"
 #include "sim/serialize.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/observers.hpp"
 
 using namespace delaysim;
 
@@ -26,16 +27,7 @@ std::string config_path(const std::string& name) {
     return std::string(DELAYSIM_SOURCE_DIR) + "/configs/" + name;
 }
 
-struct Log : sim::Observer {
-    std::vector<std::tuple<double, std::uint32_t, sim::Index>> spikes;
-    std::vector<std::tuple<double, std::uint32_t, sim::Index, double, double>> changes;
-    void on_spike(std::uint32_t p, sim::Index i, sim::Time t) override { spikes.emplace_back(t, p, i); }
-    void on_synapse_change(std::uint32_t q, sim::Index s, sim::SynapseVariable, double o, double n,
-                           const std::string&, sim::Time t) override {
-        changes.emplace_back(t, q, s, o, n);
-    }
-    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
-};
+using Log = testing::RunLog;
 
 struct Outcome {
     Log log;

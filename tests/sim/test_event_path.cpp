@@ -11,24 +11,15 @@
 #include <random>
 
 #include "sim/simulation.hpp"
+#include "tests/support/observers.hpp"
 #include "tests/support/plasticity_support.hpp"
 
 using namespace delaysim;
 using delaysim::testing::make_population;
 using delaysim::testing::reals;
+using delaysim::testing::Spikes;
 
 namespace {
-
-struct Spikes : sim::Observer {
-    struct S {
-        std::uint32_t pop;
-        sim::Index node;
-        sim::Time t;
-    };
-    std::vector<S> all;
-    void on_spike(std::uint32_t p, sim::Index n, sim::Time t) override { all.push_back({p, n, t}); }
-    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
-};
 
 // Populations: 0 drive (Poisson), 1 E (240), 2 I (60), 3 twins (4, identical
 // inputs). Half the recurrent delays are exactly 0, the rest uniform in [0, 2) ms.

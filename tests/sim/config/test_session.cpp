@@ -11,6 +11,7 @@
 
 #include "sim/config/session.hpp"
 #include "sim/observer.hpp"
+#include "tests/support/observers.hpp"
 
 using namespace delaysim;
 
@@ -20,17 +21,7 @@ std::string config_path(const std::string& name) {
     return std::string(DELAYSIM_SOURCE_DIR) + "/configs/" + name;
 }
 
-// Every spike and synapse change, in the order reported.
-struct Log : sim::Observer {
-    std::vector<std::tuple<double, std::uint32_t, sim::Index>> spikes;
-    std::vector<std::tuple<double, std::uint32_t, sim::Index, double, double>> changes;
-    void on_spike(std::uint32_t p, sim::Index i, sim::Time t) override { spikes.emplace_back(t, p, i); }
-    void on_synapse_change(std::uint32_t q, sim::Index s, sim::SynapseVariable, double o, double n,
-                           const std::string&, sim::Time t) override {
-        changes.emplace_back(t, q, s, o, n);
-    }
-    bool reads_state(std::uint32_t, sim::Index) const override { return false; }
-};
+using Log = testing::RunLog;
 
 // The plain engine: one run(t_stop), or chunks with set_horizon(t_stop).
 Log engine_run(const std::string& config, const std::vector<double>& ends, bool horizon) {
