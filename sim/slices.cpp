@@ -457,6 +457,7 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
     const SliceInput* active = P.active.data();
+    const std::uint8_t* owned = own_.empty() ? nullptr : own_.data();  // own(), hoisted
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[active[idx + 16].node]);
         const SliceInput& in = active[idx];
@@ -467,7 +468,8 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
         const BatchState::Kernel& K = B.kernel[proj.target_population()];
         const std::uint8_t hooked = B.hooked[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (K.ok && !(hooked & BatchState::kSlow) && own(in.node)) {  // (another rank's: never settled here)
+        if (K.ok && !(hooked & BatchState::kSlow) &&
+            (!owned || owned[in.node])) {  // (another rank's: never settled here)
             w = live[in.q] ? proj.weight(in.s) : in.w;
             double e_p, e_m;
             K.e[in.port](t1 - in.t, e_p, e_m);
