@@ -225,7 +225,8 @@ bool Simulation::main_until(Time until, Time t_stop) {
             pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
         const Time t = take_prediction ? pr->t : ev->t;
         if (t >= until) return true;
-        if (!sample_until(t, t_stop)) return false;
+        // (Tested here: without samples the call per event is all the cost.)
+        if (sample_interval_ > 0 && !sample_until(t, t_stop)) return false;
         core_.now = t;
         if (take_prediction) {
             const Prediction p = predictions_.top();
