@@ -257,9 +257,14 @@ void Simulation::save(Writer& w) const {
     core_.save(w);
     inflight_.save(w);
     queue_.save(w);
-    std::vector<Prediction> pending(predictions_.begin(), predictions_.end());
+    // (The file keeps the layout of a heap with per-node flags.)
+    std::vector<Prediction> pending;
+    pending.reserve(predictions_.size());
+    predictions_.for_each([&](const Prediction& p) { pending.push_back(p); });
+    std::vector<std::uint8_t> scheduled(core_.n_nodes(), 0);
+    for (const Prediction& p : pending) scheduled[core_.global(p.pop, p.node)] = 1;
     w.put(pending);
-    w.put(scheduled_);
+    w.put(scheduled);
     w.put(exact_);
     w.put(anchor_);
     w.put(prediction_seq_);
@@ -288,21 +293,23 @@ void Simulation::restore(Reader& r) {
     queue_.restore(r, [this](const Event& e) { return valid_event(e, net_); });
     std::vector<Prediction> pending;
     r.get(pending);
-    r.get(scheduled_, core_.n_nodes(), "the prediction flags");
+    std::vector<std::uint8_t> scheduled;
+    r.get(scheduled, core_.n_nodes(), "the prediction flags");
     r.get(exact_, core_.n_nodes(), "the prediction kinds");
     r.get(anchor_, core_.n_nodes(), "the deferred checks' anchors");
     r.get(prediction_seq_);
     for (std::uint8_t k : exact_) check(r, k <= kDeferred, "a prediction of an unknown kind");
-    predictions_.clear();
+    predictions_.reset(core_.n_nodes());
     std::size_t flagged = 0;
-    for (std::uint8_t s : scheduled_) flagged += s != 0;
+    for (std::uint8_t s : scheduled) flagged += s != 0;
     check(r, flagged == pending.size(), "predictions that do not match their flags");
     for (const Prediction& p : pending) {
         check(r, p.pop < net_.populations.size() && p.node < net_.populations[p.pop]->size(),
               "a prediction for a node that does not exist");
-        const Index g = core_.global(p.pop, p.node);
-        check(r, scheduled_[g] == 1, "a prediction for a node not flagged as scheduled");
-        handle_[g] = predictions_.push(p);
+        const auto g = static_cast<std::uint32_t>(core_.global(p.pop, p.node));
+        check(r, scheduled[g] == 1, "a prediction for a node not flagged as scheduled");
+        check(r, !predictions_.contains(g), "two predictions for one node");
+        predictions_.set(g, p);
     }
     slices_.restore(r);
     for (Projection& p : net_.projections) p.restore(r);

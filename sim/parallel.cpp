@@ -4,7 +4,7 @@
 
 namespace delaysim::sim {
 
-thread_local Lane* detail::current_lane __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local Lane* detail::current_lane __attribute__((tls_model("initial-exec"))) = nullptr;
 using detail::current_lane;
 
 namespace {

@@ -44,7 +44,7 @@ struct Lane {
 
 namespace detail {
 // initial-exec: one load from the thread pointer (the node core reads it per delivery).
-extern thread_local Lane* current_lane __attribute__((tls_model("initial-exec")));
+extern constinit thread_local Lane* current_lane __attribute__((tls_model("initial-exec")));
 }  // namespace detail
 inline Lane* Lane::current() {
     return detail::current_lane;

@@ -20,8 +20,7 @@ Simulation::Simulation(Network network)
       slices_(net_, core_, [this](std::uint32_t pop, Index node, Time t) { emit(pop, node, t, 0, false); }) {
     const std::size_t np = net_.populations.size();
     out_projections_.resize(np);
-    handle_.resize(core_.n_nodes());
-    scheduled_.assign(core_.n_nodes(), 0);
+    predictions_.reset(core_.n_nodes());
     exact_.assign(core_.n_nodes(), kCheck);
     anchor_.assign(core_.n_nodes(), 0.0);
     // Size the queue's bucket ring to cover the largest delay (twice, for plastic
@@ -85,27 +84,17 @@ void Simulation::predict(std::uint32_t pop, Index node, Time t, std::uint32_t le
     const Time ts = core_.bound(pop, node, t, exact);
     // A pending check no later than a new lower bound is still a valid check:
     // keep it and save the heap update (the common case: input far from threshold).
-    const Index g = core_.global(pop, node);
-    if (!exact && scheduled_[g] && exact_[g] == kCheck && (*handle_[g]).t <= ts) return;
+    const auto g = static_cast<std::uint32_t>(core_.global(pop, node));
+    if (!exact && exact_[g] == kCheck && predictions_.contains(g) && predictions_.at(g).t <= ts) return;
     schedule(pop, node, ts, ts == t ? level_if_now : 0, exact ? kExact : kCheck);
 }
 
 void Simulation::schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, Kind kind,
                           std::uint64_t seq) {
-    const Index g = core_.global(pop, node);
-    if (!(t < core_.horizon)) {
-        if (scheduled_[g]) predictions_.erase(handle_[g]);
-        scheduled_[g] = 0;
-        return;
-    }
+    const auto g = static_cast<std::uint32_t>(core_.global(pop, node));
+    if (!(t < core_.horizon)) return predictions_.erase(g);
     exact_[g] = kind;
-    const Prediction p{t, level, seq, pop, node};
-    if (scheduled_[g]) {
-        predictions_.update(handle_[g], p);
-    } else {
-        handle_[g] = predictions_.push(p);
-        scheduled_[g] = 1;
-    }
+    predictions_.set(g, Prediction{t, level, seq, pop, node});
 }
 
 // Run-loop order (the one place it is written down):
@@ -225,12 +214,12 @@ bool Simulation::main_until(Time until, Time t_stop) {
             pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
         const Time t = take_prediction ? pr->t : ev->t;
         if (t >= until) return true;
-        if (!sample_until(t, t_stop)) return false;
+        // (Tested here: without samples the call per event is all the cost.)
+        if (sample_interval_ > 0 && !sample_until(t, t_stop)) return false;
         core_.now = t;
         if (take_prediction) {
             const Prediction p = predictions_.top();
             predictions_.pop();
-            scheduled_[core_.global(p.pop, p.node)] = 0;
             level_ = p.level;
             handle_prediction(p);
         } else {

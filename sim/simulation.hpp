@@ -12,6 +12,7 @@
 #include "sim/network.hpp"
 #include "sim/node_core.hpp"
 #include "sim/observer.hpp"
+#include "sim/prediction_heap.hpp"
 #include "sim/slices.hpp"
 #include "sim/synapse_access.hpp"
 
@@ -107,9 +108,7 @@ private:
             return a.seq > b.seq;
         }
     };
-    using PredictionHeap =
-        boost::heap::d_ary_heap<Prediction, boost::heap::arity<4>, boost::heap::mutable_<true>,
-                                boost::heap::compare<PredictionLater>>;
+    using Predictions = PredictionHeap<Prediction, PredictionLater>;  // by global node
 
     // What a node's pending prediction is (exact_, per global node): a check time
     // from Population::spike_bound (kCheck), the spike itself (kExact), or a
@@ -148,10 +147,9 @@ private:
     Slices slices_;
     EventQueue queue_;
     std::vector<std::unique_ptr<plasticity::Rule>> rules_;
-    PredictionHeap predictions_;
-    std::vector<PredictionHeap::handle_type> handle_;
-    std::vector<std::uint8_t> scheduled_, exact_;  // per global node (exact_: a Kind)
-    std::vector<Time> anchor_;                     // per global node: see kDeferred
+    Predictions predictions_;
+    std::vector<std::uint8_t> exact_;  // per global node: a Kind
+    std::vector<Time> anchor_;         // per global node: see kDeferred
     std::uint64_t prediction_seq_ = 0;
     std::vector<std::vector<std::uint32_t>> out_projections_;  // per population
     // Per projection: its target port is a lag port (Population::has_lag); its

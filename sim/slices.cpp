@@ -279,6 +279,11 @@ void Slices::start_run(bool sampled, bool resume) {
                 [](const BatchState::Run& x, const BatchState::Run& y) { return x.node < y.node; });
 }
 
+// Out of line: file_check's common path then needs no stack frame.
+[[gnu::noinline]] static void push_edge(std::vector<std::uint32_t>& edge, std::uint32_t g) {
+    edge.push_back(g);
+}
+
 void Slices::file_check(std::uint32_t g, Time t) {
     BatchState& B = B_;
     BatchState::Node& N = B.nodes[g];
@@ -287,17 +292,16 @@ void Slices::file_check(std::uint32_t g, Time t) {
     const std::size_t b = g >> BatchState::kBlockBits;
     // A thread of a parallel phase: groups of blocks it shares with another
     // lane are lowered after the phase. (Its nodes all have runs in this slice:
-    // nothing to add either.)
-    if (Worker* w = worker()) {
-        if (g - w->safe_lo >= w->safe_hi - w->safe_lo) return w->edge.push_back(g);
-        B.block_min[b] = std::min(B.block_min[b], t);
-        B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
-        return;
-    }
+    // nothing to add either.) The rare calls are tail calls, so the common path
+    // (~800k calls per 50 ms of n1e4k100) saves no registers.
+    Worker* w = worker();
+    if (w && g - w->safe_lo >= w->safe_hi - w->safe_lo) [[unlikely]]
+        return push_edge(w->edge, g);
     B.block_min[b] = std::min(B.block_min[b], t);
     B.group_min[b >> BatchState::kGroupBits] = std::min(B.group_min[b >> BatchState::kGroupBits], t);
     // Inside the slice being processed (after a sample point, or at a new run).
-    if (B.begun && B.prepared && t < slice_start(B.cur + 1) && N.touched != B.cur) add_check_run(g);
+    if (!w && B.begun && B.prepared && t < slice_start(B.cur + 1) && N.touched != B.cur) [[unlikely]]
+        return add_check_run(g);
 }
 
 // Node g's check falls in the slice being processed and it has no input there: a
@@ -453,6 +457,7 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
     const SliceInput* active = P.active.data();
+    const std::uint8_t* owned = own_.empty() ? nullptr : own_.data();  // own(), hoisted
     for (std::size_t idx = 0; idx < n_in; ++idx) {
         if (idx + 16 < n_in) __builtin_prefetch(&B.sums[active[idx + 16].node]);
         const SliceInput& in = active[idx];
@@ -463,7 +468,8 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
         const BatchState::Kernel& K = B.kernel[proj.target_population()];
         const std::uint8_t hooked = B.hooked[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (K.ok && !(hooked & BatchState::kSlow) && own(in.node)) {  // (another rank's: never settled here)
+        if (K.ok && !(hooked & BatchState::kSlow) &&
+            (!owned || owned[in.node])) {  // (another rank's: never settled here)
             w = live[in.q] ? proj.weight(in.s) : in.w;
             double e_p, e_m;
             K.e[in.port](t1 - in.t, e_p, e_m);
