@@ -25,10 +25,7 @@ void LifExp::save_state(sim::Writer& w) const {
 void LifExp::restore_state(sim::Reader& r) {
     r.get(state_, size(), "the lif_exp node states");
     r.get(table_span_);
-    if (table_span_ > 0) {
-        exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * table_span_);
-        exp_in_ = sim::SliceExp(r_in_, kStepSlices * table_span_);
-    }
+    if (table_span_ > 0) build_tables(table_span_);
 }
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {

@@ -6,15 +6,16 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
-#include <unsupported/Eigen/MatrixFunctions>
 
 #include "models/linear_population.hpp"
 #include "models/small_linear.hpp"
 #include "sim/simulation.hpp"
+#include "tests/models/linear_reference.hpp"
 #include "tests/support/seed_network.hpp"
 
 using namespace delaysim;
 using models::LinearModelSpec;
+using testing::expm_reference;
 
 namespace {
 
@@ -66,16 +67,6 @@ LinearModelSpec random_spec(int n, std::mt19937_64& rng) {
     s.clamped[0] = true;
     s.initial = Eigen::VectorXd::Zero(n);
     return s;
-}
-
-Eigen::VectorXd expm_reference(const LinearModelSpec& s, const Eigen::VectorXd& x0, double t) {
-    const Eigen::Index n = s.a.rows();
-    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n + 1, n + 1);
-    m.topLeftCorner(n, n) = s.a;
-    m.topRightCorner(n, 1) = s.b;
-    Eigen::VectorXd z(n + 1);
-    z << x0, 1.0;
-    return ((m * t).exp() * z).head(n);
 }
 
 bool is_small(const sim::Population& p) {
