@@ -83,6 +83,7 @@ void SmallLinear<N>::save_state(sim::Writer& w) const {
     w.put(y);
     w.put(t);
     w.put(ref_end);
+    w.put(grid_span_);  // settle's table, as LifExp's: rebuilt from this width on restore
 }
 
 template <int N>
@@ -96,6 +97,8 @@ void SmallLinear<N>::restore_state(sim::Reader& r) {
         state_[i].t = t[i];
         state_[i].ref_end = ref_end[i];
     }
+    r.get(grid_span_);
+    if (grid_span_ > 0) build_grid(grid_span_);
 }
 
 template void SmallLinear<1>::save_state(sim::Writer&) const;
