@@ -72,6 +72,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
                          : same_rate_[k] >= 0 ? rate_class_[same_rate_[k]]
                                               : rate_classes_++;
         if (rate_class_[k] >= 0) class_rate_[rate_class_[k]] = -lambda_[k];
+        if (lambda_[k] == 0.0) const_mode_[const_modes_++] = k;
     }
     ref_static_ = (refractory.eigenvalues().array() == 0.0).all();  // M_ref = 0: nothing moves
     to_ref_ = fixed<Z>(refractory.modal_inverse() * v);
@@ -370,13 +371,22 @@ double SmallLinear<N>::peak(const Vec& y) const {
     return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
 }
 
+// Summed as peak() sums it (same terms, same order): the same bits.
+template <int N>
+inline double SmallLinear<N>::constant_term(const Vec& y) const {
+    double c0 = 0.0;
+    for (int j = 0; j < const_modes_; ++j) c0 += theta_v_[const_mode_[j]] * y[const_mode_[j]];
+    return c0;
+}
+
 template <int N>
 sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon) const {
     if (!(from < horizon)) return {sim::kNever, true};
     const Ceiling c = ceiling(y);
     if (c.f0 >= 0.0) return {from, true};
     if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
-    if (peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};  // below rheobase, proven
+    // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
+    if (constant_term(y) < 0.0 && peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};

@@ -137,8 +137,11 @@ private:
     std::array<int, Z> rate_class_{};     // index of the mode's distinct decaying rate, -1 for rate 0
     std::array<double, Z> class_rate_{};  // those rates, r = -lambda > 0
     int rate_classes_ = 0;
-    Mat to_ref_{}, from_ref_{};         // V_ref^-1 V and V^-1 V_ref
-    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
+    std::array<int, Z> const_mode_{};  // the modes of rate 0 (f's constant term), in order
+    int const_modes_ = 0;
+    double constant_term(const Vec& y) const;  // < 0: below rheobase
+    Mat to_ref_{}, from_ref_{};                // V_ref^-1 V and V^-1 V_ref
+    Vec lambda_ref_{};                         // the refractory flow's eigenvalues
     bool ref_static_ = false;           // all zero (every variable clamped): nothing moves while refractory
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
