@@ -42,8 +42,9 @@
 // f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1). A node that an
 // earlier settle left at a slice end, m <= 32 slices back, steps with e^{lambda_k m h}
 // from a table built once per slice width h (std::exp of the same argument; the width
-// is saved with the checkpoint so that a resumed run uses the same table). Modes that
-// share an eigenvalue share its exponential.
+// is saved with the checkpoint so that a resumed run uses the same table). peak() sums
+// f's terms per distinct rate (rate classes fixed at construction) and bound_from asks
+// for it only below rheobase (constant term < 0).
 #pragma once
 #include <array>
 #include <memory>
@@ -133,7 +134,7 @@ private:
     std::size_t ports_;
     Mat v_{}, v_inv_{};                   // free flow: M = V diag(lambda) V^-1
     Vec lambda_{}, theta_v_{};            // its eigenvalues; (theta, c) V
-    std::array<int, Z> same_rate_{};      // an earlier mode with the same eigenvalue (its exponential), or -1
+    std::array<int, Z> same_rate_{};      // an earlier mode with the same eigenvalue, or -1
     std::array<int, Z> rate_class_{};     // index of the mode's distinct decaying rate, -1 for rate 0
     std::array<double, Z> class_rate_{};  // those rates, r = -lambda > 0
     int rate_classes_ = 0;
