@@ -25,10 +25,7 @@ void LifExp::save_state(sim::Writer& w) const {
 void LifExp::restore_state(sim::Reader& r) {
     r.get(state_, size(), "the lif_exp node states");
     r.get(table_span_);
-    if (table_span_ > 0) {
-        exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * table_span_);
-        exp_in_ = sim::SliceExp(r_in_, kStepSlices * table_span_);
-    }
+    if (table_span_ > 0) build_tables(table_span_);
 }
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {
@@ -86,6 +83,7 @@ void SmallLinear<N>::save_state(sim::Writer& w) const {
     w.put(y);
     w.put(t);
     w.put(ref_end);
+    w.put(grid_span_);  // settle's table, as LifExp's: rebuilt from this width on restore
 }
 
 template <int N>
@@ -99,6 +97,8 @@ void SmallLinear<N>::restore_state(sim::Reader& r) {
         state_[i].t = t[i];
         state_[i].ref_end = ref_end[i];
     }
+    r.get(grid_span_);
+    if (grid_span_ > 0) build_grid(grid_span_);
 }
 
 template void SmallLinear<1>::save_state(sim::Writer&) const;

@@ -274,34 +274,59 @@ sim::SliceKernel LifExp::slice_kernel() const {
     return decayed(s, t, e_m, e_ex, tau_in_ == tau_ex_ ? e_ex : exp_in_(x));
 }
 
+// m = (t1 - s.t)/h whole slices, to the rounding of the grid times: one table row.
+// (A node whose time is off the grid, after an input-by-input step, takes free_step.)
+[[gnu::always_inline]] inline LifExp::State LifExp::grid_step(const State& s, sim::Time t1) {
+    const double x = t1 - s.t;
+    const double f = x * grid_inv_h_;
+    if (f > 0.5 && f < kGridSlices + 0.5) {
+        const int m = static_cast<int>(f + 0.5);
+        if (std::abs(x - m * table_span_) <= kGridTol * t1) {
+            const GridDecay& g = grid_[static_cast<std::size_t>(m)];
+            return decayed(s, t1, g.e_m, g.e_ex, g.e_in);
+        }
+    }
+    return free_step(s, t1);
+}
+
+void LifExp::build_tables(double h) {
+    table_span_ = h;
+    exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
+    exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
+    grid_inv_h_ = 1.0 / h;
+    for (int m = 1; m <= kGridSlices; ++m) {
+        const double x = m * h;
+        const double e_ex = std::exp(-x * r_ex_);
+        grid_[static_cast<std::size_t>(m)] = {std::exp(-x * r_m_), e_ex,
+                                              tau_in_ == tau_ex_ ? e_ex : std::exp(-x * r_in_)};
+    }
+}
+
 // The tables for slices of width t1 - t0 (built again when the width drifts by
 // rounding); on one thread before a settle phase, whose calls then only read them.
 void LifExp::prepare_settle(const Span& span) {
-    if (const double h = span.t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) {
-        table_span_ = h;
-        exp_ex_m_ = sim::SliceExp2(r_ex_, r_m_, kStepSlices * h);
-        exp_in_ = sim::SliceExp(r_in_, kStepSlices * h);
-    }
+    if (const double h = span.t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) build_tables(h);
 }
 
 std::optional<sim::Time> LifExp::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
     const sim::Time t1 = span.t1;
-    prepare_settle(span);  // (a no-op after the engine's call)
+    LifExp::prepare_settle(span);  // (a no-op after the engine's call; not virtual: inlined)
     State s = state_[i];
     // Refractory when an input arrives: V is clamped, the PSPs do not superpose.
     if (!(s.ref_end < sum.t_first)) return std::nullopt;
     if (s.t < s.ref_end) s = evolved(s, s.ref_end);
     const double w_ex = sum.w_plus[kPortEx], w_in = sum.w_plus[kPortIn];
-    State s1 = free_step(s, t1);
+    State s1 = grid_step(s, t1);
     bool safe = false;
     const double u = t1 - std::max(sum.t_first, s.t);
     if (span.quiet_until >= t1) {  // backwards from V_free(t1)
         // A decaying term's slope, u ms earlier, was e^{r u} times larger:
-        // e^x <= 1/(1 - x) for x < 1; beyond 0.5 the exponential itself.
+        // e^x <= 1 + x + x^2 for 0 <= x <= 1 (the series from x^2 on sums to at most
+        // (e - 2) x^2); beyond, the exponential itself.
         auto fall = [u](double c, double r) {
             if (!(c > 0.0)) return 0.0;
             const double x = r * u;
-            return c * r * (x < 0.5 ? 1.0 / (1.0 - x) : std::exp(x));
+            return c * r * (x <= 1.0 ? 1.0 + x * (1.0 + x) : std::exp(x));
         };
         const Terms c = terms(s1);
         const double rise = u / c_m_;

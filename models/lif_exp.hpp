@@ -33,6 +33,11 @@
 // crossing before t1, backwards from V(t1): going back u <= t1 - t_first, term j's
 // slope grows by e^{r_j u} (<= 1/(1 - r_j u) for r_j u < 1), so with its amplitude c_j(t1)
 //   V_free(t) <= V_free(t1) + u sum_j max(c_j, 0) r_j e^{r_j u}.
+// A node that a settle left at a slice end and that gets its next inputs m whole
+// slices later (m <= 32; sparse inputs) steps there with e^{-r m h} from a table
+// built once per slice width h (std::exp of the same argument): a table load instead of
+// the free step's table exponentials, exact to the rounding of the grid times.
+// The backward bound takes e^x <= 1 + x + x^2 (0 <= x <= 1) for the slope factor.
 // spike_bound_until chains the slope bound (no crossing before it, so bound again from
 // there, at most 4 links) before the engine pays for an exact search.
 // Below rheobase (V_inf < V_th), with at most two distinct rates among the nonzero
@@ -48,6 +53,7 @@
 // (a spike, receive, set_value) sets H = 0.
 #pragma once
 #include <algorithm>
+#include <array>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -132,6 +138,16 @@ private:
     // in sparsely driven networks the step since a node's last input spans slices.
     State free_step(const State& s, sim::Time t);
     static constexpr double kStepSlices = 32;
+    // Settle's free step when it spans m whole slices (the node was last moved by
+    // a settle, to a slice end, m <= kGridSlices slices ago): the decay factors
+    // e^{-r m h} from a per-population table, no exponential at all (header).
+    State grid_step(const State& s, sim::Time t1);
+    static constexpr int kGridSlices = 32;
+    // |x - m h| below this fraction of t1 (a few ulps: the rounding of the two
+    // grid times themselves) counts as m whole slices.
+    static constexpr double kGridTol = 0x1p-49;
+    // The tables for slices of width h (prepare_settle, restore_state).
+    void build_tables(double h);
 
     // V - V_inf = a e^{-r_m s} + k_ex e^{-r_ex s} + k_in e^{-r_in s} from state s
     // (with the node's V_inf and V_th).
@@ -179,6 +195,11 @@ private:
     double table_span_ = 0.0;  // slice width the tables were built for
     sim::SliceExp2 exp_ex_m_;
     sim::SliceExp exp_in_;
+    struct GridDecay {
+        double e_m, e_ex, e_in;
+    };
+    std::array<GridDecay, kGridSlices + 1> grid_{};  // [m]: e^{-r m h}, m = 1..kGridSlices
+    double grid_inv_h_ = 0.0;
 };
 
 }  // namespace delaysim::models

@@ -65,6 +65,14 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         lambda_[k] = free.eigenvalues()(k);
         theta_v_[k] = tv(k);
         lambda_ref_[k] = refractory.eigenvalues()(k);
+        same_rate_[k] = -1;
+        for (int m = 0; m < k && same_rate_[k] < 0; ++m)
+            if (lambda_[m] == lambda_[k]) same_rate_[k] = m;
+        rate_class_[k] = lambda_[k] == 0.0    ? -1
+                         : same_rate_[k] >= 0 ? rate_class_[same_rate_[k]]
+                                              : rate_classes_++;
+        if (rate_class_[k] >= 0) class_rate_[rate_class_[k]] = -lambda_[k];
+        if (lambda_[k] == 0.0) const_mode_[const_modes_++] = k;
     }
     ref_static_ = (refractory.eigenvalues().array() == 0.0).all();  // M_ref = 0: nothing moves
     to_ref_ = fixed<Z>(refractory.modal_inverse() * v);
@@ -223,18 +231,53 @@ template <int N>
 }
 
 template <int N>
+[[gnu::always_inline]] inline typename SmallLinear<N>::Vec SmallLinear<N>::grid_step(const Vec& y, double x,
+                                                                                     sim::Time t1) const {
+    const double f = x * grid_inv_h_;
+    if (f > 0.5 && f < kGridSlices + 0.5) {
+        const int m = static_cast<int>(f + 0.5);
+        if (std::abs(x - m * grid_span_) <= kGridTol * t1) {
+            const Vec& g = grid_[static_cast<std::size_t>(m)];
+            Vec out;
+            for (int k = 0; k < Z; ++k) out[k] = y[k] * g[k];
+            return out;
+        }
+    }
+    return free_step(y, x);
+}
+
+template <int N>
+void SmallLinear<N>::build_grid(double h) {
+    grid_span_ = h;
+    grid_inv_h_ = 1.0 / h;
+    for (int m = 1; m <= kGridSlices; ++m) {
+        Vec& g = grid_[static_cast<std::size_t>(m)];
+        for (int k = 0; k < Z; ++k) g[k] = lambda_[k] == 0.0 ? 1.0 : std::exp(lambda_[k] * (m * h));
+    }
+}
+
+// The table for slices of width t1 - t0 (again when the width drifts by more than
+// rounding); on one thread before a settle phase, whose calls then only read it.
+template <int N>
+void SmallLinear<N>::prepare_settle(const Span& span) {
+    if (const double h = span.t1 - span.t0; !(std::abs(h - grid_span_) <= 1e-9 * h)) build_grid(h);
+}
+
+template <int N>
 typename SmallLinear<N>::Vec SmallLinear<N>::evolved(const State& s, sim::Time t) const {
     Vec y = s.y;
     sim::Time t0 = s.t;
     if (t0 < s.ref_end) {  // refractory part, in the refractory flow's basis
         const sim::Time t1 = std::min(t, s.ref_end);
-        if (ref_static_) return t > t1 ? free_step(y, t - t1) : y;  // (every clamped variable: y holds)
-        Vec u = times<Z>(to_ref_, y);
-        for (int k = 0; k < Z; ++k)
-            if (lambda_ref_[k] != 0.0) u[k] *= std::exp(lambda_ref_[k] * (t1 - t0));
-        y = times<Z>(from_ref_, u);
+        if (!ref_static_) {  // (every variable clamped: y holds)
+            Vec u = times<Z>(to_ref_, y);
+            for (int k = 0; k < Z; ++k)
+                if (lambda_ref_[k] != 0.0) u[k] *= std::exp(lambda_ref_[k] * (t1 - t0));
+            y = times<Z>(from_ref_, u);
+        }
         t0 = t1;
     }
+    // (One call of free_step: GCC then inlines it.)
     return t > t0 ? free_step(y, t - t0) : y;
 }
 
@@ -298,29 +341,41 @@ sim::Time SmallLinear<N>::exact_from(const Vec& y, sim::Time from, sim::Time hor
 // point s* = ln(-c2 r2 / (c1 r1)) / (r2 - r1)); +inf where this does not apply.
 template <int N>
 double SmallLinear<N>::peak(const Vec& y) const {
-    double c0 = 0.0, c[2] = {0.0, 0.0}, r[2] = {0.0, 0.0};
-    int terms = 0;
+    // Per distinct decaying rate (rate_class_, fixed at construction) its summed term.
+    double c0 = 0.0, sum[Z] = {};
+    bool used[Z] = {};
     for (int k = 0; k < Z; ++k) {
         const double a = theta_v_[k] * y[k];
-        if (lambda_[k] == 0.0) {
+        const int m = rate_class_[k];
+        if (m < 0) {
             c0 += a;
-            continue;
+        } else {
+            sum[m] += a;
+            used[m] = used[m] || a != 0.0;
         }
-        if (a == 0.0) continue;
-        int m = 0;
-        while (m < terms && r[m] != -lambda_[k]) ++m;
-        if (m == terms) {
-            if (terms == 2) return kInf;
-            r[terms++] = -lambda_[k];
-        }
-        c[m] += a;
     }
     if (!(c0 < 0.0)) return kInf;
+    double c[2] = {0.0, 0.0}, r[2] = {0.0, 0.0};
+    int terms = 0;
+    for (int m = 0; m < rate_classes_; ++m) {
+        if (!used[m]) continue;
+        if (terms == 2) return kInf;
+        c[terms] = sum[m];
+        r[terms++] = class_rate_[m];
+    }
     const double f0 = c0 + c[0] + c[1];
     if (terms < 2 || (c[0] > 0.0) == (c[1] > 0.0)) return std::max(f0, c0);  // monotone
     const double s_star = std::log(-c[1] * r[1] / (c[0] * r[0])) / (r[1] - r[0]);
     if (!(s_star > 0.0)) return std::max(f0, c0);
     return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
+}
+
+// Summed as peak() sums it (same terms, same order): the same bits.
+template <int N>
+inline double SmallLinear<N>::constant_term(const Vec& y) const {
+    double c0 = 0.0;
+    for (int j = 0; j < const_modes_; ++j) c0 += theta_v_[const_mode_[j]] * y[const_mode_[j]];
+    return c0;
 }
 
 template <int N>
@@ -329,7 +384,8 @@ sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time ho
     const Ceiling c = ceiling(y);
     if (c.f0 >= 0.0) return {from, true};
     if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
-    if (peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};  // below rheobase, proven
+    // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
+    if (constant_term(y) < 0.0 && peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};
@@ -433,6 +489,7 @@ std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSu
         t0 = s.ref_end;
     }
     const sim::Time t1 = span.t1;
+    SmallLinear::prepare_settle(span);  // (a no-op after the engine's call)
     const Ceiling c = ceiling(y0);
     const double u = t1 - sum.t_first;
     double inputs = 0.0, scale = c.scale;
@@ -442,7 +499,7 @@ std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSu
         scale += std::abs(rise);
     }
     const double margin = -1e-9 * (scale + 1.0);
-    Vec y1 = free_step(y0, t1 - t0);
+    Vec y1 = grid_step(y0, t1 - t0, t1);
     if (!(std::min(c.f0 + (t1 - t0) * c.slope, c.top) + inputs < margin)) {
         // Backwards from f(t1) over [t_first, t1]; before t_first the engine's check
         // already excludes a free crossing.

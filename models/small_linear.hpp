@@ -39,7 +39,12 @@
 //   dy_{q_p} += c_{p,q_p} syn_p,   dy_m += sum_p kf_p syn_p - v,
 // exactly the inputs' effect (lif_exp's kernel is the case V-mode = m, I_p-mode = q_p).
 // settle proves no spike in the slice from the forward bound above, or backwards from
-// f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1).
+// f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1). A node that an
+// earlier settle left at a slice end, m <= 32 slices back, steps with e^{lambda_k m h}
+// from a table built once per slice width h (std::exp of the same argument; the width
+// is saved with the checkpoint so that a resumed run uses the same table). peak() sums
+// f's terms per distinct rate (rate classes fixed at construction) and bound_from asks
+// for it only below rheobase (constant term < 0).
 #pragma once
 #include <array>
 #include <memory>
@@ -88,6 +93,7 @@ public:
     void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
     sim::SliceKernel slice_kernel() const override { return kernel_; }
     std::optional<sim::Time> settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
+    void prepare_settle(const Span& span) override;
 
     // Which capabilities the model admits (declared in the constructor).
     bool batches() const { return capabilities().batching != nullptr; }
@@ -112,6 +118,10 @@ private:
     Ceiling ceiling(const Vec& y) const;
     double f(const Vec& y) const;
     Vec free_step(const Vec& y, double s) const;
+    // settle's free step over m <= kGridSlices whole slices (the node was left at a
+    // slice end): y_k e^{lambda_k m h} from the table, no exponential (header).
+    Vec grid_step(const Vec& y, double x, sim::Time t1) const;
+    void build_grid(double h);
     Vec evolved(const State& s, sim::Time t) const;
     double peak(const Vec& y) const;
     sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
@@ -122,10 +132,17 @@ private:
 
     LinearModelSpec spec_;
     std::size_t ports_;
-    Mat v_{}, v_inv_{};                 // free flow: M = V diag(lambda) V^-1
-    Vec lambda_{}, theta_v_{};          // its eigenvalues; (theta, c) V
-    Mat to_ref_{}, from_ref_{};         // V_ref^-1 V and V^-1 V_ref
-    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
+    Mat v_{}, v_inv_{};                   // free flow: M = V diag(lambda) V^-1
+    Vec lambda_{}, theta_v_{};            // its eigenvalues; (theta, c) V
+    std::array<int, Z> same_rate_{};      // an earlier mode with the same eigenvalue, or -1
+    std::array<int, Z> rate_class_{};     // index of the mode's distinct decaying rate, -1 for rate 0
+    std::array<double, Z> class_rate_{};  // those rates, r = -lambda > 0
+    int rate_classes_ = 0;
+    std::array<int, Z> const_mode_{};  // the modes of rate 0 (f's constant term), in order
+    int const_modes_ = 0;
+    double constant_term(const Vec& y) const;  // < 0: below rheobase
+    Mat to_ref_{}, from_ref_{};                // V_ref^-1 V and V^-1 V_ref
+    Vec lambda_ref_{};                         // the refractory flow's eigenvalues
     bool ref_static_ = false;           // all zero (every variable clamped): nothing moves while refractory
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
@@ -136,6 +153,11 @@ private:
     std::array<int, sim::SliceKernel::kPorts> own_mode_{};
     std::array<double, sim::SliceKernel::kPorts> own_coef_{};
     int shared_mode_ = 0;
+    // settle's grid table: grid_[m][k] = e^{lambda_k m h} for slices of width grid_span_.
+    static constexpr int kGridSlices = 32;
+    static constexpr double kGridTol = 0x1p-49;  // |x - m h| <= this * t1: m whole slices (rounding)
+    double grid_span_ = 0.0, grid_inv_h_ = 0.0;
+    std::array<Vec, kGridSlices + 1> grid_{};
     std::vector<State> state_;
 };
 

@@ -165,6 +165,78 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
     CHECK(crossing > 150);  // the draw has crossings that settle has to catch
 }
 
+// Settles on the slice grid (t = k h, as the engine's slices): a node left at a
+// slice end by one settle and settled again m slices later steps with the
+// per-population table e^{-r m h} (m <= 32) or, beyond, with the free step; a node
+// moved off the grid by an input taken alone steps from there. Every state must
+// equal the input-by-input reference (std::exp of the exact intervals) to rounding.
+TEST_CASE("LIF settles m whole slices apart match input-by-input processing to rounding", "[models][lif]") {
+    sim::ParamValues v;
+    v.real["tau_syn_in_ms"] = 5.0;  // three distinct rates: three table columns
+    const int n = 200;
+    auto a = testing::make_population("lif_exp", "a", n, v);  // settle()
+    auto b = testing::make_population("lif_exp", "b", n, v);  // one by one
+    sim::Superposition* sup = a->capabilities().superposition;
+    REQUIRE(sup);
+    const sim::SliceKernel k = sup->slice_kernel();
+    std::mt19937_64 rng(17);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    const double h = 0.1, horizon = 1e9;
+    int settled = 0, compared = 0;
+    for (int i = 0; i < n; ++i) {
+        std::int64_t slice = 0;  // the node is at slice_start(slice)
+        double t_node = 0.0;
+        for (int step = 0; step < 12; ++step) {
+            const std::int64_t m = 1 + static_cast<std::int64_t>(rng() % 40);  // 33..40: past the table
+            const std::int64_t k0 = slice + m - 1;
+            const double t0 = static_cast<double>(k0) * h, t1 = static_cast<double>(k0 + 1) * h;
+            std::vector<sim::SliceInput> in(1 + rng() % 3);
+            for (auto& x : in) {
+                x.t = t0 + h * uni(rng);
+                x.port = static_cast<std::uint32_t>(rng() % 2);
+                x.w = x.port == 0 ? 40.0 * uni(rng) : -40.0 * uni(rng);
+            }
+            std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
+            sim::SliceSum sum;
+            sum.t_first = in[0].t;
+            for (const auto& x : in) {
+                const double u = t1 - x.t, e_p = std::exp(-k.r[x.port] * u), e_m = std::exp(-k.r_m * u);
+                sum.syn[x.port] += x.w * e_p;
+                sum.v += x.w * k.kf[x.port] * (e_p - e_m);
+                sum.w_plus[x.port] += std::max(x.w, 0.0);
+                ++sum.count;
+            }
+            const double quiet = b->next_spike(i, t_node, horizon);
+            sup->prepare_settle({t0, t1, quiet, horizon});
+            const std::optional<sim::Time> next = sup->settle(i, sum, {t0, t1, quiet, horizon});
+            REQUIRE(next);  // far below threshold: every slice settles
+            for (const auto& x : in) {
+                b->advance(i, x.t);
+                b->receive(i, x.port, x.w, x.t);
+            }
+            b->advance(i, t1);
+            ++settled;
+            for (std::size_t var : {LifExp::kV, LifExp::kIex, LifExp::kIin}) {
+                INFO("node " << i << " step " << step << " m " << m << " var " << var);
+                REQUIRE(a->value(i, var, t1) == Approx(b->value(i, var, t1)).epsilon(1e-12).margin(1e-11));
+            }
+            slice = k0 + 1;
+            t_node = t1;
+            if (rng() % 4 == 0) {  // an input taken alone: the node leaves the grid
+                const double t = t1 + 0.37 * h;
+                for (auto* p : {a.get(), b.get()}) {
+                    p->advance(i, t);
+                    p->receive(i, 0, 25.0, t);
+                }
+                t_node = t;
+                ++slice;
+            }
+            ++compared;
+        }
+    }
+    CHECK(settled == compared);
+}
+
 // A free crossing before the first input of the slice (the engine's check falls
 // inside the slice): settle must refuse even though V is back below threshold,
 // and falling, by the time the inputs arrive.

@@ -6,15 +6,16 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
-#include <unsupported/Eigen/MatrixFunctions>
 
 #include "models/linear_population.hpp"
 #include "sim/error.hpp"
+#include "tests/models/linear_reference.hpp"
 
 using namespace delaysim;
 using models::LinearFlow;
 using models::LinearModelSpec;
 using models::LinearPopulation;
+using testing::expm_reference;
 
 namespace {
 
@@ -39,20 +40,9 @@ LinearModelSpec spec_for(const Eigen::MatrixXd& a, const Eigen::VectorXd& b, dou
     return s;
 }
 
-// The reference: z(t) = expm(M t) z0 for the augmented M.
-Eigen::VectorXd reference(const LinearModelSpec& s, const Eigen::VectorXd& x0, double t) {
-    const Eigen::Index n = s.a.rows();
-    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n + 1, n + 1);
-    m.topLeftCorner(n, n) = s.a;
-    m.topRightCorner(n, 1) = s.b;
-    Eigen::VectorXd z(n + 1);
-    z << x0, 1.0;
-    return ((m * t).exp() * z).head(n);
-}
-
 // First t in [0, t_max] with x_0(t) >= th: scan in steps of dt, then bisect.
 double reference_crossing(const LinearModelSpec& s, const Eigen::VectorXd& x0, double t_max, double dt) {
-    auto f = [&](double t) { return s.theta.dot(reference(s, x0, t)) + s.theta_c; };
+    auto f = [&](double t) { return s.theta.dot(expm_reference(s, x0, t)) + s.theta_c; };
     if (f(0) >= 0) return 0;
     for (double t = dt; t <= t_max; t += dt) {
         if (f(t) < 0) continue;
@@ -106,7 +96,7 @@ TEST_CASE("linear population: values equal the matrix exponential", "[models][li
             p.set_value(0, static_cast<std::size_t>(k), x0(k));
         }
         for (double t : {0.0, 0.01, 0.7, 3.0, 25.0}) {
-            const Eigen::VectorXd ref = reference(spec, x0, t);
+            const Eigen::VectorXd ref = expm_reference(spec, x0, t);
             for (Eigen::Index k = 0; k < n; ++k)
                 CHECK(std::abs(p.value(0, static_cast<std::size_t>(k), t) - ref(k)) <=
                       1e-12 * (1 + ref.norm()));
@@ -114,7 +104,7 @@ TEST_CASE("linear population: values equal the matrix exponential", "[models][li
         // advance in pieces = one step (the flow is a semigroup).
         p.advance(0, 1.3);
         p.advance(0, 4.0);
-        const Eigen::VectorXd ref = reference(spec, x0, 4.0);
+        const Eigen::VectorXd ref = expm_reference(spec, x0, 4.0);
         CHECK(std::abs(p.value(0, 0, 4.0) - ref(0)) <= 1e-12 * (1 + ref.norm()));
     }
 }
@@ -174,7 +164,7 @@ TEST_CASE("linear population: refractoriness clamps, drops clamped inputs, reset
     const double x1_at_2 = 2.0 * std::exp(-1.0) + std::exp(-0.5);
     CHECK(std::abs(p.value(0, 1, 2.0) - x1_at_2) < 1e-13);
     // After the period both evolve from (x0 = -0.3, x1(2)).
-    const Eigen::Vector2d ref = reference(spec, Eigen::Vector2d(-0.3, x1_at_2), 3.0);
+    const Eigen::Vector2d ref = expm_reference(spec, Eigen::Vector2d(-0.3, x1_at_2), 3.0);
     CHECK(std::abs(p.value(0, 0, 5.0) - ref(0)) < 1e-13);
     CHECK(std::abs(p.value(0, 1, 5.0) - ref(1)) < 1e-13);
     CHECK(p.next_spike(0, 1.0, 100.0) >= 2.0);  // no spike while refractory
