@@ -225,8 +225,7 @@ bool LifExp::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) 
     return may_spike(state_[i], state_[i].t, t1, w_plus[kPortEx], w_plus[kPortIn]);
 }
 
-std::optional<sim::Time> LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                        sim::Time horizon) {
+sim::MaybeTime LifExp::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon) {
     State s = evolved(state_[i], in[0].t);
     double w_ex = 0.0, w_in = 0.0;
     for (std::size_t k = 0; k < n; ++k)
@@ -308,7 +307,7 @@ void LifExp::prepare_settle(const Span& span) {
     if (const double h = span.t1 - span.t0; !(std::abs(h - table_span_) <= 1e-9 * h)) build_tables(h);
 }
 
-std::optional<sim::Time> LifExp::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
+sim::MaybeTime LifExp::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
     const sim::Time t1 = span.t1;
     LifExp::prepare_settle(span);  // (a no-op after the engine's call; not virtual: inlined)
     State s = state_[i];

@@ -101,10 +101,9 @@ public:
         __builtin_prefetch(reinterpret_cast<const char*>(&state_[i]) + sizeof(State) - 1);
     }
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                    sim::Time horizon) override;
+    sim::MaybeTime absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon) override;
     sim::SliceKernel slice_kernel() const override;
-    std::optional<sim::Time> settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
+    sim::MaybeTime settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
     void prepare_settle(const Span& span) override;
 
     // Checkpoints (sim/population.hpp).

@@ -242,8 +242,8 @@ bool inputs_stay_below(const std::vector<InputRise>& pos, const std::vector<Inpu
     return top < -1e-9 * (scale + 1.0);
 }
 
-std::optional<sim::Time> LinearPopulation::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                                  sim::Time horizon) {
+sim::MaybeTime LinearPopulation::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                        sim::Time horizon) {
     if (ref_end_[i] > t_[i]) return std::nullopt;  // refractory dynamics: the exact path
     const LinearState z = load(i);
     const LinearFlow::Ceiling c = free_.ceiling(z);

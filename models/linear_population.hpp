@@ -162,8 +162,7 @@ public:
     // admits the proof); the contract test runs it so.
     bool enable_batching();
     bool may_spike_before(sim::Index, sim::Time, const double*) const override { return true; }
-    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                    sim::Time horizon) override;
+    sim::MaybeTime absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon) override;
 
     LinearFlow::Form form() const { return free_.form(); }
 

@@ -460,8 +460,8 @@ bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* 
 }
 
 template <int N>
-std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                                sim::Time horizon) {
+sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
+                                      sim::Time horizon) {
     State& s = state_[i];
     if (s.ref_end > s.t) return std::nullopt;  // refractory dynamics: the exact path
     const Ceiling c = ceiling(s.y);
@@ -478,7 +478,7 @@ std::optional<sim::Time> SmallLinear<N>::absorb(sim::Index i, const sim::SliceIn
 }
 
 template <int N>
-std::optional<sim::Time> SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
+sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, const Span& span) {
     State& s = state_[i];
     // Refractory when an input arrives: clamped variables ignore it, no superposition.
     if (!(s.ref_end < sum.t_first)) return std::nullopt;

@@ -88,11 +88,10 @@ public:
     sim::Bound spike_bound(sim::Index i, sim::Time t, sim::Time horizon) override;
     sim::Bound spike_bound_until(sim::Index i, sim::Time t, sim::Time b, sim::Time horizon) override;
     bool may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const override;
-    std::optional<sim::Time> absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
-                                    sim::Time horizon) override;
+    sim::MaybeTime absorb(sim::Index i, const sim::SliceInput* in, std::size_t n, sim::Time horizon) override;
     void prefetch(sim::Index i) const override { __builtin_prefetch(&state_[i]); }
     sim::SliceKernel slice_kernel() const override { return kernel_; }
-    std::optional<sim::Time> settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
+    sim::MaybeTime settle(sim::Index i, const sim::SliceSum& sum, const Span& span) override;
     void prepare_settle(const Span& span) override;
 
     // Which capabilities the model admits (declared in the constructor).

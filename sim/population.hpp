@@ -18,6 +18,25 @@
 
 namespace delaysim::sim {
 
+// The result of absorb() and settle(): a check time, or none. Used like a
+// std::optional<Time> (and converts to one), but not one: GCC 12 returns
+// std::optional<double> by a byte store and an 8-byte load of the same stack
+// slot, a store-forwarding stall on every call (settle: ~6 % of the n1e4k100
+// run, tools/bench/PROFILE.md session 9); a double and a bool come back in
+// registers.
+struct MaybeTime {
+    Time t = 0.0;
+    bool ok = false;
+    constexpr MaybeTime() = default;
+    constexpr MaybeTime(std::nullopt_t) {}
+    constexpr MaybeTime(Time v) : t(v), ok(true) {}
+    constexpr MaybeTime(const std::optional<Time>& o) : t(o ? *o : 0.0), ok(o.has_value()) {}
+    constexpr explicit operator bool() const { return ok; }
+    constexpr bool has_value() const { return ok; }
+    constexpr Time operator*() const { return t; }
+    constexpr operator std::optional<Time>() const { return ok ? std::optional<Time>(t) : std::nullopt; }
+};
+
 class Writer;
 class Reader;
 
@@ -79,8 +98,7 @@ public:
     // the node's time) if the model proves no spike before the last of them, and
     // return the check (as a bound from in[n-1].t). Otherwise change nothing and
     // return nothing.
-    virtual std::optional<Time> absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/,
-                                       Time /*horizon*/) {
+    virtual MaybeTime absorb(Index /*i*/, const SliceInput* /*in*/, std::size_t /*n*/, Time /*horizon*/) {
         return std::nullopt;
     }
     // A hint that node i is needed soon (batched slices walk nodes in input order).
@@ -105,7 +123,7 @@ public:
         Time t0, t1, quiet_until, horizon;
     };
     virtual SliceKernel slice_kernel() const = 0;
-    virtual std::optional<Time> settle(Index i, const SliceSum& sum, const Span& span) = 0;
+    virtual MaybeTime settle(Index i, const SliceSum& sum, const Span& span) = 0;
     // Called on one thread before each slice's settle() calls, which may then run
     // on several threads at once (README "Parallel runs"): what settle() would
     // build lazily for the span (tables for its width) must be built here, so that
