@@ -3,7 +3,7 @@
 // (then there is one rank and every call is trivial).
 //
 // Design: every rank builds the whole network and runs the same driver. The
-// nodes of batched populations have a static owner rank (sim/slices.cpp,
+// nodes of batched populations have a static owner rank (sim/slices_ranks.cpp,
 // Slices::setup_ranks); in the node phase of each sub-slice a rank advances
 // only its own nodes, then the ranks exchange what those produced (spikes,
 // rule changes, counters, the stop and error flags) in one MPI_Allgatherv and

@@ -29,7 +29,10 @@
 // at once, and the hooks of settled nodes run sub-slice by sub-slice, so that
 // rule changes are in force exactly up to each sample time.
 //
-// The slice machinery is the class Slices below (sim/slices.cpp); the driver
+// The slice machinery is the class Slices below: set-up, parts and threads in
+// sim/slices.cpp, a slice's inputs (summing, settle, expansion) in
+// sim/slices_inputs.cpp, the node phase and the replay in sim/slices_nodes.cpp,
+// MPI ranks in sim/slices_ranks.cpp. The driver
 // that interleaves it with the event loop is Simulation::run_batched, and each
 // node's delivery, spike and check go through the per-node core
 // (sim/node_core.hpp), as in the event loop.
