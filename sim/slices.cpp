@@ -161,7 +161,7 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
 // moved to the part of their node, in their order, and a begun slice's runs (in
 // node order) with their grouped inputs.
 void Slices::split_parts(BatchState::Part all, std::size_t n) {
-    const std::size_t nodes = B_.nodes.size(), slots = B_.mask + 1;
+    const std::size_t nodes = B_.nodes.size();
     std::vector<std::uint32_t> bound(n + 1, static_cast<std::uint32_t>(nodes));
     std::uint64_t m = 0, c = 0;
     for (const BatchState::Node& N : B_.nodes) m += B_.pop[N.pop];
@@ -171,21 +171,35 @@ void Slices::split_parts(BatchState::Part all, std::size_t n) {
         c += B_.pop[B_.nodes[g].pop];
     }
     bound[0] = 0;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges(n);
+    for (std::size_t l = 0; l < n; ++l) ranges[l] = {bound[l], bound[l + 1]};
+    place_parts(std::move(all), ranges);
+}
+
+void Slices::place_parts(BatchState::Part all,
+                         const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges) {
+    const std::size_t n = ranges.size(), slots = B_.mask + 1;
     B_.parts.assign(n, {});
     for (std::size_t l = 0; l < n; ++l) {
         BatchState::Part& P = B_.parts[l];
-        P.lo = bound[l];
-        P.hi = bound[l + 1];
+        P.lo = ranges[l].first;
+        P.hi = ranges[l].second;
         P.ring.assign(slots, {});
         P.marks.assign((P.hi - P.lo) / 64 + 1, 0);
         if (!B_.sums.empty()) P.slow_bits.assign((P.hi - P.lo) / 64 + 1, 0);
     }
+    // (Under MPI ranks, the nodes outside this rank's parts are another rank's.)
+    auto mine = [&](std::uint32_t g) { return own(g) && part_of(g).owns(g); };
     all.ring.resize(slots);
     for (std::size_t k = 0; k < slots; ++k)
-        for (const SliceInput& in : all.ring[k]) part_of(in.node).ring[k].push_back(in);
-    for (const SliceInput& in : all.far) part_of(in.node).far.push_back(in);
-    for (const SliceInput& in : all.active) part_of(in.node).active.push_back(in);
+        for (const SliceInput& in : all.ring[k])
+            if (mine(in.node)) part_of(in.node).ring[k].push_back(in);
+    for (const SliceInput& in : all.far)
+        if (mine(in.node)) part_of(in.node).far.push_back(in);
+    for (const SliceInput& in : all.active)
+        if (mine(in.node)) part_of(in.node).active.push_back(in);
     for (BatchState::Run r : all.runs) {
+        if (!mine(r.node)) continue;
         BatchState::Part& P = part_of(r.node);
         const auto o = static_cast<std::uint32_t>(P.grouped.size());
         P.grouped.insert(P.grouped.end(), all.grouped.begin() + r.begin, all.grouped.begin() + r.end);
@@ -218,6 +232,9 @@ BatchState::Part Slices::merged_parts() const {
 }
 
 std::vector<SliceInput> Slices::take_pending() {
+    // Each rank holds only the inputs onto its own nodes, and the new plan may
+    // move nodes between ranks (the CLI never sets delays between runs).
+    if (exchange_) throw UserError("with MPI ranks, delays below the slice width cannot be set between runs");
     std::vector<SliceInput> pending;
     for (const BatchState::Part& P : B_.parts) {
         for (auto& slot : P.ring) pending.insert(pending.end(), slot.begin(), slot.end());

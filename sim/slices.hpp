@@ -109,6 +109,9 @@ struct BatchState {
         std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
         std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
         std::vector<std::uint32_t> due;             // the slice's due checks, in node order
+        // MPI ranks: [lo, hi) holds nodes of other ranks too (the gaps between a
+        // rank's blocks were joined to keep the parts few): the expansion skips them.
+        bool mixed = false;
         bool owns(std::uint32_t g) const { return g - lo < hi - lo; }
     };
     std::vector<Part> parts;
@@ -197,7 +200,11 @@ public:
     // Inputs always land in a later slice than the one being processed (delays >= h;
     // a rounding-edge arrival is moved to the next slice, and the target clamps it
     // to its own time, see apply_input). Into the ring of the target's part.
-    void push_input(const SliceInput& in) { push_input(part_of(in.node), in); }
+    // Under MPI ranks only the inputs onto this rank's nodes are kept (another
+    // rank expands the same spike onto its own).
+    void push_input(const SliceInput& in) {
+        if (own(in.node)) push_input(part_of(in.node), in);
+    }
     void push_input(BatchState::Part& P, const SliceInput& in) {
         std::int64_t k = slice_of(in.t);
         if (k <= B_.cur) k = B_.cur + 1;
@@ -274,6 +281,12 @@ private:
     }
     // Parts: n of them over the nodes, the inputs (and a begun slice's runs) moved to theirs.
     void split_parts(BatchState::Part all, std::size_t n);
+    // Parts over the given node ranges (ascending, disjoint); inputs onto nodes outside them are dropped.
+    void place_parts(BatchState::Part all,
+                     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges);
+    // MPI ranks: this rank's parts, its blocks of nodes (sim/partition.hpp), joined to at most kMaxRankParts.
+    void rank_parts();
+    static constexpr std::size_t kMaxRankParts = 8;
     BatchState::Part merged_parts() const;
     // A part's share of a sub-slice: its inputs summed or grouped and its runs
     // made (the slice's first), its nodes settled (superposed), then its runs.

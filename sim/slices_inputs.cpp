@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "sim/mpi.hpp"
 #include "sim/slices.hpp"
 
 namespace delaysim::sim {
@@ -46,8 +47,12 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
     // visit is a cache miss) the input-by-input path is cheaper.
-    B.superpose = superposable && !B.sums.empty() &&
-                  static_cast<double>(n_in) >= kMinSumDensity * static_cast<double>(B.nodes.size());
+    // MPI ranks: each rank has only its own nodes' inputs, and every rank must
+    // decide as one process would (superposed sums round differently): the
+    // count is summed across ranks (one small collective per such slice).
+    const bool may = superposable && !B.sums.empty();
+    if (may && exchange_) n_in = static_cast<std::size_t>(mpi::sum(n_in));
+    B.superpose = may && static_cast<double>(n_in) >= kMinSumDensity * static_cast<double>(B.nodes.size());
     B.cut = cut;
     B.settled = false;
     due_checks(k);
@@ -305,9 +310,11 @@ void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time 
     if (P.lo > g0) s = first_at(s, end, P.lo - g0);
     if (P.hi < g1) end = first_at(s, end, P.hi - g0);
     const auto port = static_cast<std::uint32_t>(proj.port());
-    for (; s < end; ++s)
-        push_input(P, {t + proj.delay(s), proj.weight(s), g0 + static_cast<std::uint32_t>(proj.target(s)), q,
-                       static_cast<std::uint32_t>(s), port});
+    for (; s < end; ++s) {
+        const auto g = g0 + static_cast<std::uint32_t>(proj.target(s));
+        if (P.mixed && !own(g)) continue;  // (another rank's node inside this rank's part)
+        push_input(P, {t + proj.delay(s), proj.weight(s), g, q, static_cast<std::uint32_t>(s), port});
+    }
 }
 
 }  // namespace delaysim::sim

@@ -328,7 +328,10 @@ void Slices::finish_interval() {
 // (the same buffers, so the same results).
 template <class F>
 void Slices::for_parts(std::size_t work, F f) {
-    if (!pool_) return f(B_.parts[0]);
+    if (!pool_) {  // one part, or (MPI ranks) this rank's parts, in node order
+        for (BatchState::Part& P : B_.parts) f(P);
+        return;
+    }
     for (Worker& w : workers_) {  // (left over if the last phase threw)
         w.spikes.clear();
         w.log.clear();

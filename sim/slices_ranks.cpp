@@ -118,6 +118,46 @@ void Slices::assign_owners() {
     own_.assign(B_.nodes.size(), 1);
     for (std::size_t g = 0; g < own_.size(); ++g)
         own_[g] = partition_.owner[g] == me || partition_.owner[g] == kEveryRank ? 1 : 0;
+    rank_parts();
+}
+
+// This rank's parts: its blocks of batched nodes (maximal ranges of nodes it
+// computes; nodes every rank computes are not batched, have no slice work and
+// may lie inside a block), so that it expands spikes only onto its own targets
+// and sums only its own inputs. Rank 0's sampled nodes can scatter its blocks:
+// the closest ones are joined (a part then skips the other ranks' nodes inside
+// it at the expansion), since every part has a ring of its own.
+void Slices::rank_parts() {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+    std::vector<std::uint8_t> mixed;
+    const auto n = static_cast<std::uint32_t>(own_.size());
+    for (std::uint32_t g = 0; g < n;) {
+        if (!own_[g] || !B_.pop[B_.nodes[g].pop]) {
+            ++g;
+            continue;
+        }
+        std::uint32_t e = g + 1;
+        while (e < n && own_[e]) ++e;
+        ranges.push_back({g, e});
+        mixed.push_back(0);
+        g = e;
+    }
+    while (ranges.size() > kMaxRankParts) {
+        std::size_t best = 0;
+        for (std::size_t i = 1; i + 1 < ranges.size(); ++i)
+            if (ranges[i + 1].first - ranges[i].second < ranges[best + 1].first - ranges[best].second)
+                best = i;
+        ranges[best].second = ranges[best + 1].second;
+        mixed[best] = 1;
+        ranges.erase(ranges.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+        mixed.erase(mixed.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    }
+    if (ranges.empty()) {  // nothing batched here: one empty part
+        ranges.push_back({0, 0});
+        mixed.push_back(0);
+    }
+    place_parts(merged_parts(), ranges);
+    for (std::size_t l = 0; l < ranges.size(); ++l) B_.parts[l].mixed = mixed[l] != 0;
 }
 
 void Slices::interval_ranks(Time b, bool last) {
@@ -131,7 +171,7 @@ void Slices::interval_ranks(Time b, bool last) {
             for (std::size_t p = 0; p < net_.populations.size(); ++p)
                 if (B.kernel[p].ok) B.superposition[p]->prepare_settle(span);
         }
-        part_phase(B.parts[0], b, last);
+        for (BatchState::Part& P : B.parts) part_phase(P, b, last);  // (in node order)
         B.prepared = true;
         if (B.superpose) B.settled = true;
     } catch (...) {
