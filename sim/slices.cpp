@@ -267,7 +267,10 @@ void Slices::start_run(bool sampled, bool resume) {
                         break;
                     }
         }
-    if (exchange_ && own_.empty()) assign_owners();
+    if (exchange_ && own_.empty()) assign_owners(sampled);
+    // (Owners are static: nodes sampled from a later run on would be stale on rank 0.)
+    if (exchange_ && sampled && !owners_sampling_)
+        throw UserError("with MPI ranks, sampling cannot start after the first run");
     for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
         if (!batched(p)) continue;
         Population& P = *net_.populations[p];

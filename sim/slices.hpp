@@ -328,7 +328,7 @@ private:
     // MPI ranks: the node phase of a sub-slice on this rank's nodes, then the exchange.
     void interval_ranks(Time b, bool last);
     void exchange(std::exception_ptr error, const std::uint64_t (&before)[3]);
-    void assign_owners();
+    void assign_owners(bool sampling);
     bool own(std::uint32_t g) const { return own_.empty() || own_[g]; }
 
     Network& net_;
@@ -347,6 +347,7 @@ private:
     std::vector<std::uint8_t> own_;
     Partition partition_;
     bool exchange_ = false, replicated_ = false;
+    bool owners_sampling_ = false;  // the owners were assigned with sampled nodes on rank 0
     std::uint64_t cur_key_ = 0;
     std::vector<std::uint64_t> log_keys_;
     std::vector<const std::string*> by_table_;

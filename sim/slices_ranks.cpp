@@ -69,6 +69,14 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
         return;
     }
     if (pool_) {
+        // Lanes inside a rank would need per-lane run keys for the exchange
+        // (cur_key_, log_keys_): not done, so an explicit thread count is refused
+        // rather than ignored; `threads = 0` (every core) means one per rank.
+        if (threads_ > 1)
+            throw UserError(ranks + " with " + std::to_string(threads_) +
+                            " threads per rank: threads are not combined with MPI ranks yet; run one "
+                            "thread per rank (drop --threads / [simulation] threads, or set it to 1) or "
+                            "more ranks");
         pool_.reset();
         workers_.clear();
         split_parts(merged_parts(), 1);
@@ -96,11 +104,12 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
 // Static owners, once (state does not move between ranks): the partitioner's
 // (sim/partition.hpp). Its nodes on every rank are those of populations that
 // are not batched, which the slices never advance.
-void Slices::assign_owners() {
+void Slices::assign_owners(bool sampling) {
+    owners_sampling_ = sampling;
     const int me = mpi::rank();
     const std::size_t nq = net_.projections.size();
     std::vector<std::uint8_t> sampled(B_.nodes.size(), 0), delay_rule(nq, 0), lag(nq, 0);
-    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+    for (std::uint32_t p = 0; sampling && p < net_.populations.size(); ++p) {  // (no sample times: none)
         if (!batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i)
             for (const Observer* o : core_.observers())
