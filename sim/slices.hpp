@@ -97,7 +97,8 @@ struct BatchState {
     // node. A spike is expanded by every part onto its own targets (a source's
     // synapses are sorted by target: one binary search), so each node's inputs
     // come in the same order for any number of parts, and runs are in node order:
-    // the parts' runs, concatenated, are the one-part runs.
+    // the parts' runs, concatenated, are the one-part runs. Under MPI ranks a
+    // rank's parts are its own blocks of nodes (Slices::rank_parts), run in order.
     struct Part {
         std::uint32_t lo = 0, hi = 0;
         std::vector<std::vector<SliceInput>> ring;  // future inputs, one slot per slice

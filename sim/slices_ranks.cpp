@@ -2,9 +2,11 @@
 //
 // Every rank holds the whole network and the same slices; the batched nodes
 // have a static owner (assign_owners: the partitioner's, sim/partition.hpp;
-// rank 0 owns every node an observer samples, since only rank 0 writes the file). In a sub-slice's node phase
-// a rank runs only its own runs; each spike and rule change is tagged with its run's key, the run's place in
-// the one-process order (Run::key), which every rank computes alike. The exchange (one MPI_Allgatherv) hands
+// rank 0 owns every node an observer samples, since only rank 0 writes the file). A rank's parts cover only
+// its own nodes (rank_parts), so it expands spikes onto, and sums, only its own nodes' inputs, in the
+// one-process order (every rank expands the same merged spike list). In a sub-slice's node phase a rank runs
+// only its own runs; each spike and rule change is tagged with its run's key, the run's place in the
+// one-process order (Run::key), which every rank computes alike. The exchange (one MPI_Allgatherv) hands
 // everyone all ranks' spikes and changes; merged by key (stable: a run's items keep their order) they are
 // exactly the one-process lists, so the replay (finish_interval) and everything after it is the same on every
 // rank and bit-identical to one process. A node another rank owns is never advanced here: its state is stale,
