@@ -133,17 +133,6 @@ void allgather(const std::vector<char>& mine, std::vector<char>& all, std::vecto
     offsets = {0, mine.size()};
 }
 
-std::uint64_t sum(std::uint64_t x) {
-#ifdef DELAYSIM_HAVE_MPI
-    if (!g_active) return x;
-    std::uint64_t all = 0;
-    MPI_Allreduce(&x, &all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-    return all;
-#else
-    return x;
-#endif
-}
-
 void sync_stop() {
 #ifdef DELAYSIM_HAVE_MPI
     if (!g_active) return;

@@ -47,8 +47,6 @@ void set_combined_stop();
 
 // Every rank's bytes, concatenated in rank order; offsets[r] .. offsets[r + 1].
 void allgather(const std::vector<char>& mine, std::vector<char>& all, std::vector<std::size_t>& offsets);
-// Every rank's x, summed (a collective; x itself without ranks).
-std::uint64_t sum(std::uint64_t x);
 // The stop flag combined across ranks (a collective: every rank calls it at the same point).
 void sync_stop();
 // After code that may have thrown on some ranks only (e is this rank's

@@ -133,6 +133,11 @@ struct BatchState {
     std::vector<std::uint8_t> hooked;
     static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
     bool superpose = false;                                // the slice being processed is superposed
+    // The superposition decision's counts for slice `counted` (Slices::begin_slice):
+    // the inputs of the slice before it and its own, as they stood when the slice
+    // before it began (under MPI ranks: summed over the ranks at its exchange).
+    std::int64_t counted = kNoSlice;
+    std::uint64_t count_prev = 0, count_next = 0;
     bool cut = false;                   // ... and has sample times inside: sampled nodes are slow
     bool settled = false;               // ... and its nodes have been settled
     std::vector<std::uint8_t> sampled;  // per node: an observer reads its state at sample times
@@ -352,6 +357,8 @@ private:
     std::uint64_t cur_key_ = 0;
     std::vector<std::uint64_t> log_keys_;
     std::vector<const std::string*> by_table_;
+    // This rank's own counts behind B_.count_prev and B_.count_next, sent at each exchange.
+    std::uint64_t local_counts_[2] = {0, 0};
     std::vector<char> send_, recv_;
 };
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "sim/mpi.hpp"
 #include "sim/slices.hpp"
 
 namespace delaysim::sim {
@@ -22,7 +21,8 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
     B.begun = true;
     B.prepared = false;
     const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
-    std::size_t n_in = 0;
+    std::uint64_t n_in = 0, n_next = 0;  // this process's inputs of slices k and k + 1 so far
+    const std::size_t next = static_cast<std::size_t>(k + 1) & B.mask;
     for (BatchState::Part& P : B.parts) {
         P.active.clear();
         P.runs.clear();
@@ -43,16 +43,25 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
             }
         }
         n_in += P.active.size();
+        n_next += P.ring[next].size();
     }
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
-    // visit is a cache miss) the input-by-input path is cheaper.
-    // MPI ranks: each rank has only its own nodes' inputs, and every rank must
-    // decide as one process would (superposed sums round differently): the
-    // count is summed across ranks (one small collective per such slice).
-    const bool may = superposable && !B.sums.empty();
-    if (may && exchange_) n_in = static_cast<std::size_t>(mpi::sum(n_in));
-    B.superpose = may && static_cast<double>(n_in) >= kMinSumDensity * static_cast<double>(B.nodes.size());
+    // visit is a cache miss) the input-by-input path is cheaper. A cost
+    // heuristic, decided from counts every lane and rank has without meeting
+    // (superposed sums round differently, so all must decide as one process):
+    // those taken when slice k - 1 began, i.e. slice k - 1's inputs and slice
+    // k's from spikes of slices <= k - 2 (it misses slice k's inputs of delay
+    // < 2h from the newest spikes, and far ones brought in at a turn of the
+    // ring at k), the larger of the two. Under MPI ranks each rank's counts are
+    // summed in slice k - 1's spike exchange (interval_ranks). The first slice
+    // of a plan has no counts: not superposed.
+    const bool may = superposable && !B.sums.empty() && B.counted == k;
+    const std::uint64_t n_seen = std::max(B.count_prev, B.count_next);
+    B.superpose = may && static_cast<double>(n_seen) >= kMinSumDensity * static_cast<double>(B.nodes.size());
+    B.counted = k + 1;
+    B.count_prev = local_counts_[0] = n_in;
+    B.count_next = local_counts_[1] = n_next;
     B.cut = cut;
     B.settled = false;
     due_checks(k);

@@ -25,6 +25,7 @@ namespace delaysim::sim {
 namespace {
 struct WireHead {
     std::uint64_t counts[3];  // n_events, n_deliveries, n_superposed made in the node phase
+    std::uint64_t inputs[2];  // the rank's counts for the superposition decision (begin_slice)
     std::uint64_t n_spikes, n_log, n_message;
     std::uint32_t stop, error;
 };
@@ -197,6 +198,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     BatchState& B = B_;
     const std::string message = error ? mpi::message_of(error) : std::string();
     WireHead h{{core_.n_events - before[0], core_.n_deliveries - before[1], core_.n_superposed - before[2]},
+               {local_counts_[0], local_counts_[1]},
                B.spikes.size(),
                B.log.size(),
                message.size(),
@@ -220,7 +222,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
 
     std::vector<WireSpike> spikes;
     std::vector<WireChange> log;
-    std::uint64_t counts[3] = {0, 0, 0};
+    std::uint64_t counts[3] = {0, 0, 0}, inputs[2] = {0, 0};
     bool stop = false;
     std::string first_error;
     bool failed = false;
@@ -228,6 +230,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
         const char* p = recv_.data() + offsets[r];
         const auto head = get<WireHead>(p);
         for (int i = 0; i < 3; ++i) counts[i] += head.counts[i];
+        for (int i = 0; i < 2; ++i) inputs[i] += head.inputs[i];
         for (std::uint64_t i = 0; i < head.n_spikes; ++i) spikes.push_back(get<WireSpike>(p));
         for (std::uint64_t i = 0; i < head.n_log; ++i) log.push_back(get<WireChange>(p));
         stop = stop || head.stop;
@@ -239,6 +242,10 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     core_.n_events = before[0] + counts[0];
     core_.n_deliveries = before[1] + counts[1];
     core_.n_superposed = before[2] + counts[2];
+    // The counts of the slice's begin, the same at each of its exchanges: the
+    // next slice's superposition decision, as one process takes it.
+    B.count_prev = inputs[0];
+    B.count_next = inputs[1];
     if (stop) mpi::set_combined_stop();
     B.spikes.clear();
     B.log.clear();
