@@ -169,3 +169,21 @@ def test_threads_with_ranks_refused(tmp_path):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     message = "threads are not combined with MPI ranks yet"
     assert p.returncode == 2 and (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+
+
+def superposed(err):
+    """The summary's count of node updates that took a whole slice's inputs at once."""
+    for line in err.splitlines():
+        if "(superposition)" in line:
+            return int(line.split("delaysim: ")[-1].split()[0])
+    return 0
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_superposition_decided_as_one_process(ranks, tmp_path):
+    """Every rank superposes the slices one process does (the decision's counts,
+    each rank's own, travel in the spike exchange): the same number of superposed
+    node updates, and some (else this test would test nothing)."""
+    one = superposed(run(GOLDEN, tmp_path / "r1.h5", 1))
+    assert one > 0
+    assert superposed(run(GOLDEN, tmp_path / "rn.h5", ranks)) == one
