@@ -167,6 +167,9 @@ void Slices::save(Writer& w) const {
     // Spikes and changes of a sub-slice are replayed at its end: none between runs.
     DS_ASSERT(B.spikes.empty() && B.log.empty() && !B.logging);
     w.put(B.seq);
+    w.put(B.counted);
+    w.put(B.count_prev);
+    w.put(B.count_next);
 }
 
 void Slices::restore(Reader& r) {
@@ -201,6 +204,9 @@ void Slices::restore(Reader& r) {
     r.get(slow);
     r.get(slow_bits, bits, "the slow-node bits");
     r.get(B.seq);
+    r.get(B.counted);
+    r.get(B.count_prev);
+    r.get(B.count_next);
     check(r, B.sampled.empty() || B.sampled.size() == n, "sampled flags of another network");
     for (const auto& slot : all.ring)
         for (const SliceInput& in : slot) check_input(r, in, net_, n);

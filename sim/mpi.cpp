@@ -1,5 +1,7 @@
 #include "sim/mpi.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -76,19 +78,54 @@ void set_combined_stop() {
 void allgather(const std::vector<char>& mine, std::vector<char>& all, std::vector<std::size_t>& offsets) {
 #ifdef DELAYSIM_HAVE_MPI
     if (g_active) {
-        std::vector<int> counts(static_cast<std::size_t>(g_size)), displs(counts.size());
+        // Every collective is a synchronisation of all ranks, which costs more
+        // than the bytes at the exchange sizes of a sub-slice: one fixed-size
+        // MPI_Allgather carries each rank's size and its first kBlock bytes, and
+        // only if some rank has more, an MPI_Allgatherv carries the rest.
+        constexpr std::size_t kBlock = 2048, kSlot = kBlock + sizeof(std::uint64_t);
         if (mine.size() > static_cast<std::size_t>(INT32_MAX))
             throw UserError("MPI exchange of more than 2 GiB in one window: use fewer ranks' worth of nodes");
-        const int n = static_cast<int>(mine.size());
-        MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-        offsets.assign(counts.size() + 1, 0);
-        for (std::size_t r = 0; r < counts.size(); ++r) {
-            displs[r] = static_cast<int>(offsets[r]);
-            offsets[r + 1] = offsets[r] + static_cast<std::size_t>(counts[r]);
+        const auto R = static_cast<std::size_t>(g_size);
+        static std::vector<char> block, blocks;  // (reused: one exchange per sub-slice)
+        block.assign(kSlot, 0);
+        const std::uint64_t n = mine.size();
+        std::memcpy(block.data(), &n, sizeof n);
+        std::memcpy(block.data() + sizeof n, mine.data(), std::min<std::size_t>(n, kBlock));
+        blocks.resize(kSlot * R);
+        MPI_Allgather(block.data(), static_cast<int>(kSlot), MPI_BYTE, blocks.data(), static_cast<int>(kSlot),
+                      MPI_BYTE, MPI_COMM_WORLD);
+        std::vector<std::size_t> size(R);
+        offsets.assign(R + 1, 0);
+        bool more = false;
+        for (std::size_t r = 0; r < R; ++r) {
+            std::uint64_t s = 0;
+            std::memcpy(&s, blocks.data() + r * kSlot, sizeof s);
+            size[r] = static_cast<std::size_t>(s);
+            offsets[r + 1] = offsets[r] + size[r];
+            more = more || size[r] > kBlock;
         }
         all.resize(offsets.back());
-        MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
-                       MPI_COMM_WORLD);
+        for (std::size_t r = 0; r < R; ++r)
+            std::memcpy(all.data() + offsets[r], blocks.data() + r * kSlot + sizeof(std::uint64_t),
+                        std::min(size[r], kBlock));
+        if (!more) return;
+        std::vector<int> counts(R), displs(R);
+        std::size_t total = 0;
+        for (std::size_t r = 0; r < R; ++r) {
+            counts[r] = static_cast<int>(size[r] > kBlock ? size[r] - kBlock : 0);
+            displs[r] = static_cast<int>(total);
+            total += static_cast<std::size_t>(counts[r]);
+        }
+        if (total > static_cast<std::size_t>(INT32_MAX))
+            throw UserError("MPI exchange of more than 2 GiB in one window: use fewer ranks' worth of nodes");
+        std::vector<char> rest(total);
+        const int mine_rest = static_cast<int>(n > kBlock ? n - kBlock : 0);
+        MPI_Allgatherv(mine.data() + std::min<std::size_t>(n, kBlock), mine_rest, MPI_BYTE, rest.data(),
+                       counts.data(), displs.data(), MPI_BYTE, MPI_COMM_WORLD);
+        for (std::size_t r = 0; r < R; ++r)
+            if (counts[r] > 0)
+                std::memcpy(all.data() + offsets[r] + kBlock, rest.data() + displs[r],
+                            static_cast<std::size_t>(counts[r]));
         return;
     }
 #endif

@@ -3,12 +3,12 @@
 // (then there is one rank and every call is trivial).
 //
 // Design: every rank builds the whole network and runs the same driver. The
-// nodes of batched populations have a static owner rank (sim/slices.cpp,
-// Slices::setup_ranks); in the node phase of each sub-slice a rank advances
-// only its own nodes, then the ranks exchange what those produced (spikes,
-// rule changes, counters, the stop and error flags) in one MPI_Allgatherv and
-// merge it in the one-process order. Everything else (the replay, the spike
-// expansion, the event-by-event loop of unbatched populations, synapse state)
+// nodes of batched populations have a static owner rank (sim/slices_ranks.cpp,
+// Slices::setup_ranks); a rank expands spikes onto, sums the inputs of and
+// advances only its own nodes, then the ranks exchange what those produced
+// (spikes, rule changes, counters, the stop and error flags) in one allgather
+// and merge it in the one-process order. Everything else (the replay's
+// reports, the event-by-event loop of unbatched populations, synapse state)
 // runs identically on every rank. The exchange window is the sub-slice, whose
 // width h is at most the smallest delay onto batched populations (their
 // delay_min_ms for plastic delays): that is the lookahead.

@@ -1,6 +1,6 @@
 // The per-node core: what happens to one node at a delivery, at a spike and at
 // a check. Both run loops use it (the event loop, sim/simulation.cpp, and the
-// slices, sim/slices.cpp), so a feature or a guard added here holds in both;
+// slices, sim/slices.hpp), so a feature or a guard added here holds in both;
 // the loops decide only *when* a node is visited (the order: Simulation::run).
 //
 // Guards: a node that spikes more than kMaxBurst times within kBurstMs (its

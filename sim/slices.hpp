@@ -29,7 +29,10 @@
 // at once, and the hooks of settled nodes run sub-slice by sub-slice, so that
 // rule changes are in force exactly up to each sample time.
 //
-// The slice machinery is the class Slices below (sim/slices.cpp); the driver
+// The slice machinery is the class Slices below: set-up, parts and threads in
+// sim/slices.cpp, a slice's inputs (summing, settle, expansion) in
+// sim/slices_inputs.cpp, the node phase and the replay in sim/slices_nodes.cpp,
+// MPI ranks in sim/slices_ranks.cpp. The driver
 // that interleaves it with the event loop is Simulation::run_batched, and each
 // node's delivery, spike and check go through the per-node core
 // (sim/node_core.hpp), as in the event loop.
@@ -94,7 +97,8 @@ struct BatchState {
     // node. A spike is expanded by every part onto its own targets (a source's
     // synapses are sorted by target: one binary search), so each node's inputs
     // come in the same order for any number of parts, and runs are in node order:
-    // the parts' runs, concatenated, are the one-part runs.
+    // the parts' runs, concatenated, are the one-part runs. Under MPI ranks a
+    // rank's parts are its own blocks of nodes (Slices::rank_parts), run in order.
     struct Part {
         std::uint32_t lo = 0, hi = 0;
         std::vector<std::vector<SliceInput>> ring;  // future inputs, one slot per slice
@@ -106,6 +110,9 @@ struct BatchState {
         std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
         std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
         std::vector<std::uint32_t> due;             // the slice's due checks, in node order
+        // MPI ranks: [lo, hi) holds nodes of other ranks too (the gaps between a
+        // rank's blocks were joined to keep the parts few): the expansion skips them.
+        bool mixed = false;
         bool owns(std::uint32_t g) const { return g - lo < hi - lo; }
     };
     std::vector<Part> parts;
@@ -126,6 +133,11 @@ struct BatchState {
     std::vector<std::uint8_t> hooked;
     static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
     bool superpose = false;                                // the slice being processed is superposed
+    // The superposition decision's counts for slice `counted` (Slices::begin_slice):
+    // the inputs of the slice before it and its own, as they stood when the slice
+    // before it began (under MPI ranks: summed over the ranks at its exchange).
+    std::int64_t counted = kNoSlice;
+    std::uint64_t count_prev = 0, count_next = 0;
     bool cut = false;                   // ... and has sample times inside: sampled nodes are slow
     bool settled = false;               // ... and its nodes have been settled
     std::vector<std::uint8_t> sampled;  // per node: an observer reads its state at sample times
@@ -194,7 +206,11 @@ public:
     // Inputs always land in a later slice than the one being processed (delays >= h;
     // a rounding-edge arrival is moved to the next slice, and the target clamps it
     // to its own time, see apply_input). Into the ring of the target's part.
-    void push_input(const SliceInput& in) { push_input(part_of(in.node), in); }
+    // Under MPI ranks only the inputs onto this rank's nodes are kept (another
+    // rank expands the same spike onto its own).
+    void push_input(const SliceInput& in) {
+        if (own(in.node)) push_input(part_of(in.node), in);
+    }
     void push_input(BatchState::Part& P, const SliceInput& in) {
         std::int64_t k = slice_of(in.t);
         if (k <= B_.cur) k = B_.cur + 1;
@@ -271,6 +287,12 @@ private:
     }
     // Parts: n of them over the nodes, the inputs (and a begun slice's runs) moved to theirs.
     void split_parts(BatchState::Part all, std::size_t n);
+    // Parts over the given node ranges (ascending, disjoint); inputs onto nodes outside them are dropped.
+    void place_parts(BatchState::Part all,
+                     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges);
+    // MPI ranks: this rank's parts, its blocks of nodes (sim/partition.hpp), joined to at most kMaxRankParts.
+    void rank_parts();
+    static constexpr std::size_t kMaxRankParts = 8;
     BatchState::Part merged_parts() const;
     // A part's share of a sub-slice: its inputs summed or grouped and its runs
     // made (the slice's first), its nodes settled (superposed), then its runs.
@@ -312,7 +334,7 @@ private:
     // MPI ranks: the node phase of a sub-slice on this rank's nodes, then the exchange.
     void interval_ranks(Time b, bool last);
     void exchange(std::exception_ptr error, const std::uint64_t (&before)[3]);
-    void assign_owners();
+    void assign_owners(bool sampling);
     bool own(std::uint32_t g) const { return own_.empty() || own_[g]; }
 
     Network& net_;
@@ -331,9 +353,12 @@ private:
     std::vector<std::uint8_t> own_;
     Partition partition_;
     bool exchange_ = false, replicated_ = false;
+    bool owners_sampling_ = false;  // the owners were assigned with sampled nodes on rank 0
     std::uint64_t cur_key_ = 0;
     std::vector<std::uint64_t> log_keys_;
     std::vector<const std::string*> by_table_;
+    // This rank's own counts behind B_.count_prev and B_.count_next, sent at each exchange.
+    std::uint64_t local_counts_[2] = {0, 0};
     std::vector<char> send_, recv_;
 };
 

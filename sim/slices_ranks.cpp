@@ -2,9 +2,11 @@
 //
 // Every rank holds the whole network and the same slices; the batched nodes
 // have a static owner (assign_owners: the partitioner's, sim/partition.hpp;
-// rank 0 owns every node an observer samples, since only rank 0 writes the file). In a sub-slice's node phase
-// a rank runs only its own runs; each spike and rule change is tagged with its run's key, the run's place in
-// the one-process order (Run::key), which every rank computes alike. The exchange (one MPI_Allgatherv) hands
+// rank 0 owns every node an observer samples, since only rank 0 writes the file). A rank's parts cover only
+// its own nodes (rank_parts), so it expands spikes onto, and sums, only its own nodes' inputs, in the
+// one-process order (every rank expands the same merged spike list). In a sub-slice's node phase a rank runs
+// only its own runs; each spike and rule change is tagged with its run's key, the run's place in the
+// one-process order (Run::key), which every rank computes alike. The exchange (one MPI_Allgatherv) hands
 // everyone all ranks' spikes and changes; merged by key (stable: a run's items keep their order) they are
 // exactly the one-process lists, so the replay (finish_interval) and everything after it is the same on every
 // rank and bit-identical to one process. A node another rank owns is never advanced here: its state is stale,
@@ -23,6 +25,7 @@ namespace delaysim::sim {
 namespace {
 struct WireHead {
     std::uint64_t counts[3];  // n_events, n_deliveries, n_superposed made in the node phase
+    std::uint64_t inputs[2];  // the rank's counts for the superposition decision (begin_slice)
     std::uint64_t n_spikes, n_log, n_message;
     std::uint32_t stop, error;
 };
@@ -69,6 +72,14 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
         return;
     }
     if (pool_) {
+        // Lanes inside a rank would need per-lane run keys for the exchange
+        // (cur_key_, log_keys_): not done, so an explicit thread count is refused
+        // rather than ignored; `threads = 0` (every core) means one per rank.
+        if (threads_ > 1)
+            throw UserError(ranks + " with " + std::to_string(threads_) +
+                            " threads per rank: threads are not combined with MPI ranks yet; run one "
+                            "thread per rank (drop --threads / [simulation] threads, or set it to 1) or "
+                            "more ranks");
         pool_.reset();
         workers_.clear();
         split_parts(merged_parts(), 1);
@@ -96,11 +107,12 @@ void Slices::setup_ranks(std::vector<std::string>& notes) {
 // Static owners, once (state does not move between ranks): the partitioner's
 // (sim/partition.hpp). Its nodes on every rank are those of populations that
 // are not batched, which the slices never advance.
-void Slices::assign_owners() {
+void Slices::assign_owners(bool sampling) {
+    owners_sampling_ = sampling;
     const int me = mpi::rank();
     const std::size_t nq = net_.projections.size();
     std::vector<std::uint8_t> sampled(B_.nodes.size(), 0), delay_rule(nq, 0), lag(nq, 0);
-    for (std::uint32_t p = 0; p < net_.populations.size(); ++p) {
+    for (std::uint32_t p = 0; sampling && p < net_.populations.size(); ++p) {  // (no sample times: none)
         if (!batched(p)) continue;
         for (Index i = 0; i < net_.populations[p]->size(); ++i)
             for (const Observer* o : core_.observers())
@@ -118,6 +130,46 @@ void Slices::assign_owners() {
     own_.assign(B_.nodes.size(), 1);
     for (std::size_t g = 0; g < own_.size(); ++g)
         own_[g] = partition_.owner[g] == me || partition_.owner[g] == kEveryRank ? 1 : 0;
+    rank_parts();
+}
+
+// This rank's parts: its blocks of batched nodes (maximal ranges of nodes it
+// computes; nodes every rank computes are not batched, have no slice work and
+// may lie inside a block), so that it expands spikes only onto its own targets
+// and sums only its own inputs. Rank 0's sampled nodes can scatter its blocks:
+// the closest ones are joined (a part then skips the other ranks' nodes inside
+// it at the expansion), since every part has a ring of its own.
+void Slices::rank_parts() {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+    std::vector<std::uint8_t> mixed;
+    const auto n = static_cast<std::uint32_t>(own_.size());
+    for (std::uint32_t g = 0; g < n;) {
+        if (!own_[g] || !B_.pop[B_.nodes[g].pop]) {
+            ++g;
+            continue;
+        }
+        std::uint32_t e = g + 1;
+        while (e < n && own_[e]) ++e;
+        ranges.push_back({g, e});
+        mixed.push_back(0);
+        g = e;
+    }
+    while (ranges.size() > kMaxRankParts) {
+        std::size_t best = 0;
+        for (std::size_t i = 1; i + 1 < ranges.size(); ++i)
+            if (ranges[i + 1].first - ranges[i].second < ranges[best + 1].first - ranges[best].second)
+                best = i;
+        ranges[best].second = ranges[best + 1].second;
+        mixed[best] = 1;
+        ranges.erase(ranges.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+        mixed.erase(mixed.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    }
+    if (ranges.empty()) {  // nothing batched here: one empty part
+        ranges.push_back({0, 0});
+        mixed.push_back(0);
+    }
+    place_parts(merged_parts(), ranges);
+    for (std::size_t l = 0; l < ranges.size(); ++l) B_.parts[l].mixed = mixed[l] != 0;
 }
 
 void Slices::interval_ranks(Time b, bool last) {
@@ -131,7 +183,7 @@ void Slices::interval_ranks(Time b, bool last) {
             for (std::size_t p = 0; p < net_.populations.size(); ++p)
                 if (B.kernel[p].ok) B.superposition[p]->prepare_settle(span);
         }
-        part_phase(B.parts[0], b, last);
+        for (BatchState::Part& P : B.parts) part_phase(P, b, last);  // (in node order)
         B.prepared = true;
         if (B.superpose) B.settled = true;
     } catch (...) {
@@ -146,6 +198,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     BatchState& B = B_;
     const std::string message = error ? mpi::message_of(error) : std::string();
     WireHead h{{core_.n_events - before[0], core_.n_deliveries - before[1], core_.n_superposed - before[2]},
+               {local_counts_[0], local_counts_[1]},
                B.spikes.size(),
                B.log.size(),
                message.size(),
@@ -169,7 +222,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
 
     std::vector<WireSpike> spikes;
     std::vector<WireChange> log;
-    std::uint64_t counts[3] = {0, 0, 0};
+    std::uint64_t counts[3] = {0, 0, 0}, inputs[2] = {0, 0};
     bool stop = false;
     std::string first_error;
     bool failed = false;
@@ -177,6 +230,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
         const char* p = recv_.data() + offsets[r];
         const auto head = get<WireHead>(p);
         for (int i = 0; i < 3; ++i) counts[i] += head.counts[i];
+        for (int i = 0; i < 2; ++i) inputs[i] += head.inputs[i];
         for (std::uint64_t i = 0; i < head.n_spikes; ++i) spikes.push_back(get<WireSpike>(p));
         for (std::uint64_t i = 0; i < head.n_log; ++i) log.push_back(get<WireChange>(p));
         stop = stop || head.stop;
@@ -188,6 +242,10 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     core_.n_events = before[0] + counts[0];
     core_.n_deliveries = before[1] + counts[1];
     core_.n_superposed = before[2] + counts[2];
+    // The counts of the slice's begin, the same at each of its exchanges: the
+    // next slice's superposition decision, as one process takes it.
+    B.count_prev = inputs[0];
+    B.count_next = inputs[1];
     if (stop) mpi::set_combined_stop();
     B.spikes.clear();
     B.log.clear();

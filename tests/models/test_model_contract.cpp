@@ -241,7 +241,7 @@ public:
     static constexpr double kScan = 0.02, kHorizon = 30.0, kTol = 1e-9, kMarginTol = 1e-6;
 };
 
-// The engine's sum of a node's slice inputs at t1 (sim/slices.cpp), with libm exponentials.
+// The engine's sum of a node's slice inputs at t1 (sim/slices_inputs.cpp), with libm exponentials.
 sim::SliceSum slice_sum(const sim::SliceKernel& k, const std::vector<sim::SliceInput>& in, sim::Time t1) {
     sim::SliceSum sum;
     sum.t_first = in.front().t;

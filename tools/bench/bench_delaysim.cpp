@@ -190,6 +190,9 @@ struct Counter : ds::sim::Observer {
                            const std::string&, ds::sim::Time) override {
         if (v == ds::sim::SynapseVariable::Delay) ++delay_changes;
     }
+    // It reads no node state: under MPI ranks the nodes are then free to split
+    // (the partitioner gives every sampled node to rank 0).
+    bool reads_state(std::uint32_t, ds::sim::Index) const override { return false; }
 };
 
 struct Options {
@@ -385,6 +388,16 @@ int run(const Options& o) {
     const auto t_run = Clock::now();
     sim->run(o.t_ms);
     const double run_s = seconds_since(t_run);
+    if (sim->ranks() > 1 &&
+        ds::sim::mpi::rank() == 0) {  // what each rank computed (stderr: the JSON line stays one line)
+        const ds::sim::Partition& part = sim->partition();
+        std::fprintf(stderr,
+                     "delaysim_bench: %d ranks, lookahead window %g ms, nodes per rank:", sim->ranks(),
+                     part.window);
+        for (const std::uint64_t l : part.load)
+            std::fprintf(stderr, " %llu", static_cast<unsigned long long>(l));
+        std::fprintf(stderr, "\n");
+    }
     const long hwm_run_kb = status_kb("VmHWM:");
     const std::uint64_t deliveries = sim->deliveries_processed(), events = sim->events_processed();
     const std::uint64_t spikes = counter.spikes, delay_changes = counter.delay_changes;

@@ -140,3 +140,50 @@ def test_placement_beyond_the_ranks_is_refused(tmp_path):
     message = "error: population 'I' has rank = 2, but the run has 2 MPI ranks (0 .. 1)"
     assert p.returncode == 2 and (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
     assert not (tmp_path / "p.h5").exists()
+
+
+def test_scattered_samples_on_rank_zero(tmp_path):
+    """Rank 0 owns every sampled node (it writes the file): 28 traced nodes spread over E scatter
+    its blocks into more than the 8 parts a rank keeps (sim/slices_ranks.cpp, rank_parts), so
+    parts are joined across other ranks' nodes, which the expansion must skip. Each rank expands
+    spikes only onto its own nodes; the file still equals the one-process run's, with 2 and 3 ranks."""
+    with open(os.path.join(HERE, "plastic_1e5.toml")) as f:
+        text = f.read()
+    old = "nodes = [0, 1, 500, 999]"
+    assert old in text
+    config = tmp_path / "scattered.toml"
+    config.write_text(text.replace(old, "nodes = " + str(list(range(3, 1000, 37)))))
+    ref = tmp_path / "r1.h5"
+    run(str(config), ref, 1)
+    for ranks in (2, 3):
+        out = tmp_path / f"r{ranks}.h5"
+        err = run(str(config), out, ranks)
+        assert compare_runs.bit_exact(str(ref), str(out)) == [], f"mpirun -np {ranks}"
+        assert f"split among {ranks} MPI ranks" in err, err
+
+
+def test_threads_with_ranks_refused(tmp_path):
+    """Threads inside ranks are not combined yet: --threads 2 under mpirun is refused (exit 2,
+    printed once), never silently run on one thread."""
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", GOLDEN, "-o", str(tmp_path / "t.h5"), "--threads", "2"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    message = "threads are not combined with MPI ranks yet"
+    assert p.returncode == 2 and (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+
+
+def superposed(err):
+    """The summary's count of node updates that took a whole slice's inputs at once."""
+    for line in err.splitlines():
+        if "(superposition)" in line:
+            return int(line.split("delaysim: ")[-1].split()[0])
+    return 0
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_superposition_decided_as_one_process(ranks, tmp_path):
+    """Every rank superposes the slices one process does (the decision's counts,
+    each rank's own, travel in the spike exchange): the same number of superposed
+    node updates, and some (else this test would test nothing)."""
+    one = superposed(run(GOLDEN, tmp_path / "r1.h5", 1))
+    assert one > 0
+    assert superposed(run(GOLDEN, tmp_path / "rn.h5", ranks)) == one
