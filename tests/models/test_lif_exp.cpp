@@ -7,6 +7,7 @@
 #include "models/lif_exp.hpp"
 #include "sim/simulation.hpp"
 #include "tests/support/seed_network.hpp"
+#include "tests/support/slice_sum.hpp"
 
 using namespace delaysim;
 using models::LifExp;
@@ -128,15 +129,7 @@ TEST_CASE("LIF settle accepts only slices without a crossing and sums inputs exa
             x.w = (fast ? 8.0 : 1.0) * (-300.0 + 1500.0 * uni(rng));
         }
         std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
-        sim::SliceSum sum;
-        sum.t_first = in[0].t;
-        for (const auto& x : in) {
-            const double u = t1 - x.t, e_p = std::exp(-k.r[x.port] * u), e_m = std::exp(-k.r_m * u);
-            sum.syn[x.port] += x.w * e_p;
-            sum.v += x.w * k.kf[x.port] * (e_p - e_m);
-            sum.w_plus[x.port] += std::max(x.w, 0.0);
-            ++sum.count;
-        }
+        const sim::SliceSum sum = testing::slice_sum(k, in, t1);
         bool crosses = quiet < t1;  // (a crossing before t0 counts too: settle must refuse)
         double tc = 0.0;
         for (const auto& x : in) {
@@ -197,15 +190,7 @@ TEST_CASE("LIF settles m whole slices apart match input-by-input processing to r
                 x.w = x.port == 0 ? 40.0 * uni(rng) : -40.0 * uni(rng);
             }
             std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
-            sim::SliceSum sum;
-            sum.t_first = in[0].t;
-            for (const auto& x : in) {
-                const double u = t1 - x.t, e_p = std::exp(-k.r[x.port] * u), e_m = std::exp(-k.r_m * u);
-                sum.syn[x.port] += x.w * e_p;
-                sum.v += x.w * k.kf[x.port] * (e_p - e_m);
-                sum.w_plus[x.port] += std::max(x.w, 0.0);
-                ++sum.count;
-            }
+            const sim::SliceSum sum = testing::slice_sum(k, in, t1);
             const double quiet = b->next_spike(i, t_node, horizon);
             sup->prepare_settle({t0, t1, quiet, horizon});
             const std::optional<sim::Time> next = sup->settle(i, sum, {t0, t1, quiet, horizon});

@@ -30,6 +30,7 @@
 #include "models/small_linear.hpp"
 #include "sim/config/loader.hpp"
 #include "tests/support/seed_network.hpp"
+#include "tests/support/slice_sum.hpp"
 
 using namespace delaysim;
 
@@ -241,20 +242,6 @@ public:
     static constexpr double kScan = 0.02, kHorizon = 30.0, kTol = 1e-9, kMarginTol = 1e-6;
 };
 
-// The engine's sum of a node's slice inputs at t1 (sim/slices_inputs.cpp), with libm exponentials.
-sim::SliceSum slice_sum(const sim::SliceKernel& k, const std::vector<sim::SliceInput>& in, sim::Time t1) {
-    sim::SliceSum sum;
-    sum.t_first = in.front().t;
-    for (const sim::SliceInput& x : in) {
-        const double u = t1 - x.t, e_p = std::exp(-k.r[x.port] * u), e_m = std::exp(-k.r_m * u);
-        sum.syn[x.port] += x.w * e_p;
-        sum.v += x.w * k.kf[x.port] * (e_p - e_m);
-        sum.w_plus[x.port] += std::max(x.w, 0.0);
-        ++sum.count;
-    }
-    return sum;
-}
-
 struct Tally {
     int crossings = 0, spikes = 0, bounds = 0, accepted = 0, refused = 0, settled = 0;
 };
@@ -303,7 +290,7 @@ Tally run_contract(sim::Population& a, sim::Population& b, const Subject& s, std
         const bool settle = superpose && c.rng_() % 2 == 0;
         std::optional<sim::Time> next;
         if (settle) {
-            const sim::SliceSum sum = slice_sum(caps.superposition->slice_kernel(), slice, t1);
+            const sim::SliceSum sum = testing::slice_sum(caps.superposition->slice_kernel(), slice, t1);
             next = caps.superposition->settle(i, sum, {t0, t1, c.rng_() % 2 ? check : t0, 1e9});
         } else {
             next = caps.batching->absorb(i, slice.data(), slice.size(), 1e9);

@@ -13,6 +13,7 @@
 #include "sim/simulation.hpp"
 #include "tests/models/linear_reference.hpp"
 #include "tests/support/seed_network.hpp"
+#include "tests/support/slice_sum.hpp"
 
 using namespace delaysim;
 using models::LinearModelSpec;
@@ -249,15 +250,7 @@ TEST_CASE("settles m whole slices apart equal input-by-input processing to round
                 x.w = x.port == 0 ? 40.0 * uni(rng) : -40.0 * uni(rng);
             }
             std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
-            sim::SliceSum sum;
-            sum.t_first = in[0].t;
-            for (const auto& x : in) {
-                const double u = t1 - x.t, e_p = std::exp(-k.r[x.port] * u), e_m = std::exp(-k.r_m * u);
-                sum.syn[x.port] += x.w * e_p;
-                sum.v += x.w * k.kf[x.port] * (e_p - e_m);
-                sum.w_plus[x.port] += std::max(x.w, 0.0);
-                ++sum.count;
-            }
+            const sim::SliceSum sum = testing::slice_sum(k, in, t1);
             const double quiet = b->next_spike(i, t_node, horizon);
             sup->prepare_settle({t0, t1, quiet, horizon});
             REQUIRE(sup->settle(i, sum, {t0, t1, quiet, horizon}));  // far below threshold
