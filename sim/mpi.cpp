@@ -90,7 +90,8 @@ void allgather(const std::vector<char>& mine, std::vector<char>& all, std::vecto
         block.assign(kSlot, 0);
         const std::uint64_t n = mine.size();
         std::memcpy(block.data(), &n, sizeof n);
-        std::memcpy(block.data() + sizeof n, mine.data(), std::min<std::size_t>(n, kBlock));
+        if (n > 0)  // (an empty vector's data() may be null: memcpy's arguments must not be)
+            std::memcpy(block.data() + sizeof n, mine.data(), std::min<std::size_t>(n, kBlock));
         blocks.resize(kSlot * R);
         MPI_Allgather(block.data(), static_cast<int>(kSlot), MPI_BYTE, blocks.data(), static_cast<int>(kSlot),
                       MPI_BYTE, MPI_COMM_WORLD);
@@ -106,8 +107,9 @@ void allgather(const std::vector<char>& mine, std::vector<char>& all, std::vecto
         }
         all.resize(offsets.back());
         for (std::size_t r = 0; r < R; ++r)
-            std::memcpy(all.data() + offsets[r], blocks.data() + r * kSlot + sizeof(std::uint64_t),
-                        std::min(size[r], kBlock));
+            if (size[r] > 0)
+                std::memcpy(all.data() + offsets[r], blocks.data() + r * kSlot + sizeof(std::uint64_t),
+                            std::min(size[r], kBlock));
         if (!more) return;
         std::vector<int> counts(R), displs(R);
         std::size_t total = 0;
