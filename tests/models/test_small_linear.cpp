@@ -243,13 +243,7 @@ TEST_CASE("settles m whole slices apart equal input-by-input processing to round
             const std::int64_t m = 1 + static_cast<std::int64_t>(rng() % 40);  // 33..40: past the table
             const std::int64_t k0 = slice + m - 1;
             const double t0 = static_cast<double>(k0) * h, t1 = static_cast<double>(k0 + 1) * h;
-            std::vector<sim::SliceInput> in(1 + rng() % 3);
-            for (auto& x : in) {
-                x.t = t0 + h * uni(rng);
-                x.port = static_cast<std::uint32_t>(rng() % 2);
-                x.w = x.port == 0 ? 40.0 * uni(rng) : -40.0 * uni(rng);
-            }
-            std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
+            const std::vector<sim::SliceInput> in = testing::small_slice_inputs(rng, t0, h);
             const sim::SliceSum sum = testing::slice_sum(k, in, t1);
             const double quiet = b->next_spike(i, t_node, horizon);
             sup->prepare_settle({t0, t1, quiet, horizon});

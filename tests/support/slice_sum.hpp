@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "sim/population.hpp"
@@ -23,6 +24,21 @@ inline sim::SliceSum slice_sum(const sim::SliceKernel& k, const std::vector<sim:
         ++sum.count;
     }
     return sum;
+}
+
+// One to three inputs at random times in the slice [t0, t0 + h), sorted: an
+// excitatory (port 0, w in [0, 40)) or inhibitory (port 1, w in (-40, 0]) one
+// each, far below any threshold (the grid-settle tests' draw).
+inline std::vector<sim::SliceInput> small_slice_inputs(std::mt19937_64& rng, double t0, double h) {
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    std::vector<sim::SliceInput> in(1 + rng() % 3);
+    for (auto& x : in) {
+        x.t = t0 + h * uni(rng);
+        x.port = static_cast<std::uint32_t>(rng() % 2);
+        x.w = x.port == 0 ? 40.0 * uni(rng) : -40.0 * uni(rng);
+    }
+    std::sort(in.begin(), in.end(), [](const auto& x, const auto& y) { return x.t < y.t; });
+    return in;
 }
 
 }  // namespace delaysim::testing
