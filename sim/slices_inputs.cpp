@@ -204,19 +204,24 @@ void Slices::settle_range(BatchState::Part& P) {
         SliceSum& S = B.sums[g];
         BatchState::Node& N = B.nodes[g];
         N.touched = B.cur;
-        if (!(S.flags & BatchState::kSlow) && own(g)) {
-            span.quiet_until = N.check_time;
-            const MaybeTime settled = superposition[S.pop]->settle(g - offset[S.pop], S, span);
-            if (settled) {
-                if (!(S.flags & BatchState::kHooked)) N.time = span.t1;  // else after its hooks
-                inputs += S.count;
-                ++nodes;
-                file_check(g, *settled);
-            } else {
-                S.flags |= BatchState::kSlow;
-            }
+        if ((S.flags & BatchState::kSlow) || !own(g)) {
+            if (S.flags) P.slow.push_back({g, 0, 0, 0, runs[r].key});
+            continue;
         }
-        if (S.flags) P.slow.push_back({g, 0, 0, 0, runs[r].key});
+        span.quiet_until = N.check_time;
+        const MaybeTime settled = superposition[S.pop]->settle(g - offset[S.pop], S, span);
+        if (!settled) {
+            S.flags |= BatchState::kSlow;
+            P.slow.push_back({g, 0, 0, 0, runs[r].key});
+            continue;
+        }
+        if (S.flags & BatchState::kHooked)
+            P.slow.push_back({g, 0, 0, 0, runs[r].key});  // its hooks are still to run
+        else
+            N.time = span.t1;
+        inputs += S.count;
+        ++nodes;
+        file_check(g, *settled);
     }
     count(inputs, inputs, nodes);
 }
