@@ -143,6 +143,17 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
     for (std::uint32_t q = 0; q < nq; ++q)
         for (const NodeCore::Attachment& a : core_.delivered_hooks(q))
             B_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
+    B_.sum_kernel.assign(nq, {});
+    for (std::uint32_t q = 0; q < nq; ++q) {
+        const Projection& proj = net_.projections[q];
+        const BatchState::Kernel& K = B_.kernel[proj.target_population()];
+        BatchState::SumKernel& Q = B_.sum_kernel[q];
+        Q.ok = K.ok;
+        Q.hooked = B_.hooked[q];
+        if (!K.ok || (Q.hooked & BatchState::kSlow)) continue;
+        Q.e = &K.e[proj.port()];  // (a superposable population has at most kPorts ports)
+        Q.kf = K.kf[proj.port()];
+    }
     // Weights a rule writes are read from the store at delivery from the start,
     // not only after the first write: that flag, set by whichever node writes
     // first, would otherwise be read by other lanes' nodes in the same phase,

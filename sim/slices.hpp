@@ -107,6 +107,7 @@ struct BatchState {
         std::vector<SliceInput> grouped;            // by node, each node's inputs in time order
         std::vector<Run> runs;                      // in node order
         std::vector<Run> slow;                      // scratch: the nodes left to the exact path
+        std::vector<SliceInput> picked;             // scratch: their inputs, in push order
         std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
         std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
         std::vector<std::uint32_t> due;             // the slice's due checks, in node order
@@ -132,7 +133,16 @@ struct BatchState {
     // (kHooked: summed, the hooks run after settling), or that may (kSlow).
     std::vector<std::uint8_t> hooked;
     static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
-    bool superpose = false;                                // the slice being processed is superposed
+    // Per projection, what summing one of its inputs reads (its target's kernel
+    // for its port, its hook kind), in one record instead of three lookups.
+    struct SumKernel {
+        const SliceExp2* e = nullptr;  // nullptr: its inputs are never summed (kernel not ok, or kSlow)
+        double kf = 0.0;
+        std::uint8_t ok = 0;      // kernel[target].ok
+        std::uint8_t hooked = 0;  // hooked[q]
+    };
+    std::vector<SumKernel> sum_kernel;
+    bool superpose = false;  // the slice being processed is superposed
     // The superposition decision's counts for slice `counted` (Slices::begin_slice):
     // the inputs of the slice before it and its own, as they stood when the slice
     // before it began (under MPI ranks: summed over the ranks at its exchange).
@@ -320,8 +330,7 @@ private:
     Time slice_start(std::int64_t k) const { return static_cast<double>(k) * B_.h; }
     void begin_slice(std::int64_t k, bool superposable, bool cut);
     void group_slow_inputs(BatchState::Part& P);
-    template <class Keep>
-    void place_inputs(BatchState::Part& P, Keep keep);
+    void place_inputs(BatchState::Part& P, const std::vector<SliceInput>& from);
     void settled_hooks(BatchState::Part& P, BatchState::Run& r, Time b, bool last);
     std::uint32_t sub_slice_end(const BatchState::Part& P, const BatchState::Run& r, Time b, bool last) const;
     void batch_node(BatchState::Part& P, std::size_t run, Time b, bool last);

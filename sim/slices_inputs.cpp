@@ -81,7 +81,9 @@ void Slices::begin_next(Time t_sample) {
 void Slices::prepare_part(BatchState::Part& P) {
     BatchState& B = B_;
     const std::int64_t k = B.cur;
-    auto mark = [&](std::uint32_t g) { P.marks[(g - P.lo) >> 6] |= std::uint64_t{1} << ((g - P.lo) & 63); };
+    std::uint64_t* const marks = P.marks.data();
+    const std::uint32_t lo = P.lo;
+    auto mark = [marks, lo](std::uint32_t g) { marks[(g - lo) >> 6] |= std::uint64_t{1} << ((g - lo) & 63); };
     if (B.superpose) {
         sum_range(P, k, mark);
     } else {
@@ -118,7 +120,7 @@ void Slices::prepare_part(BatchState::Part& P) {
             P.runs.push_back({g, 0, 0, 0, g});
         }
     std::fill(P.marks.begin(), P.marks.end(), 0);
-    if (!B.superpose) place_inputs(P, [](std::uint32_t) { return true; });
+    if (!B.superpose) place_inputs(P, P.active);
 }
 
 // Superposition: one pass over the part's inputs, each one's effect at the
@@ -134,35 +136,35 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
     const std::uint8_t* live = core_.weight_live_flags();
     const Projection* projs = net_.projections.data();
     const SliceInput* active = P.active.data();
+    const BatchState::SumKernel* kernels = B.sum_kernel.data();
+    SliceSum* sums = B.sums.data();
+    const std::uint8_t* sampled = B.cut ? B.sampled.data() : nullptr;
     const std::uint8_t* owned = own_.empty() ? nullptr : own_.data();  // own(), hoisted
     for (std::size_t idx = 0; idx < n_in; ++idx) {
-        if (idx + 16 < n_in) __builtin_prefetch(&B.sums[active[idx + 16].node]);
+        if (idx + 16 < n_in) __builtin_prefetch(&sums[active[idx + 16].node]);
         const SliceInput& in = active[idx];
         // The effect first, from the input alone (its kernel is its projection's
-        // target's): it does not wait for the sum's line, so consecutive inputs overlap.
-        // Not for inputs that will be slow whatever their node.
-        const Projection& proj = projs[in.q];
-        const BatchState::Kernel& K = B.kernel[proj.target_population()];
-        const std::uint8_t hooked = B.hooked[in.q];
+        // target's, for its port): it does not wait for the sum's line, so
+        // consecutive inputs overlap. Not for inputs that will be slow whatever their node.
+        const BatchState::SumKernel& Q = kernels[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (K.ok && !(hooked & BatchState::kSlow) &&
-            (!owned || owned[in.node])) {  // (another rank's: never settled here)
-            w = live[in.q] ? proj.weight(in.s) : in.w;
+        if (Q.e && (!owned || owned[in.node])) {  // (another rank's: never settled here)
+            w = live[in.q] ? projs[in.q].weight(in.s) : in.w;
             double e_p, e_m;
-            K.e[in.port](t1 - in.t, e_p, e_m);
+            (*Q.e)(t1 - in.t, e_p, e_m);
             d_syn = w * e_p;
-            d_v = w * K.kf[in.port] * (e_p - e_m);
+            d_v = w * Q.kf * (e_p - e_m);
         }
-        SliceSum& S = B.sums[in.node];
+        SliceSum& S = sums[in.node];
         if (S.slice != k) {
             S.slice = k;
-            S.flags = K.ok && !(B.cut && B.sampled[in.node]) ? 0 : BatchState::kSlow;
+            S.flags = Q.ok && !(sampled && sampled[in.node]) ? 0 : BatchState::kSlow;
             S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
             S.t_first = in.t;
             S.count = 0;
             new_run(in.node);
         }
-        S.flags |= hooked;  // (kSlow if K is not ok: set when the sum began)
+        S.flags |= Q.hooked;  // (kSlow if the kernel is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;
         S.syn[in.port] += d_syn;
         S.v += d_v;
@@ -174,7 +176,9 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
 
 // Superposition: each of the part's summed nodes settles at the slice end if its
 // model proves it cannot fire in the slice; the others are left to the
-// input-by-input path. (Population::prepare_settle ran before the phase.)
+// input-by-input path, and they and the settled ones whose hooks are still to
+// run are listed in P.slow, in node order. (Population::prepare_settle ran
+// before the phase.)
 void Slices::settle_range(BatchState::Part& P) {
     BatchState& B = B_;
     const std::size_t n = P.runs.size();
@@ -186,6 +190,7 @@ void Slices::settle_range(BatchState::Part& P) {
     Superposition* const* superposition = B.superposition.data();
     const BatchState::Run* runs = P.runs.data();
     std::uint64_t inputs = 0, nodes = 0;
+    P.slow.clear();
     for (std::size_t r = 0; r < n; ++r) {
         if (r + 2 * kAhead < n) {
             __builtin_prefetch(&B.sums[runs[r + 2 * kAhead].node]);
@@ -199,34 +204,37 @@ void Slices::settle_range(BatchState::Part& P) {
         SliceSum& S = B.sums[g];
         BatchState::Node& N = B.nodes[g];
         N.touched = B.cur;
-        if ((S.flags & BatchState::kSlow) || !own(g)) continue;
+        if ((S.flags & BatchState::kSlow) || !own(g)) {
+            if (S.flags) P.slow.push_back({g, 0, 0, 0, runs[r].key});
+            continue;
+        }
         span.quiet_until = N.check_time;
         const MaybeTime settled = superposition[S.pop]->settle(g - offset[S.pop], S, span);
         if (!settled) {
             S.flags |= BatchState::kSlow;
+            P.slow.push_back({g, 0, 0, 0, runs[r].key});
             continue;
         }
-        const Time next = *settled;
-        if (!(S.flags & BatchState::kHooked)) N.time = span.t1;  // else after its hooks
+        if (S.flags & BatchState::kHooked)
+            P.slow.push_back({g, 0, 0, 0, runs[r].key});  // its hooks are still to run
+        else
+            N.time = span.t1;
         inputs += S.count;
         ++nodes;
-        file_check(g, next);
+        file_check(g, *settled);
     }
     count(inputs, inputs, nodes);
 }
 
-// After settle_range: the part's nodes marked slow, and the settled ones whose
-// hooks are still to run, become its runs, with their inputs grouped. Which
-// inputs are theirs: a bit per node (a few kB, stays in cache) rather than a
-// look at each input's node record.
+// After settle_range: its list of nodes (P.slow) become the part's runs, with
+// their inputs grouped. Which inputs are theirs: a bit per node (a few kB, stays
+// in cache) rather than a look at each input's node record; they are picked in
+// one pass (a few per cent of the inputs) and grouped from there.
 void Slices::group_slow_inputs(BatchState::Part& P) {
     BatchState& B = B_;
-    P.slow.clear();
     bool inputs = false;
-    for (const auto& r : P.runs) {
-        if (!B.sums[r.node].flags) continue;
+    for (const auto& r : P.slow) {
         B.nodes[r.node].count = 0;
-        P.slow.push_back({r.node, 0, 0, 0, r.key});
         if (B.sums[r.node].t_first != kNever) {  // it has inputs
             inputs = true;
             P.slow_bits[(r.node - P.lo) >> 6] |= std::uint64_t{1} << ((r.node - P.lo) & 63);
@@ -237,20 +245,23 @@ void Slices::group_slow_inputs(BatchState::Part& P) {
         P.grouped.clear();
         return;
     }
-    auto slow = [&](std::uint32_t g) {
-        return ((P.slow_bits[(g - P.lo) >> 6] >> ((g - P.lo) & 63)) & 1) != 0;
-    };
+    const std::uint64_t* const bits = P.slow_bits.data();
+    const std::uint32_t lo = P.lo;
+    P.picked.clear();
     for (const SliceInput& in : P.active)
-        if (slow(in.node)) ++B.nodes[in.node].count;
-    place_inputs(P, slow);
+        if ((bits[(in.node - lo) >> 6] >> ((in.node - lo) & 63)) & 1) {
+            ++B.nodes[in.node].count;
+            P.picked.push_back(in);
+        }
+    place_inputs(P, P.picked);
     for (const auto& r : P.runs) P.slow_bits[(r.node - P.lo) >> 6] = 0;
 }
 
-// Runs have their input counts in nodes[].count: set their ranges, copy the kept
-// inputs there, and put each run's few inputs into time order (insertion sort:
+// Runs have their input counts in nodes[].count: set their ranges, copy their
+// inputs (those of `from`, which holds the runs' inputs and no others, in push
+// order) there, and put each run's few inputs into time order (insertion sort:
 // stable, so ties keep push order).
-template <class Keep>
-void Slices::place_inputs(BatchState::Part& P, Keep keep) {
+void Slices::place_inputs(BatchState::Part& P, const std::vector<SliceInput>& from) {
     BatchState& B = B_;
     std::uint32_t pos = 0;
     for (auto& r : P.runs) {
@@ -260,8 +271,7 @@ void Slices::place_inputs(BatchState::Part& P, Keep keep) {
         B.nodes[r.node].count = r.begin;
     }
     P.grouped.resize(pos);
-    for (const SliceInput& in : P.active)
-        if (keep(in.node)) P.grouped[B.nodes[in.node].count++] = in;
+    for (const SliceInput& in : from) P.grouped[B.nodes[in.node].count++] = in;
     for (const auto& r : P.runs)
         for (std::uint32_t a = r.begin + 1; a < r.end; ++a) {
             if (!(P.grouped[a].t < P.grouped[a - 1].t)) continue;
