@@ -4,7 +4,7 @@ Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
 (plastic_1e5.toml: a delay rule and a weight rule, sampled traces) run under
 `mpirun -np 2` (and some under -np 3), each file compared with the one-process
 run by tools/compare_runs.py --bit-exact; the golden config against its golden
-file; SIGINT to mpirun closes the file with completed = false. Registered only
+file; the meetings of two_ranks_window.toml (once per lookahead window) counted; SIGINT to mpirun closes the file with completed = false. Registered only
 in a build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
 """
 import glob
@@ -234,3 +234,21 @@ def test_golden_meets_per_sub_slice(tmp_path):
     err = run(GOLDEN, tmp_path / "g.h5", 2)
     n, window, h = meetings(err)
     assert window == h and 400 / h <= n <= 400 / h + 2, err
+
+
+def test_window_error_on_one_rank_stops_all(tmp_path):
+    """A runaway node of B (rank 1) inside a window: rank 1 skips the rest of its window, every
+    rank stops at the window's exchange with exit 2, the message printed once, the file incomplete."""
+    import h5py
+    bad = ["--set", "population.B.params.t_ref_ms=0", "--set", "projection.b_b.weight=1e12"]
+    one = subprocess.run([BIN, "run", WINDOW, "-o", str(tmp_path / "e1.h5"), *bad],
+                         capture_output=True, text=True, timeout=60)
+    assert one.returncode == 2 and "spiked 1001 times" in one.stderr, one.stderr
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", WINDOW, "-o", str(tmp_path / "e2.h5"), *bad]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stdout + p.stderr
+    message = [line for line in one.stderr.splitlines() if "error:" in line][0]
+    assert (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+    with h5py.File(tmp_path / "e2.h5", "r") as f:
+        assert not bool(f.attrs["completed"])
+    assert not list(tmp_path.glob("*.tmp"))
