@@ -4,8 +4,9 @@ Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
 (plastic_1e5.toml: a delay rule and a weight rule, sampled traces) run under
 `mpirun -np 2` (and some under -np 3), each file compared with the one-process
 run by tools/compare_runs.py --bit-exact; the golden config against its golden
-file; the meetings of two_ranks_window.toml (once per lookahead window) counted; SIGINT to mpirun closes the file with completed = false. Registered only
-in a build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
+file; the meetings of two_ranks_window.toml (once per lookahead window) counted;
+SIGINT to mpirun closes the file with completed = false. Registered only in a
+build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
 """
 import glob
 import os
