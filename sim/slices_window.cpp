@@ -14,19 +14,26 @@
 // order: earlier windows first, then this window's sub-slices in order, each in
 // the merged (time, run) order.
 //
+// Delay rules: a spike is expanded with the delays in force at its emission. The
+// immediate expansion replays this rank's changes of the sub-slice against its
+// spikes (as finish_interval does; rules change only synapses onto their own
+// node, so onto this rank's); at the window's end all of its changes are undone
+// and each sub-slice's replay redoes them in order.
+//
 // Used only where this holds without more machinery (choose_window, else the
 // per-sub-slice exchange with a note): every population batched (the event loop
-// would push inputs between the sub-slices), no delay rule (a deferred spike must
-// be expanded with the delays at its emission), no superposition (each slice's
-// decision needs every rank's input counts of the slice before), the rings empty
-// when it is chosen. Windows also end at the run's end and at sample times
+// would push inputs between the sub-slices), delay rules only with finite
+// delay_max_ms (the ring covers it: no input goes beyond the ring, whose far
+// inputs come back in another order), no superposition (each slice's decision
+// needs every rank's input counts of the slice before), the rings empty when it
+// is chosen. Windows also end at the run's end and at sample times
 // (synapse samples and traces read every rank's state there).
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "sim/error.hpp"
 #include "sim/mpi.hpp"
+#include "sim/radix_sort.hpp"
 #include "sim/slices.hpp"
 
 namespace delaysim::sim {
@@ -48,9 +55,10 @@ void Slices::choose_window() {
     for (std::size_t p = 0; p < net_.populations.size() && why.empty(); ++p)
         if (!B_.pop[p]) why = "population '" + net_.populations[p]->name() + "' runs event by event";
     for (const NodeCore::Attachment& a : core_.attachments())
-        if (why.empty() && B_.proj[a.site.index] && a.rule->writes_delays())
-            why = "rule '" + a.rule->name() + "' on projection '" + a.site.projection->name() +
-                  "' may change delays";
+        if (why.empty() && B_.proj[a.site.index] && a.rule->writes_delays() &&
+            !std::isfinite(a.site.projection->bounds().max))
+            why = "rule '" + a.rule->name() + "' may change the delays of projection '" +
+                  a.site.projection->name() + "' without an upper bound (set delay_max_ms)";
     if (why.empty() && !B_.sums.empty())
         why =
             "superposition is on (each slice's decision needs every rank's input counts; "
@@ -96,16 +104,25 @@ void Slices::window_interval(Time b, bool last, bool sync) {
     const std::uint64_t sub = win_cur_.size();
     win_cur_.push_back(B.cur);
     if (!win_error_ && !B.spikes.empty()) {
-        // In the one-process order restricted to this rank: (time, run order).
-        std::vector<std::uint32_t> order(B.spikes.size());
-        std::iota(order.begin(), order.end(), 0u);
-        std::stable_sort(order.begin(), order.end(),
-                         [&](std::uint32_t x, std::uint32_t y) { return B.spikes[x].t < B.spikes[y].t; });
+        // finish_interval's replay order restricted to this rank: spikes by (time,
+        // run key), changes by (time, position), a spike before a change at its time.
+        std::stable_sort(B.spikes.begin(), B.spikes.end(), [](const auto& x, const auto& y) {
+            return x.t < y.t || (x.t == y.t && x.seq < y.seq);
+        });
+        B.log_order.resize(B.log.size());
+        for (std::size_t k = 0; k < B.log.size(); ++k)
+            B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
+        radix_sort(B.log_order, B.log_scratch);
+        B.replay.clear();
+        for (std::size_t i = 0, j = 0; i < B.spikes.size() || j < B.log.size();) {
+            if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[B.log_order[j].second].t))
+                B.replay.push_back(static_cast<std::uint32_t>(i++));
+            else
+                B.replay.push_back(BatchState::kChange | B.log_order[j++].second);
+        }
         split_mode_ = 1;
         for (BatchState::Part& P : B.parts)
-            for (const std::uint32_t i : order)
-                for (const std::uint32_t q : out_batched_[B.spikes[i].pop])
-                    expand_onto(P, q, B.spikes[i].node, B.spikes[i].t);
+            expand_part(P);  // (its delay changes undone, then redone in order)
         split_mode_ = 0;
     }
     for (BatchState::Spike sp : B.spikes) {
@@ -139,6 +156,8 @@ void Slices::close_window() {
     std::vector<BatchState::Change> log;
     std::swap(spikes, B.spikes);
     std::swap(log, B.log);
+    for (std::size_t k = log.size(); k-- > 0;)  // every delay as at the window's start
+        if (log[k].delay) net_.projections[log[k].q].store_delay(log[k].s, log[k].old_value);
     split_ = reach;
     split_mode_ = 2;
     std::size_t i = 0, j = 0;
