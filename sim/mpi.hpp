@@ -9,9 +9,10 @@
 // (spikes, rule changes, counters, the stop and error flags) in one allgather
 // and merge it in the one-process order. Everything else (the replay's
 // reports, the event-by-event loop of unbatched populations, synapse state)
-// runs identically on every rank. The exchange window is the sub-slice, whose
-// width h is at most the smallest delay onto batched populations (their
-// delay_min_ms for plastic delays): that is the lookahead.
+// runs identically on every rank. The ranks meet once per lookahead window
+// (whole slices shorter than the smallest delay bound across ranks,
+// sim/slices_window.cpp) where the network allows it, else once per sub-slice,
+// whose width h is at most the smallest delay onto batched populations.
 //
 // MPI_Init is called only when the process was started by mpirun (OpenMPI's
 // OMPI_COMM_WORLD_SIZE or PMI_SIZE set): the plain binary and the Python

@@ -252,7 +252,7 @@ bool Simulation::run_batched(Time t_stop, bool resume) {
         const Time end = slices_.slice_end();
         const Time b = std::min({end, t_stop, next_sample_time()});
         const bool last = b == end;
-        slices_.interval(b, last);
+        slices_.interval(b, last, b >= t_stop || b == next_sample_time());
         if (!main_until(b, t_stop)) return false;
         core_.now = b;
         if (last) {

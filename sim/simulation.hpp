@@ -45,6 +45,10 @@ public:
     int ranks() const;
     // Under ranks: who owns which node, the lookahead window, notes (sim/partition.hpp).
     const Partition& partition() const { return slices_.partition(); }
+    // Under ranks: their meetings (exchanges) so far, and the window they meet in
+    // (ms: the slice width h, or whole slices up to the lookahead window).
+    std::uint64_t exchanges() const { return slices_.exchanges(); }
+    Time exchange_window() const { return slices_.exchange_window(); }
     // Polled once per event; a signal handler may set it (SIGINT/SIGTERM).
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 

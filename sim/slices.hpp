@@ -32,7 +32,7 @@
 // The slice machinery is the class Slices below: set-up, parts and threads in
 // sim/slices.cpp, a slice's inputs (summing, settle, expansion) in
 // sim/slices_inputs.cpp, the node phase and the replay in sim/slices_nodes.cpp,
-// MPI ranks in sim/slices_ranks.cpp. The driver
+// MPI ranks in sim/slices_ranks.cpp (once per lookahead window: sim/slices_window.cpp). The driver
 // that interleaves it with the event loop is Simulation::run_batched, and each
 // node's delivery, spike and check go through the per-node core
 // (sim/node_core.hpp), as in the event loop.
@@ -209,8 +209,9 @@ public:
     // Open the next slice; the run ends at t_stop, the next sample is at t_sample.
     void begin_next(Time t_sample);
     // The batched nodes up to b (a sample time or the slice end: last), then their
-    // spikes and the rules' changes in time order.
-    void interval(Time b, bool last);
+    // spikes and the rules' changes in time order. sync: b needs every rank's state
+    // (the run's end, a sample time): under MPI ranks a lookahead window ends there.
+    void interval(Time b, bool last, bool sync = false);
     void end_slice() { B_.begun = false; }
 
     // Inputs always land in a later slice than the one being processed (delays >= h;
@@ -264,6 +265,10 @@ public:
     void setup_ranks(std::vector<std::string>& notes);
     // The node phase is split among ranks (else: one rank, or replicated).
     bool split_among_ranks() const { return exchange_; }
+    // MPI ranks: the exchanges (meetings of the ranks) so far, and the window they
+    // are made in (ms: h for once per sub-slice, else a whole number of slices <= W).
+    std::uint64_t exchanges() const { return exchanges_; }
+    Time exchange_window() const { return static_cast<double>(window_slices_) * B_.h; }
     // Who owns which node, the lookahead window W (ms) and the notes (sim/partition.hpp);
     // set at the first start_run of a run split among ranks (else empty, W = +inf).
     const Partition& partition() const { return partition_; }
@@ -341,8 +346,15 @@ private:
     void due_checks(std::int64_t k);
     void finish_interval();
     // MPI ranks: the node phase of a sub-slice on this rank's nodes, then the exchange.
-    void interval_ranks(Time b, bool last);
+    void interval_ranks(Time b, bool last, bool sync);
+    std::exception_ptr rank_node_phase(Time b, bool last);  // this rank's error, if it failed
     void exchange(std::exception_ptr error, const std::uint64_t (&before)[3]);
+    // MPI ranks, once per lookahead window (sim/slices_window.cpp).
+    void choose_window();
+    void window_interval(Time b, bool last, bool sync);
+    void close_window();
+    void expand_split(BatchState::Part& P, const Projection& proj, std::uint32_t q, Index node, Time t,
+                      Index s, Index end, std::uint32_t g0);
     void assign_owners(bool sampling);
     bool own(std::uint32_t g) const { return own_.empty() || own_[g]; }
 
@@ -369,6 +381,25 @@ private:
     // This rank's own counts behind B_.count_prev and B_.count_next, sent at each exchange.
     std::uint64_t local_counts_[2] = {0, 0};
     std::vector<char> send_, recv_;
+    std::uint64_t exchanges_ = 0;
+    // Once per window (window_slices_ > 1): the open window's reach split_ (its
+    // first slice + window_slices_; kNoSlice: none open). expand_onto keeps only the
+    // inputs landing before it (split_mode_ 1: own spikes, at once) or at/after it
+    // (2: every rank's, at the window's end, emitted in slice split_cur_).
+    std::int64_t window_slices_ = 1;
+    std::int64_t split_ = BatchState::kNoSlice, split_cur_ = 0;
+    int split_mode_ = 0;
+    // The open window: per sub-slice its slice; this rank's spikes and changes (keys
+    // tagged with the sub-slice: sub << 32 | run key); the counters at its start,
+    // the first error (the node phases after it are skipped). After the exchange,
+    // per merged item its sub-slice.
+    std::vector<std::int64_t> win_cur_;
+    std::vector<BatchState::Spike> win_spikes_;
+    std::vector<BatchState::Change> win_log_;
+    std::vector<std::uint64_t> win_log_keys_;
+    std::uint64_t win_before_[3] = {0, 0, 0};
+    std::exception_ptr win_error_;
+    std::vector<std::uint32_t> spike_sub_, change_sub_;
 };
 
 }  // namespace delaysim::sim

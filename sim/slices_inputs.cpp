@@ -330,6 +330,8 @@ void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time 
     };
     if (P.lo > g0) s = first_at(s, end, P.lo - g0);
     if (P.hi < g1) end = first_at(s, end, P.hi - g0);
+    if (split_mode_ != 0) [[unlikely]]  // MPI ranks, once per window: a part of the inputs
+        return expand_split(P, proj, q, node, t, s, end, g0);
     const auto port = static_cast<std::uint32_t>(proj.port());
     for (; s < end; ++s) {
         const auto g = g0 + static_cast<std::uint32_t>(proj.target(s));

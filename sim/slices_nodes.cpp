@@ -90,8 +90,8 @@ void Slices::due_checks(std::int64_t k) {
 // A sub-slice up to b: first the batched nodes, each through its inputs < b (all
 // of them in the slice's last sub-slice), then their spikes and the rules'
 // changes in time order.
-void Slices::interval(Time b, bool last) {
-    if (exchange_) return interval_ranks(b, last);
+void Slices::interval(Time b, bool last, bool sync) {
+    if (exchange_) return interval_ranks(b, last, sync);
     BatchState& B = B_;
     B.logging = true;
     if (B.superpose && !B.settled) {  // tables the models build lazily, on one thread

@@ -130,6 +130,7 @@ void Slices::assign_owners(bool sampling) {
     own_.assign(B_.nodes.size(), 1);
     for (std::size_t g = 0; g < own_.size(); ++g)
         own_[g] = partition_.owner[g] == me || partition_.owner[g] == kEveryRank ? 1 : 0;
+    choose_window();
     rank_parts();
 }
 
@@ -172,9 +173,15 @@ void Slices::rank_parts() {
     for (std::size_t l = 0; l < ranges.size(); ++l) B_.parts[l].mixed = mixed[l] != 0;
 }
 
-void Slices::interval_ranks(Time b, bool last) {
-    BatchState& B = B_;
+void Slices::interval_ranks(Time b, bool last, bool sync) {
+    if (window_slices_ > 1) return window_interval(b, last, sync);
     const std::uint64_t before[3] = {core_.n_events, core_.n_deliveries, core_.n_superposed};
+    exchange(rank_node_phase(b, last), before);
+    finish_interval();
+}
+
+std::exception_ptr Slices::rank_node_phase(Time b, bool last) {
+    BatchState& B = B_;
     std::exception_ptr error;
     B.logging = true;
     try {  // an error here is only this rank's: the others learn of it at the exchange
@@ -190,8 +197,7 @@ void Slices::interval_ranks(Time b, bool last) {
         error = std::current_exception();
     }
     B.logging = false;
-    exchange(error, before);
-    finish_interval();
+    return error;
 }
 
 void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]) {
@@ -219,6 +225,7 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     send_.insert(send_.end(), message.begin(), message.end());
     std::vector<std::size_t> offsets;
     mpi::allgather(send_, recv_, offsets);
+    ++exchanges_;
 
     std::vector<WireSpike> spikes;
     std::vector<WireChange> log;
@@ -255,6 +262,14 @@ void Slices::exchange(std::exception_ptr error, const std::uint64_t (&before)[3]
     auto by_key = [](const auto& x, const auto& y) { return x.key < y.key; };
     std::stable_sort(spikes.begin(), spikes.end(), by_key);
     std::stable_sort(log.begin(), log.end(), by_key);
+    if (window_slices_ > 1) {  // (keys: sub-slice << 32 | run key)
+        spike_sub_.resize(spikes.size());
+        change_sub_.resize(log.size());
+        for (std::size_t i = 0; i < spikes.size(); ++i)
+            spike_sub_[i] = static_cast<std::uint32_t>(spikes[i].key >> 32);
+        for (std::size_t i = 0; i < log.size(); ++i)
+            change_sub_[i] = static_cast<std::uint32_t>(log[i].key >> 32);
+    }
     for (const WireSpike& sp : spikes) B.spikes.push_back({sp.t, sp.pop, sp.node, B.seq++});
     for (const WireChange& c : log)
         B.log.push_back({c.t, c.q, c.s, c.old_value, c.new_value, by_table_[c.by], c.delay != 0});

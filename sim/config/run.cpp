@@ -78,6 +78,8 @@ void print_batching(const sim::Simulation& sim, std::ostream& err) {
                     << "')\n";
             else
                 err << "unbounded (no projection crosses ranks)\n";
+            err << "delaysim: the ranks met " << sim.exchanges() << " times (once per "
+                << sim.exchange_window() << " ms)\n";
             for (const std::string& note : part.notes) err << "delaysim: note: " << note << '\n';
         }
         if (sim.superposed_updates() > 0)

@@ -392,8 +392,10 @@ int run(const Options& o) {
         ds::sim::mpi::rank() == 0) {  // what each rank computed (stderr: the JSON line stays one line)
         const ds::sim::Partition& part = sim->partition();
         std::fprintf(stderr,
-                     "delaysim_bench: %d ranks, lookahead window %g ms, nodes per rank:", sim->ranks(),
-                     part.window);
+                     "delaysim_bench: %d ranks, lookahead window %g ms, %llu exchanges (once per %g ms), "
+                     "nodes per rank:",
+                     sim->ranks(), part.window, static_cast<unsigned long long>(sim->exchanges()),
+                     sim->exchange_window());
         for (const std::uint64_t l : part.load)
             std::fprintf(stderr, " %llu", static_cast<unsigned long long>(l));
         std::fprintf(stderr, "\n");

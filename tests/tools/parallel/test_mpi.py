@@ -4,11 +4,13 @@ Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
 (plastic_1e5.toml: a delay rule and a weight rule, sampled traces) run under
 `mpirun -np 2` (and some under -np 3), each file compared with the one-process
 run by tools/compare_runs.py --bit-exact; the golden config against its golden
-file; SIGINT to mpirun closes the file with completed = false. Registered only
-in a build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
+file; the meetings of two_ranks_window.toml (once per lookahead window) counted;
+SIGINT to mpirun closes the file with completed = false. Registered only in a
+build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
 """
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +29,7 @@ import compare_runs  # noqa: E402
 MAX_T_STOP_MS = 500.0  # the check is per sub-slice: a short run has thousands of exchanges
 CONFIGS = sorted(glob.glob(os.path.join(SRC, "configs", "*.toml"))) + [os.path.join(HERE, "plastic_1e5.toml")]
 GOLDEN = os.path.join(SRC, "configs", "golden_lif_stdp.toml")
+WINDOW = os.path.join(SRC, "configs", "two_ranks_window.toml")
 # --oversubscribe: more ranks than cores must work; as root (CI) OpenMPI wants --allow-run-as-root.
 MPI_ARGS = ["--oversubscribe", "--allow-run-as-root", "--mca", "btl", "self,vader"]
 
@@ -83,11 +86,13 @@ def test_checkpoint_refused_with_ranks(tmp_path):
     assert not (tmp_path / "c.h5").exists()
 
 
-def test_sigint_closes_file_incomplete(tmp_path):
-    """SIGINT to mpirun: every rank stops at the same exchange, rank 0 closes the file with completed = false."""
+@pytest.mark.parametrize("config", [os.path.join(HERE, "plastic_1e5.toml"), WINDOW], ids=os.path.basename)
+def test_sigint_closes_file_incomplete(config, tmp_path):
+    """SIGINT to mpirun: every rank stops at the same exchange (per sub-slice; per window in
+    two_ranks_window.toml), rank 0 closes the file with completed = false."""
     import h5py
     out = tmp_path / "s.h5"
-    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", os.path.join(HERE, "plastic_1e5.toml"), "-o", str(out),
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", config, "-o", str(out),
            "--set", "simulation.t_stop_ms=1000000"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
@@ -187,3 +192,64 @@ def test_superposition_decided_as_one_process(ranks, tmp_path):
     one = superposed(run(GOLDEN, tmp_path / "r1.h5", 1))
     assert one > 0
     assert superposed(run(GOLDEN, tmp_path / "rn.h5", ranks)) == one
+
+
+def meetings(err):
+    """(meetings, the window they were made in, ms) and the slice width h, from `delaysim run`'s stderr."""
+    m = re.search(r"the ranks met (\d+) times \(once per ([0-9.e+-]+) ms\)", err)
+    h = re.search(r"in slices of ([0-9.e+-]+) ms", err)
+    assert m and h, err
+    return int(m.group(1)), float(m.group(2)), float(h.group(1))
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_window_exchange(ranks, tmp_path):
+    """two_ranks_window.toml: A on rank 0 and B on rank 1, joined only by delays >= 2 ms (W = 2 ms, 20
+    slices): the ranks meet once per window (400 ms / W, plus one at each 100 ms sample), not once per
+    0.1 ms sub-slice, and the file still equals the one-process run's (with a weight rule on a_b)."""
+    ref, out = tmp_path / "r1.h5", tmp_path / "rw.h5"
+    run(WINDOW, ref, 1)
+    err = run(WINDOW, out, ranks)
+    assert compare_runs.bit_exact(str(ref), str(out)) == [], f"mpirun -np {ranks}"
+    n, window, h = meetings(err)
+    assert re.search(r"lookahead window 2(\.\d+)? ms \(projection '(a_b|b_a)'\)", err), err
+    assert 1.8 < window <= 2.0 and window / h > 15, err
+    assert 400 / window <= n <= 400 / window + 4 + 1, err  # (+ the samples at 100, 200, 300 ms, the end)
+
+
+def test_window_falls_back_per_sub_slice(tmp_path):
+    """The same config with superposition on: each slice's decision needs every rank's input counts, so
+    the ranks meet once per sub-slice (a note says why), still bit-identical."""
+    ref, out = tmp_path / "r1.h5", tmp_path / "rs.h5"
+    sup = ["--set", "simulation.superposition=true"]
+    run(WINDOW, ref, 1, sup)
+    err = run(WINDOW, out, 2, sup)
+    assert compare_runs.bit_exact(str(ref), str(out)) == [], "mpirun -np 2, superposed"
+    n, window, h = meetings(err)
+    assert window == h and n >= 400 / h - 1, err
+    assert "meet once per sub-slice, not once per lookahead window" in err and "superposition is on" in err, err
+
+
+def test_golden_meets_per_sub_slice(tmp_path):
+    """The golden config (one exchange per sub-slice: a delay rule on ee, W = h): as many meetings as sub-slices."""
+    err = run(GOLDEN, tmp_path / "g.h5", 2)
+    n, window, h = meetings(err)
+    assert window == h and 400 / h <= n <= 400 / h + 2, err
+
+
+def test_window_error_on_one_rank_stops_all(tmp_path):
+    """A runaway node of B (rank 1) inside a window: rank 1 skips the rest of its window, every
+    rank stops at the window's exchange with exit 2, the message printed once, the file incomplete."""
+    import h5py
+    bad = ["--set", "population.B.params.t_ref_ms=0", "--set", "projection.b_b.weight=1e12"]
+    one = subprocess.run([BIN, "run", WINDOW, "-o", str(tmp_path / "e1.h5"), *bad],
+                         capture_output=True, text=True, timeout=60)
+    assert one.returncode == 2 and "spiked 1001 times" in one.stderr, one.stderr
+    cmd = [MPIRUN, "-np", "2", *MPI_ARGS, BIN, "run", WINDOW, "-o", str(tmp_path / "e2.h5"), *bad]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, p.stdout + p.stderr
+    message = [line for line in one.stderr.splitlines() if "error:" in line][0]
+    assert (p.stdout + p.stderr).count(message) == 1, p.stdout + p.stderr
+    with h5py.File(tmp_path / "e2.h5", "r") as f:
+        assert not bool(f.attrs["completed"])
+    assert not list(tmp_path.glob("*.tmp"))
