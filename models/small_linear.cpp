@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "models/exp_sum.hpp"
+#include "models/linear_bounds.hpp"
 #include "sim/error.hpp"
 
 namespace delaysim::models {
@@ -15,17 +13,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// max(x, 0) without a branch (the terms' signs vary from node to node; as lif_exp.hpp).
-inline double max_sd(double x, double y) {
-#if defined(__SSE2__)
-    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_set_sd(y)));
-#else
-    return std::max(x, y);
-#endif
-}
-inline double pos(double x) {
-    return max_sd(x, 0.0);
-}
 // A modal coefficient this small relative to its vector's largest is rounding of an
 // exact zero (a jump that does not excite that mode).
 constexpr double kZeroCoef = 1e-12;
@@ -236,7 +223,7 @@ template <int N>
         c.f0 += a;
         c.top += max_sd(a, top_floor_[k]);  // a for a constant mode, else max(a, 0)
         c.c0 += a * const_weight_[k];       // summed as peak() sums it: the same bits
-        c.slope += pos(lambda_[k] * a);
+        c.slope += positive(lambda_[k] * a);
         c.scale += std::abs(a);
     }
     return c;
@@ -408,11 +395,7 @@ double SmallLinear<N>::peak(const Vec& y) const {
         c[terms] = sum[m];
         r[terms++] = class_rate_[m];
     }
-    const double f0 = c0 + c[0] + c[1];
-    if (terms < 2 || (c[0] > 0.0) == (c[1] > 0.0)) return std::max(f0, c0);  // monotone
-    const double s_star = std::log(-c[1] * r[1] / (c[0] * r[0])) / (r[1] - r[0]);
-    if (!(s_star > 0.0)) return std::max(f0, c0);
-    return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
+    return two_rate_peak(c0, c[0], r[0], c[1], r[1]);
 }
 
 template <int N>
@@ -546,7 +529,7 @@ sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, co
         double back = 0.0;
         for (int k = 0; k < Z; ++k) {
             const double a = theta_v_[k] * y1[k], x = -lambda_[k] * u;
-            back += a + pos(a) * (x <= 1.0 ? x * (1.0 + 0.71829 * x) : std::expm1(x));
+            back += a + positive(a) * (x <= 1.0 ? x * (1.0 + 0.71829 * x) : std::expm1(x));
         }
         if (!(back + inputs < margin)) return std::nullopt;
     }
