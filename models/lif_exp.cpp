@@ -199,13 +199,7 @@ double LifExp::peak_below(const Terms& c) const {
             return std::numeric_limits<double>::infinity();
         }
     }
-    const double v_inf = c.v_inf, v0 = v_inf + c1 + c2;
-    if (!((c1 > 0.0) != (c2 > 0.0)) || c1 == 0.0 || c2 == 0.0)
-        return std::max(v0, v_inf);  // one sign: monotone
-    const double s_star = std::log(-c2 * r2 / (c1 * r1)) / (r2 - r1);
-    if (!(s_star > 0.0)) return std::max(v0, v_inf);  // monotone over s > 0
-    const double peak = v_inf + c1 * std::exp(-r1 * s_star) + c2 * std::exp(-r2 * s_star);
-    return std::max({v0, v_inf, peak});
+    return two_rate_peak(c.v_inf, c1, r1, c2, r2);
 }
 
 // Inputs arrive at >= t_in (>= s.t), so by t1 none is older than t1 - t_in.

@@ -54,11 +54,9 @@
 #pragma once
 #include <algorithm>
 #include <array>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <vector>
 
+#include "models/linear_bounds.hpp"
 #include "models/neuron_model.hpp"
 #include "models/registry.hpp"
 #include "sim/huge_alloc.hpp"
@@ -66,17 +64,6 @@
 #include "sim/slice_exp.hpp"
 
 namespace delaysim::models {
-
-// max(x, 0) without a branch: the bounds below take the positive parts of terms
-// whose signs vary from node to node, and GCC compiles std::max to a mispredicted
-// jump there. (A NaN gives 0; a NaN state is lost anyway.)
-inline double positive(double x) {
-#if defined(__SSE2__)
-    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
-#else
-    return std::max(x, 0.0);
-#endif
-}
 
 class LifExp : public NeuronModel, public sim::SpikeBounds, public sim::Batching, public sim::Superposition {
 public:

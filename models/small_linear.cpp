@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "models/exp_sum.hpp"
+#include "models/linear_bounds.hpp"
 #include "sim/error.hpp"
 
 namespace delaysim::models {
@@ -15,14 +13,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// max(x, 0) without a branch (the terms' signs vary from node to node; as lif_exp.hpp).
-inline double pos(double x) {
-#if defined(__SSE2__)
-    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd()));
-#else
-    return std::max(x, 0.0);
-#endif
-}
 // A modal coefficient this small relative to its vector's largest is rounding of an
 // exact zero (a jump that does not excite that mode).
 constexpr double kZeroCoef = 1e-12;
@@ -72,11 +62,29 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
                          : same_rate_[k] >= 0 ? rate_class_[same_rate_[k]]
                                               : rate_classes_++;
         if (rate_class_[k] >= 0) class_rate_[rate_class_[k]] = -lambda_[k];
-        if (lambda_[k] == 0.0) const_mode_[const_modes_++] = k;
+        top_floor_[k] = lambda_[k] == 0.0 ? -kInf : 0.0;
+        const_weight_[k] = lambda_[k] == 0.0 ? 1.0 : 0.0;
+        ref_same_[k] = -1;
+        for (int m = 0; m < k && ref_same_[k] < 0; ++m)
+            if (lambda_ref_[m] == lambda_ref_[k]) ref_same_[k] = m;
     }
-    ref_static_ = (refractory.eigenvalues().array() == 0.0).all();  // M_ref = 0: nothing moves
-    to_ref_ = fixed<Z>(refractory.modal_inverse() * v);
-    from_ref_ = fixed<Z>(vi * refractory.modal_basis());
+    // e^{M_ref s} in the free modal basis, F diag(e^{lambda_ref s}) T with F T = I, is
+    // I + sum_c (e^{lambda_c s} - 1) Q_c over the distinct decaying refractory rates c,
+    // Q_c = sum of F[:, k] T[k, :] over c's modes: kept as its nonzero entries (few: a
+    // clamped V leaves the currents' modes and V's), entries at rounding level dropped.
+    const Eigen::MatrixXd to_ref = refractory.modal_inverse() * v, from_ref = vi * refractory.modal_basis();
+    for (int k = 0; k < Z; ++k) {
+        if (lambda_ref_[k] == 0.0 || ref_same_[k] >= 0) continue;
+        Eigen::MatrixXd q = Eigen::MatrixXd::Zero(Z, Z);
+        for (int m = k; m < Z; ++m)
+            if (lambda_ref_[m] == lambda_ref_[k]) q += from_ref.col(m) * to_ref.row(m);
+        const double big = q.cwiseAbs().maxCoeff();
+        RefClass c{lambda_ref_[k], {}};
+        for (int r = 0; r < Z; ++r)
+            for (int col = 0; col < Z; ++col)
+                if (std::abs(q(r, col)) > 0x1p-50 * big) c.q.push_back({r, col, q(r, col)});
+        ref_classes_.push_back(std::move(c));
+    }
     Eigen::MatrixXd r = Eigen::MatrixXd::Identity(Z, Z);
     r.topLeftCorner(N, N) = spec_.reset_m;
     r.topRightCorner(N, 1) = spec_.reset_c;
@@ -209,12 +217,13 @@ double SmallLinear<N>::f(const Vec& y) const {
 
 template <int N>
 [[gnu::always_inline]] inline typename SmallLinear<N>::Ceiling SmallLinear<N>::ceiling(const Vec& y) const {
-    Ceiling c{0.0, 0.0, 0.0, 0.0};
+    Ceiling c{0.0, 0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < Z; ++k) {
         const double a = theta_v_[k] * y[k];
         c.f0 += a;
-        c.top += lambda_[k] == 0.0 ? a : pos(a);
-        c.slope += pos(lambda_[k] * a);
+        c.top += max_sd(a, top_floor_[k]);  // a for a constant mode, else max(a, 0)
+        c.c0 += a * const_weight_[k];       // summed as peak() sums it: the same bits
+        c.slope += positive(lambda_[k] * a);
         c.scale += std::abs(a);
     }
     return c;
@@ -225,8 +234,10 @@ template <int N>
                                                                                      double s) const {
     Vec out = y;
     if (s == 0.0) return out;
+    double e[Z];  // one exponential per distinct rate, not per mode
+    for (int c = 0; c < rate_classes_; ++c) e[c] = std::exp(-class_rate_[c] * s);
     for (int k = 0; k < Z; ++k)
-        if (lambda_[k] != 0.0) out[k] *= std::exp(lambda_[k] * s);
+        if (rate_class_[k] >= 0) out[k] *= e[rate_class_[k]];
     return out;
 }
 
@@ -243,13 +254,34 @@ template <int N>
             return out;
         }
     }
-    return free_step(y, x);
+    return table_step(y, x);
+}
+
+template <int N>
+[[gnu::always_inline]] inline typename SmallLinear<N>::Vec SmallLinear<N>::table_step(const Vec& y,
+                                                                                      double s) const {
+    const sim::SliceExp& e0 = step_exp_[0];
+    const double f = s * e0.inv_step();
+    if (rate_classes_ == 0 || !(f > -1.0 && f < e0.steps() + 1.0)) [[unlikely]]
+        return free_step(y, s);
+    const int j = static_cast<int>(f);
+    const double rho = s - j * e0.step();
+    double e[Z];
+    for (int c = 0; c < rate_classes_; ++c) e[c] = step_exp_[static_cast<std::size_t>(c)].at(j, rho);
+    Vec out = y;
+    for (int k = 0; k < Z; ++k)
+        if (rate_class_[k] >= 0) out[k] *= e[rate_class_[k]];
+    return out;
 }
 
 template <int N>
 void SmallLinear<N>::build_grid(double h) {
     grid_span_ = h;
     grid_inv_h_ = 1.0 / h;
+    double fastest = 0.0;
+    for (int c = 0; c < rate_classes_; ++c) fastest = std::max(fastest, class_rate_[c]);
+    for (int c = 0; c < rate_classes_; ++c)
+        step_exp_[static_cast<std::size_t>(c)] = sim::SliceExp(class_rate_[c], kStepSlices * h, fastest);
     for (int m = 1; m <= kGridSlices; ++m) {
         Vec& g = grid_[static_cast<std::size_t>(m)];
         for (int k = 0; k < Z; ++k) g[k] = lambda_[k] == 0.0 ? 1.0 : std::exp(lambda_[k] * (m * h));
@@ -269,12 +301,12 @@ typename SmallLinear<N>::Vec SmallLinear<N>::evolved(const State& s, sim::Time t
     sim::Time t0 = s.t;
     if (t0 < s.ref_end) {  // refractory part, in the refractory flow's basis
         const sim::Time t1 = std::min(t, s.ref_end);
-        if (!ref_static_) {  // (every variable clamped: y holds)
-            Vec u = times<Z>(to_ref_, y);
-            for (int k = 0; k < Z; ++k)
-                if (lambda_ref_[k] != 0.0) u[k] *= std::exp(lambda_ref_[k] * (t1 - t0));
-            y = times<Z>(from_ref_, u);
+        Vec u = y;  // (every variable clamped: no class, y holds)
+        for (const RefClass& c : ref_classes_) {
+            const double g = std::exp(c.lambda * (t1 - t0)) - 1.0;
+            for (const RefEntry& q : c.q) u[q.row] += g * q.value * y[q.col];
         }
+        y = u;
         t0 = t1;
     }
     // (One call of free_step: GCC then inlines it.)
@@ -363,19 +395,7 @@ double SmallLinear<N>::peak(const Vec& y) const {
         c[terms] = sum[m];
         r[terms++] = class_rate_[m];
     }
-    const double f0 = c0 + c[0] + c[1];
-    if (terms < 2 || (c[0] > 0.0) == (c[1] > 0.0)) return std::max(f0, c0);  // monotone
-    const double s_star = std::log(-c[1] * r[1] / (c[0] * r[0])) / (r[1] - r[0]);
-    if (!(s_star > 0.0)) return std::max(f0, c0);
-    return std::max({f0, c0, c0 + c[0] * std::exp(-r[0] * s_star) + c[1] * std::exp(-r[1] * s_star)});
-}
-
-// Summed as peak() sums it (same terms, same order): the same bits.
-template <int N>
-inline double SmallLinear<N>::constant_term(const Vec& y) const {
-    double c0 = 0.0;
-    for (int j = 0; j < const_modes_; ++j) c0 += theta_v_[const_mode_[j]] * y[const_mode_[j]];
-    return c0;
+    return two_rate_peak(c0, c[0], r[0], c[1], r[1]);
 }
 
 template <int N>
@@ -385,7 +405,7 @@ sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time ho
     if (c.f0 >= 0.0) return {from, true};
     if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
     // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
-    if (constant_term(y) < 0.0 && peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};
+    if (c.c0 < 0.0 && peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};
@@ -504,9 +524,13 @@ sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, co
         // Backwards from f(t1) over [t_first, t1]; before t_first the engine's check
         // already excludes a free crossing.
         if (!(span.quiet_until >= sum.t_first)) return std::nullopt;
+        // e^x - 1 <= x + (e - 2) x^2 for 0 <= x <= 1 (the series from x^2 on), so no
+        // exponential in the common case; beyond, expm1 itself.
         double back = 0.0;
-        for (int k = 0; k < Z; ++k)
-            back += theta_v_[k] * y1[k] + std::max(theta_v_[k] * y1[k], 0.0) * std::expm1(-lambda_[k] * u);
+        for (int k = 0; k < Z; ++k) {
+            const double a = theta_v_[k] * y1[k], x = -lambda_[k] * u;
+            back += a + positive(a) * (x <= 1.0 ? x * (1.0 + 0.71829 * x) : std::expm1(x));
+        }
         if (!(back + inputs < margin)) return std::nullopt;
     }
     double shared = -sum.v;

@@ -11,11 +11,12 @@
 // Exact integration as in Rotter & Diesmann (1999), Biol. Cybern. 81:381-402.
 //
 // State: per node the modal coordinates y = V^-1 (x, 1) (n + 1 doubles, fixed size, no
-// allocation), so free evolution is y_k *= e^{lambda_k s} (one exponential per nonzero
-// rate), an input is y += w c_p (c_p = V^-1 (J_p, 0), computed once per population),
-// and f = theta_v . y (theta_v = (theta, c) V) is a sum of exponentials whose first zero
-// models/exp_sum.hpp isolates exactly. Refractory spans go through the refractory
-// flow's own modal basis (clamped rows of M zeroed), a reset through V^-1 R V.
+// allocation), so free evolution is y_k *= e^{lambda_k s} (one exponential per distinct
+// nonzero rate: modes of one rate share it), an input is y += w c_p (c_p = V^-1 (J_p, 0), computed once per
+// population), and f = theta_v . y (theta_v = (theta, c) V) is a sum of exponentials whose first zero
+// models/exp_sum.hpp isolates exactly. Refractory spans take the refractory flow (clamped
+// rows of M zeroed) in the free basis, y += sum_c (e^{lambda_c s} - 1) Q_c y over its
+// distinct decaying rates (Q_c sparse: a clamped V leaves a few entries); a reset V^-1 R V.
 //
 // Proofs, all from f's terms a_k = theta_v_k y_k (rates r_k = -lambda_k >= 0, so each
 // term only shrinks in magnitude):
@@ -39,7 +40,9 @@
 //   dy_{q_p} += c_{p,q_p} syn_p,   dy_m += sum_p kf_p syn_p - v,
 // exactly the inputs' effect (lif_exp's kernel is the case V-mode = m, I_p-mode = q_p).
 // settle proves no spike in the slice from the forward bound above, or backwards from
-// f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1). A node that an
+// f(t1): f(t1 - s) <= f(t1) + sum_k max(a_k(t1), 0) (e^{r_k s} - 1), with e^x - 1 <=
+// x + (e - 2) x^2 for x <= 1 (no exponential). Its free step to t1 takes table
+// exponentials (sim/slice_exp.hpp, one table per rate on a shared index). A node that an
 // earlier settle left at a slice end, m <= 32 slices back, steps with e^{lambda_k m h}
 // from a table built once per slice width h (std::exp of the same argument; the width
 // is saved with the checkpoint so that a resumed run uses the same table). peak() sums
@@ -53,6 +56,7 @@
 
 #include "models/linear_population.hpp"
 #include "sim/population.hpp"
+#include "sim/slice_exp.hpp"
 
 namespace delaysim::models {
 
@@ -110,7 +114,7 @@ private:
     };
     // f's bounds from modal coordinates y (see the header).
     struct Ceiling {
-        double f0, top, slope, scale;
+        double f0, top, slope, scale, c0;  // c0: f's constant term (< 0: below rheobase)
     };
     // A unit input's share of f: at most min(f0 + u slope, top) u ms later.
     using Rise = InputRise;
@@ -120,6 +124,9 @@ private:
     // settle's free step over m <= kGridSlices whole slices (the node was left at a
     // slice end): y_k e^{lambda_k m h} from the table, no exponential (header).
     Vec grid_step(const Vec& y, double x, sim::Time t1) const;
+    // free_step with table exponentials (sim/slice_exp.hpp, one per rate class on a
+    // shared index) for steps of up to kStepSlices slices, else std::exp.
+    Vec table_step(const Vec& y, double s) const;
     void build_grid(double h);
     Vec evolved(const State& s, sim::Time t) const;
     double peak(const Vec& y) const;
@@ -137,12 +144,20 @@ private:
     std::array<int, Z> rate_class_{};     // index of the mode's distinct decaying rate, -1 for rate 0
     std::array<double, Z> class_rate_{};  // those rates, r = -lambda > 0
     int rate_classes_ = 0;
-    std::array<int, Z> const_mode_{};  // the modes of rate 0 (f's constant term), in order
-    int const_modes_ = 0;
-    double constant_term(const Vec& y) const;  // < 0: below rheobase
-    Mat to_ref_{}, from_ref_{};                // V_ref^-1 V and V^-1 V_ref
-    Vec lambda_ref_{};                         // the refractory flow's eigenvalues
-    bool ref_static_ = false;           // all zero (every variable clamped): nothing moves while refractory
+    Vec top_floor_{}, const_weight_{};  // per mode: -inf and 1 for rate 0, else 0 and 0 (ceiling)
+    // The refractory flow in the free modal basis: per distinct decaying rate lambda_c,
+    // the nonzero entries of Q_c (constructor): y += (e^{lambda_c s} - 1) Q_c y.
+    struct RefEntry {
+        int row, col;
+        double value;
+    };
+    struct RefClass {
+        double lambda;
+        std::vector<RefEntry> q;
+    };
+    std::vector<RefClass> ref_classes_;
+    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
+    std::array<int, Z> ref_same_{};     // an earlier mode with the same one, or -1
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
@@ -157,6 +172,8 @@ private:
     static constexpr double kGridTol = 0x1p-49;  // |x - m h| <= this * t1: m whole slices (rounding)
     double grid_span_ = 0.0, grid_inv_h_ = 0.0;
     std::array<Vec, kGridSlices + 1> grid_{};
+    static constexpr double kStepSlices = 32;
+    std::array<sim::SliceExp, Z> step_exp_{};  // [rate class], built with the grid
     std::vector<State> state_;
 };
 

@@ -270,3 +270,25 @@ TEST_CASE("settles m whole slices apart equal input-by-input processing to round
         }
     }
 }
+
+// settle's backward bound (f(t1 - s) from f(t1)) must not miss a free crossing inside
+// the slice that is over by t1: V rises through V_th (a strong decaying I_ex) and
+// decays below it again before t1 = 10 ms.
+TEST_CASE("settle refuses a slice whose free evolution crosses and returns below threshold",
+          "[models][small_linear]") {
+    auto a = models::make_linear_population("A", 1, lif_two_currents(0.0, 5.0));
+    sim::Superposition* sup = a->capabilities().superposition;
+    REQUIRE(sup);
+    a->set_value(0, 0, -60.0);
+    a->set_value(0, 1, 2500.0);  // V peaks near -48.2 mV at ~3.6 ms
+    const double t0 = 0.0, t1 = 10.0, horizon = 1e9;
+    const double cross = a->next_spike(0, t0, horizon);
+    REQUIRE(cross > t0);
+    REQUIRE(cross < t1);
+    REQUIRE(a->value(0, 0, t1) < -50.0);
+    const std::vector<sim::SliceInput> in = {{0.0, 1e-9, 0, 0, 0, 0}};
+    const sim::SliceSum sum = testing::slice_sum(sup->slice_kernel(), in, t1);
+    sup->prepare_settle({t0, t1, t0, horizon});  // quiet until t_first only
+    CHECK_FALSE(sup->settle(0, sum, {t0, t1, t0, horizon}));
+    CHECK(a->value(0, 0, t0) == -60.0);  // refused: unchanged
+}
