@@ -5,7 +5,9 @@ Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
 `mpirun -np 2` (and some under -np 3), each file compared with the one-process
 run by tools/compare_runs.py --bit-exact; the golden config against its golden
 file; the meetings of two_ranks_window.toml (once per lookahead window) counted;
-SIGINT to mpirun closes the file with completed = false. Registered only in a
+SIGINT to mpirun closes the file with completed = false; an error on one rank
+between meetings (rank 0's file full, bad input on rank 1 only) ends every rank
+within bounded time, the file closed with completed = false. Registered only in a
 build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
 """
 import glob
