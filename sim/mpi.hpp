@@ -57,4 +57,18 @@ void agree(std::exception_ptr e);
 // The message of an exception (for agree and the exchange).
 std::string message_of(std::exception_ptr e);
 
+// Leaving a run (README "Output, messages, stop"): the last collective of a
+// run, which every rank calls once however its run ended (e: its exception,
+// or null; sim/config/run.cpp). A rank that failed between two meetings (an
+// observer, the recorder, the replay, ...) calls it at once instead of the
+// next meeting; every collective (allgather, agree, sync_stop, the exchange)
+// also carries whether its ranks have left, so the ranks still running learn
+// of it at their next meeting and throw that rank's error (its kind kept:
+// UserError, OutputError, else InternalError); no collective is made after
+// that, so no rank waits for one that has gone. Returns what this rank ends
+// with: e, else the lowest failing rank's error, else null.
+std::exception_ptr leave(std::exception_ptr e);
+// Whether this rank has made its last collective (MPI_Finalize is then safe).
+bool left();
+
 }  // namespace delaysim::sim::mpi

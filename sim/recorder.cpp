@@ -130,7 +130,7 @@ struct Recorder::Impl {
     std::unique_ptr<H5::H5File> file;           // pointer: HDF5 objects are not meant to be reassigned
     std::vector<std::optional<Spikes>> spikes;  // per population; empty: not recorded
     std::vector<Trace> traces;
-    std::set<std::pair<std::uint32_t, Index>> traced;  // (population, node) of every trace
+    TraceReads reads;  // the nodes of every trace
     std::vector<SynapseSamples> synapse_samples;
     std::vector<std::unique_ptr<Events>> events_;  // per projection, created on demand
     std::vector<double> row;                       // scratch for one sample row
@@ -139,7 +139,7 @@ struct Recorder::Impl {
 };
 
 Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec)
-    : sim(s), path(spec.path), flush_interval_s(spec.flush_interval_s) {
+    : sim(s), path(spec.path), reads(spec), flush_interval_s(spec.flush_interval_s) {
     const Network& net = sim.network();
     // Merge monitors per (population, variable) and per projection: one HDF5 group each.
     std::map<std::pair<std::uint32_t, std::size_t>, std::set<Index>> trace_nodes;
@@ -224,7 +224,6 @@ Recorder::Impl::Impl(const Simulation& s, const RecordSpec& spec)
         tr.data.set_attr("units", info.unit);
         tr.time.set_guard(&guard);
         tr.data.set_guard(&guard);
-        for (const Index i : ids) traced.insert({key.first, i});
         traces.push_back(std::move(tr));
     }
     for (const auto& [q, sg] : syn) {
@@ -455,8 +454,25 @@ void Recorder::on_sample(Time t) {
     });
 }
 
+namespace {
+// (population, node) of every trace: the nodes whose state on_sample reads.
+std::set<std::pair<std::uint32_t, Index>> traced_nodes(const RecordSpec& spec) {
+    std::set<std::pair<std::uint32_t, Index>> traced;
+    for (const TraceMonitor& m : spec.traces)
+        if (!m.variables.empty())
+            for (Index i : m.nodes) traced.insert({m.population, i});
+    return traced;
+}
+}  // namespace
+
+TraceReads::TraceReads(const RecordSpec& spec) : traced_(traced_nodes(spec)) {}
+
+bool TraceReads::reads_state(std::uint32_t population, Index node) const {
+    return traced_.count({population, node}) != 0;
+}
+
 bool Recorder::reads_state(std::uint32_t population, Index node) const {
-    return impl_ && impl_->traced.count({population, node}) != 0;
+    return impl_ && impl_->reads.reads_state(population, node);
 }
 
 void Recorder::on_progress(Time /*t*/) {

@@ -37,6 +37,8 @@
 // A Recorder not closed explicitly closes with completed=false on destruction.
 #pragma once
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "sim/observer.hpp"
 #include "sim/record_spec.hpp"
@@ -86,6 +88,20 @@ private:
     [[noreturn]] void stop_no_space(const std::exception& e);
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+// What a Recorder tells the run, without its file: the nodes its traces
+// sample (reads_state, which places the sampled nodes on rank 0 and keeps them
+// out of superposition). MPI ranks other than 0 observe with it instead of a
+// Recorder (sim/config/run.cpp): every rank takes the same decisions, and only
+// rank 0 does the HDF5 work.
+class TraceReads : public Observer {
+public:
+    explicit TraceReads(const RecordSpec& spec);
+    bool reads_state(std::uint32_t population, Index node) const override;
+
+private:
+    std::set<std::pair<std::uint32_t, Index>> traced_;
 };
 
 }  // namespace delaysim::sim

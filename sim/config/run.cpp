@@ -246,41 +246,45 @@ static RunResult run_recorded(LoadedConfig& c, sim::Simulation& sim, const RunOp
                               const std::function<void(sim::Recorder&)>& resume) {
     RunResult r;
     r.output = output;
-    check_output(r.output, true);
-    // MPI ranks: only rank 0 writes the output; the others record into a
-    // scratch file beside it (the same observers on every rank keep the runs
-    // identical), removed at the end.
-    struct Scratch {
-        std::string path;
-        ~Scratch() {
-            std::error_code ec;
-            if (!path.empty()) fs::remove(path, ec);
-        }
-    } scratch;
-    if (sim::mpi::rank() > 0)
-        r.output = scratch.path = output + ".rank" + std::to_string(sim::mpi::rank()) + ".tmp";
+    // MPI ranks: only rank 0 records and writes the file; the others observe
+    // with TraceReads, what the recorder tells the run (which nodes it
+    // samples), so every rank takes the same decisions without the HDF5 work.
+    const bool writes = sim::mpi::rank() == 0;
     c.lowered.record.path = r.output;
-    sim::Recorder recorder(sim, c.lowered.record);
+    std::unique_ptr<sim::Recorder> recorder;
+    sim::TraceReads reads(c.lowered.record);
     Progress progress(err, c.lowered.t_stop, !o.quiet, o.terminal);
-    sim.add_observer(&recorder);
-    sim.add_observer(&progress);
-    sim.set_stop_flag(o.stop);
+    std::exception_ptr error;
     try {
-        if (resume) resume(recorder);
+        if (writes) {
+            check_output(r.output, true);
+            recorder = std::make_unique<sim::Recorder>(sim, c.lowered.record);
+        }
+        sim.add_observer(writes ? static_cast<sim::Observer*>(recorder.get()) : &reads);
+        sim.add_observer(&progress);
+        sim.set_stop_flag(o.stop);
+        if (resume) resume(*recorder);  // (refused under ranks: rank 0 alone)
         if (plan.t.empty() && !resume)
             r.completed = sim.run(c.lowered.t_stop);
         else
-            r.completed = run_checkpointed(sim, recorder, plan, r.output, o, err);
-    } catch (const sim::UserError&) {
-        progress.finish();
-        recorder.close(false);  // keep what was recorded up to the refusal
-        throw;
-    } catch (const sim::OutputError&) {
-        progress.finish();  // the recorder has closed what it could
-        throw;
+            r.completed = run_checkpointed(sim, *recorder, plan, r.output, o, err);
+    } catch (...) {
+        error = std::current_exception();
     }
+    // Under ranks, a rank that failed between meetings leaves now and the
+    // others stop at their next meeting with its error (sim/mpi.hpp, leave).
+    error = sim::mpi::leave(error);
     progress.finish();
-    recorder.close(r.completed);
+    if (error) {
+        // Keep what was recorded up to the error (after its own OutputError the
+        // recorder has closed what it could, and close does nothing).
+        try {
+            if (recorder) recorder->close(false);
+        } catch (...) {  // (the first error is the one to report)
+        }
+        std::rethrow_exception(error);
+    }
+    if (recorder) recorder->close(r.completed);
     r.t_reached = sim.now();
     r.spikes = progress.spikes();
     r.events = sim.events_processed();
@@ -300,16 +304,20 @@ static RunResult run_recorded(LoadedConfig& c, sim::Simulation& sim, const RunOp
 }
 
 RunResult run_config(const RunOptions& o, std::ostream& err) {
-    if (sim::mpi::size() > 1 && !o.checkpoint_at.empty())
-        throw sim::UserError("--checkpoint-at is not supported with MPI ranks (mpirun -np " +
-                                 std::to_string(sim::mpi::size()) +
-                                 "): checkpoint a one-process run (README \"Parallel runs\")",
-                             sim::SourceLocation{o.config, 0, 0});
-    LoadedConfig c = load(o, err);
-    const std::string output = resolved_output(o, c);
-    auto sim = build(c, o.config);
-    CheckpointPlan plan = plan_checkpoints(o, o.config, c, *sim, 0.0);
-    return run_recorded(c, *sim, o, plan, output, err, {});
+    try {
+        if (sim::mpi::size() > 1 && !o.checkpoint_at.empty())
+            throw sim::UserError("--checkpoint-at is not supported with MPI ranks (mpirun -np " +
+                                     std::to_string(sim::mpi::size()) +
+                                     "): checkpoint a one-process run (README \"Parallel runs\")",
+                                 sim::SourceLocation{o.config, 0, 0});
+        LoadedConfig c = load(o, err);
+        const std::string output = resolved_output(o, c);
+        auto sim = build(c, o.config);
+        CheckpointPlan plan = plan_checkpoints(o, o.config, c, *sim, 0.0);
+        return run_recorded(c, *sim, o, plan, output, err, {});
+    } catch (...) {  // (a rank that failed before its run: the others learn of it at their first meeting)
+        std::rethrow_exception(sim::mpi::leave(std::current_exception()));
+    }
 }
 
 std::string file_text(const std::string& path) {

@@ -55,9 +55,9 @@ int main(int argc, char** argv) {
         }
         const int code = delaysim::cli::run_cli(args, speaks ? std::cout : quiet, speaks ? std::cerr : quiet,
                                                 stop, speaks && isatty(2) != 0);
-        // Every rank ends the same way (errors are agreed on): a clean finalize,
-        // except after an internal error, where another rank may still wait.
-        if (ranked && code != 1) mpi::finalize();
+        // A clean finalize once every rank has left the run (sim/mpi.hpp,
+        // leave), or when none failed; not after an internal error outside a run.
+        if (ranked && (code != 1 || mpi::left())) mpi::finalize();
         if (code == 1) {
             // After a failed write, HDF5's own exit handler can crash on the file
             // it could not close; every file is closed or abandoned by now.

@@ -5,7 +5,9 @@ Every config in configs/ (long ones cut short) and a 1e5-synapse plastic network
 `mpirun -np 2` (and some under -np 3), each file compared with the one-process
 run by tools/compare_runs.py --bit-exact; the golden config against its golden
 file; the meetings of two_ranks_window.toml (once per lookahead window) counted;
-SIGINT to mpirun closes the file with completed = false. Registered only in a
+SIGINT to mpirun closes the file with completed = false; an error on one rank
+between meetings (rank 0's file full, bad input on rank 1 only) ends every rank
+within bounded time, the file closed with completed = false. Registered only in a
 build with MPI (DELAYSIM_MPIRUN: the mpirun found at configure time).
 """
 import glob
@@ -253,3 +255,66 @@ def test_window_error_on_one_rank_stops_all(tmp_path):
     with h5py.File(tmp_path / "e2.h5", "r") as f:
         assert not bool(f.attrs["completed"])
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def run_bounded(cmd, timeout=90):
+    """mpirun that must end by itself: on a hang, SIGTERM to mpirun (which ends its ranks), then fail."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.terminate()
+        try:
+            p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+        pytest.fail(f"hang: the ranks did not end within {timeout} s: {cmd}")
+    return p.returncode, out + err
+
+
+def per_rank(args0, args1, limit0=None):
+    """mpirun -np 2 with rank 0's and rank 1's own arguments (MPMD); `limit0`: rank 0's file size
+    limit in 512-byte blocks (sh's ulimit -f), the stand-in for a disk that fills on rank 0 only (above
+    the size of the shared-memory segment MPI_Init writes: SIGXFSZ is ignored only after it)."""
+    first = [BIN, *args0]
+    if limit0 is not None:
+        first = ["sh", "-c", f'ulimit -f {limit0}; exec "$0" "$@"', *first]
+    return [MPIRUN, *MPI_ARGS, "-np", "1", *first, ":", "-np", "1", BIN, *args1]
+
+
+def test_full_disk_on_rank_zero_stops_all(tmp_path):
+    """An error between two meetings on one rank only: rank 0's file reaches its size limit
+    (the recorder's space check, in the replay's on_spike / on_synapse_change / on_sample),
+    while rank 1 is on its way to the next exchange. Every rank ends with exit 1 (an output
+    error, as in one process) within bounded time, the message printed once, the file
+    readable with completed = false."""
+    import h5py
+    out = tmp_path / "full.h5"
+    args = ["run", os.path.join(HERE, "plastic_1e5.toml"), "-o", str(out), "--quiet",
+            "--set", "simulation.t_stop_ms=100000", "--set", "record.interval_ms=0.1"]
+    code, text = run_bounded(per_rank(args, args, limit0=80000))
+    assert code == 1, text
+    assert text.count("file size limit") == 1 and "completed = false" in text, text
+    assert "internal error" not in text and "H5" not in text, text
+    with h5py.File(out, "r") as f:
+        assert not bool(f.attrs["completed"])
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_bad_input_on_rank_one_only_stops_all(tmp_path):
+    """Rank 1 fails before its first meeting (its own arguments: bad input there only) while
+    rank 0 runs: rank 0 stops at its first exchange with rank 1's message, closes the file with
+    completed = false, and every rank exits with 2 within bounded time."""
+    import h5py
+    out = tmp_path / "b.h5"
+    args = ["run", GOLDEN, "-o", str(out)]
+    bad = [*args, "--set", "population.I.params.t_ref_ms=-1"]
+    one = subprocess.run([BIN, *bad], capture_output=True, text=True, timeout=60)
+    assert one.returncode == 2, one.stderr
+    message = one.stderr.strip().splitlines()[-1].split("error: ")[-1]
+    code, text = run_bounded(per_rank(args, bad))
+    assert code == 2, text
+    assert text.count("on MPI rank 1: " + message) == 1, text
+    with h5py.File(out, "r") as f:
+        assert not bool(f.attrs["completed"])
