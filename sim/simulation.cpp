@@ -163,7 +163,9 @@ bool Simulation::run(Time t_stop) {
     }
     predicted_ = true;
     if (slices_.on()) {
-        if (!run_batched(t_stop, resume)) return false;
+        const bool done = run_batched(t_stop, resume);
+        slices_.flush_pending();  // (threads: the last sub-slice's expansion)
+        if (!done) return false;
     } else if (!main_until(t_stop, t_stop)) {
         return false;
     }

@@ -38,6 +38,8 @@ public:
     // or a rule needs serial execution: batching_notes() says why).
     void set_threads(unsigned n) { slices_.set_threads(n); }
     unsigned threads() const { return slices_.lanes(); }
+    // Wake-ups (and joins) of the thread pool so far: parallel phases run on it.
+    std::uint64_t pool_wakeups() const { return slices_.wakeups(); }
     // Deferred exact searches at checks (Simulation::handle_prediction) are on by
     // default; off searches at every check at once (same results; for comparisons).
     void set_deferred_checks(bool on) { defer_checks_ = on; }

@@ -246,6 +246,7 @@ std::vector<SliceInput> Slices::take_pending() {
     // Each rank holds only the inputs onto its own nodes, and the new plan may
     // move nodes between ranks (the CLI never sets delays between runs).
     if (exchange_) throw UserError("with MPI ranks, delays below the slice width cannot be set between runs");
+    flush_pending();
     std::vector<SliceInput> pending;
     for (const BatchState::Part& P : B_.parts) {
         for (auto& slot : P.ring) pending.insert(pending.end(), slot.begin(), slot.end());

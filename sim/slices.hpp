@@ -111,6 +111,7 @@ struct BatchState {
         std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
         std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
         std::vector<std::uint32_t> due;             // the slice's due checks, in node order
+        std::vector<SliceInput> late;               // threads: pushes waiting for a pending expansion
         // MPI ranks: [lo, hi) holds nodes of other ranks too (the gaps between a
         // rank's blocks were joined to keep the parts few): the expansion skips them.
         bool mixed = false;
@@ -219,13 +220,23 @@ public:
     // to its own time, see apply_input). Into the ring of the target's part.
     // Under MPI ranks only the inputs onto this rank's nodes are kept (another
     // rank expands the same spike onto its own).
+    // With threads, while the last sub-slice's expansion is pending (fused into
+    // the next node phase), the event loop's pushes wait in their part's `late`
+    // list: the lanes add them after that expansion, the one-thread order.
     void push_input(const SliceInput& in) {
-        if (own(in.node)) push_input(part_of(in.node), in);
+        if (!own(in.node)) return;
+        BatchState::Part& P = part_of(in.node);
+        if (pending_) [[unlikely]]
+            P.late.push_back(in);
+        else
+            push_input(P, in);
     }
-    void push_input(BatchState::Part& P, const SliceInput& in) {
+    void push_input(BatchState::Part& P, const SliceInput& in) { push_at(P, in, B_.cur); }
+    // Into the ring as seen while slice `cur` is processed.
+    void push_at(BatchState::Part& P, const SliceInput& in, std::int64_t cur) {
         std::int64_t k = slice_of(in.t);
-        if (k <= B_.cur) k = B_.cur + 1;
-        if (k - B_.cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
+        if (k <= cur) k = cur + 1;
+        if (k - cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
             P.far.push_back(in);
         else {
             auto& slot = P.ring[static_cast<std::size_t>(k) & B_.mask];
@@ -259,6 +270,10 @@ public:
     unsigned lanes() const { return pool_ ? pool_->size() : 1; }
     // Parallel phases run on the pool so far (one wake-up and join each).
     std::uint64_t wakeups() const { return wakeups_; }
+    // With threads: the last sub-slice's expansion (and the event loop's pushes
+    // since), if still pending, done now (at the end of a run: the ring is then
+    // as with one thread, for checkpoints and the next run).
+    void flush_pending();
     // MPI ranks (sim/mpi.hpp), after setup_threads: each rank advances only the
     // batched nodes it owns, and the ranks exchange their spikes and rule changes
     // per sub-slice. Notes say what runs on every rank.
@@ -283,6 +298,7 @@ private:
         // minima are lowered after the phase (edge); the others at once (nodes [safe_lo, safe_hi)).
         std::vector<std::uint32_t> edge;
         std::uint32_t safe_lo = 0, safe_hi = 0;
+        std::uint64_t n_in = 0, n_next = 0;  // take_slot's counts (the superposition decision)
     };
     // The calling thread's worker inside a parallel phase of these slices, else nullptr.
     static Worker* worker() { return static_cast<Worker*>(Lane::current()); }
@@ -313,6 +329,12 @@ private:
     // made (the slice's first), its nodes settled (superposed), then its runs.
     void part_phase(BatchState::Part& P, Time b, bool last);
     void prepare_part(BatchState::Part& P);
+    // Slice k's slot of the part's ring into its active list (far inputs brought
+    // closer at a turn of the ring); the counts of slices k and k + 1.
+    void take_slot(BatchState::Part& P, std::int64_t k, std::uint64_t& n_in, std::uint64_t& n_next);
+    // Threads: a part's share of the pending expansion, then its late pushes.
+    void flush_part(BatchState::Part& P);
+    void end_pending();
     void expand_part(BatchState::Part& P);
     void expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time t);
     void settle_range(BatchState::Part& P);
@@ -325,6 +347,13 @@ private:
     static constexpr std::size_t kMinParallelWork = 256;
     std::size_t grain_ = kMinParallelWork;
     std::uint64_t wakeups_ = 0;  // parallel phases run on the pool (PROFILE.md)
+    // Threads: one wake-up per sub-slice. A sub-slice's spikes are expanded at
+    // the start of the next node phase (or flush_pending), by each lane onto its
+    // part, as seen from slice pending_cur_ (B_.spikes, log and replay are kept
+    // until then; expand_cur_ is pending_cur_ while it runs, else kNoSlice).
+    bool pending_ = false;
+    std::size_t pending_work_ = 0;
+    std::int64_t pending_cur_ = BatchState::kNoSlice, expand_cur_ = BatchState::kNoSlice;
 
     std::int64_t slice_of(Time t) const {
         auto k = static_cast<std::int64_t>(t * B_.inv_h);

@@ -20,30 +20,15 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
     B.cur = k;
     B.begun = true;
     B.prepared = false;
-    const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
     std::uint64_t n_in = 0, n_next = 0;  // this process's inputs of slices k and k + 1 so far
-    const std::size_t next = static_cast<std::size_t>(k + 1) & B.mask;
     for (BatchState::Part& P : B.parts) {
-        P.active.clear();
         P.runs.clear();
         P.due.clear();
-        std::swap(P.active, P.ring[slot]);
-        if (slot == 0) {  // a turn of the ring: bring far inputs closer
-            const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
-            std::vector<SliceInput> far;
-            far.swap(P.far);
-            for (const SliceInput& in : far) {
-                const std::int64_t s = slice_of(in.t);
-                if (s == k)
-                    P.active.push_back(in);
-                else if (s <= reach)
-                    P.ring[static_cast<std::size_t>(s) & B.mask].push_back(in);
-                else
-                    P.far.push_back(in);
-            }
-        }
-        n_in += P.active.size();
-        n_next += P.ring[next].size();
+        if (pool_) continue;  // the lanes take their slots, after the pending expansion (interval)
+        std::uint64_t a = 0, b = 0;
+        take_slot(P, k, a, b);
+        n_in += a;
+        n_next += b;
     }
     // Superposition pays a sum per node in a second array: in slices where few
     // nodes get any input (sparse activity in large populations, where each node
@@ -60,11 +45,36 @@ void Slices::begin_slice(std::int64_t k, bool superposable, bool cut) {
     const std::uint64_t n_seen = std::max(B.count_prev, B.count_next);
     B.superpose = may && static_cast<double>(n_seen) >= kMinSumDensity * static_cast<double>(B.nodes.size());
     B.counted = k + 1;
-    B.count_prev = local_counts_[0] = n_in;
-    B.count_next = local_counts_[1] = n_next;
+    if (!pool_) {  // (with threads: set after the lanes took their slots)
+        B.count_prev = local_counts_[0] = n_in;
+        B.count_next = local_counts_[1] = n_next;
+    }
     B.cut = cut;
     B.settled = false;
     due_checks(k);
+}
+
+void Slices::take_slot(BatchState::Part& P, std::int64_t k, std::uint64_t& n_in, std::uint64_t& n_next) {
+    BatchState& B = B_;
+    const std::size_t slot = static_cast<std::size_t>(k) & B.mask;
+    P.active.clear();
+    std::swap(P.active, P.ring[slot]);
+    if (slot == 0) {  // a turn of the ring: bring far inputs closer
+        const std::int64_t reach = k + static_cast<std::int64_t>(B.mask);
+        std::vector<SliceInput> far;
+        far.swap(P.far);
+        for (const SliceInput& in : far) {
+            const std::int64_t s = slice_of(in.t);
+            if (s == k)
+                P.active.push_back(in);
+            else if (s <= reach)
+                P.ring[static_cast<std::size_t>(s) & B.mask].push_back(in);
+            else
+                P.far.push_back(in);
+        }
+    }
+    n_in = P.active.size();
+    n_next = P.ring[static_cast<std::size_t>(k + 1) & B.mask].size();
 }
 
 // Open the next slice. Superposable: the look-ahead (the horizon, not the end
@@ -309,6 +319,12 @@ void Slices::expand_part(BatchState::Part& P) {
     }
 }
 
+void Slices::flush_part(BatchState::Part& P) {
+    if (!B_.replay.empty() || !B_.log.empty()) expand_part(P);
+    for (const SliceInput& in : P.late) push_at(P, in, pending_cur_);
+    P.late.clear();
+}
+
 // One synaptic spike of source `node` through projection q, onto the part's own
 // targets: the source's synapses are sorted by target, so they are one range.
 void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time t) {
@@ -333,10 +349,11 @@ void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time 
     if (split_mode_ != 0) [[unlikely]]  // MPI ranks, once per window: a part of the inputs
         return expand_split(P, proj, q, node, t, s, end, g0);
     const auto port = static_cast<std::uint32_t>(proj.port());
+    const std::int64_t cur = expand_cur_ == BatchState::kNoSlice ? B_.cur : expand_cur_;
     for (; s < end; ++s) {
         const auto g = g0 + static_cast<std::uint32_t>(proj.target(s));
         if (P.mixed && !own(g)) continue;  // (another rank's node inside this rank's part)
-        push_input(P, {t + proj.delay(s), proj.weight(s), g, q, static_cast<std::uint32_t>(s), port});
+        push_at(P, {t + proj.delay(s), proj.weight(s), g, q, static_cast<std::uint32_t>(s), port}, cur);
     }
 }
 

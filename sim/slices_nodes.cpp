@@ -99,11 +99,31 @@ void Slices::interval(Time b, bool last, bool sync) {
         for (std::size_t p = 0; p < net_.populations.size(); ++p)
             if (B.kernel[p].ok) B.superposition[p]->prepare_settle(span);
     }
-    // The work: the slice's inputs and due checks at its first sub-slice, else its runs.
-    std::size_t work = 0;
+    // The work: the slice's inputs and due checks at its first sub-slice, else its
+    // runs; with threads, the pending expansion of the last sub-slice's spikes too.
+    // (One wake-up: each lane expands onto its part, adds the event loop's pushes
+    // made since, takes its slot at a slice's first sub-slice, then its nodes.)
+    const bool flush = pending_, take = pool_ && !B.prepared;
+    std::size_t work = flush ? pending_work_ : 0;
+    const std::size_t slot = static_cast<std::size_t>(B.cur) & B.mask;
     for (const BatchState::Part& P : B.parts)
-        work += B.prepared ? P.runs.size() : P.active.size() + P.due.size();
-    for_parts(work, [&](BatchState::Part& P) { part_phase(P, b, last); });
+        work += B.prepared ? P.runs.size() : (take ? P.ring[slot].size() : P.active.size()) + P.due.size();
+    if (flush) expand_cur_ = pending_cur_;
+    for (Worker& w : workers_) w.n_in = w.n_next = 0;
+    for_parts(work, [&](BatchState::Part& P) {
+        if (flush) flush_part(P);
+        if (take) {
+            Worker& w = *worker();
+            take_slot(P, B_.cur, w.n_in, w.n_next);
+        }
+        part_phase(P, b, last);
+    });
+    if (take) {
+        B.count_prev = B.count_next = 0;
+        for (const Worker& w : workers_) B.count_prev += w.n_in, B.count_next += w.n_next;
+        local_counts_[0] = B.count_prev;
+        local_counts_[1] = B.count_next;
+    }
     B.prepared = true;
     if (B.superpose) B.settled = true;
     B.logging = false;
@@ -321,9 +341,31 @@ void Slices::finish_interval() {
     }
     // The spikes onto the batched projections: each part replays the list itself,
     // its own synapses' delay changes included, expanding onto its own targets.
+    // With threads, at the start of the next node phase (or flush_pending): one
+    // wake-up fewer; the event loop's pushes meanwhile wait (push_input).
+    if (pool_) {
+        pending_ = true;
+        pending_work_ = work;
+        pending_cur_ = B.cur;
+        return;
+    }
     for_parts(work, [this](BatchState::Part& P) { expand_part(P); });
     B.spikes.clear();
     B.log.clear();
+}
+
+void Slices::end_pending() {
+    pending_ = false;
+    expand_cur_ = BatchState::kNoSlice;
+    B_.spikes.clear();
+    B_.log.clear();
+    B_.replay.clear();
+}
+
+void Slices::flush_pending() {
+    if (!pending_) return;
+    expand_cur_ = pending_cur_;
+    for_parts(pending_work_, [this](BatchState::Part& P) { flush_part(P); });
 }
 
 // f(part) for every part, each on its lane, its spikes and rule changes into the
@@ -352,6 +394,7 @@ void Slices::for_parts(std::size_t work, F f) {
         ++wakeups_;
         pool_->run(lane);
     }
+    if (pending_) end_pending();  // (the lanes have expanded it: before their spikes are merged)
     for (Worker& w : workers_) {
         for (BatchState::Spike& sp : w.spikes) {
             sp.seq = B_.seq++;

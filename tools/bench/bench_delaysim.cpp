@@ -450,14 +450,16 @@ int run(const Options& o) {
         "\"ns_per_delivery\": %.3f, \"delay_changes\": %llu, \"set_delay_ns\": %.3f, \"set_delay_hot_ns\": "
         "%.3f, \"set_delay_calls\": %zu, "
         "\"peak_rss_mb\": %.3f, \"peak_rss_run_mb\": %.3f, \"rss_build_mb\": %.3f, "
-        "\"bytes_per_synapse_rss\": %.3f, \"bytes_per_synapse_store\": %.3f, \"threads\": %u}\n",
+        "\"bytes_per_synapse_rss\": %.3f, \"bytes_per_synapse_store\": %.3f, \"threads\": %u, "
+        "\"pool_wakeups\": %llu}\n",
         o.net.c_str(), n, n_pop, n_proj, n_syn, o.t_ms, o.plastic ? "true" : "false",
         plastic_available ? "true" : "false", read_s, build_s, run_s, static_cast<unsigned long long>(spikes),
         rate, static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(events),
         deliveries ? run_s * 1e9 / static_cast<double>(deliveries) : 0.0,
         static_cast<unsigned long long>(delay_changes), set_delay_ns, set_delay_hot_ns, o.set_delay_calls,
         mb(peak_rss_kb()), hwm_reset ? mb(hwm_run_kb) : -1.0, build_kb / 1024.0,
-        build_kb * 1024.0 / static_cast<double>(n_syn), store_bytes_per_syn, sim->threads());
+        build_kb * 1024.0 / static_cast<double>(n_syn), store_bytes_per_syn, sim->threads(),
+        static_cast<unsigned long long>(sim->pool_wakeups()));
     return 0;
 }
 
