@@ -68,6 +68,8 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         for (int m = 0; m < k && ref_same_[k] < 0; ++m)
             if (lambda_ref_[m] == lambda_ref_[k]) ref_same_[k] = m;
     }
+    const_last_ = lambda_[Z - 1] == 0.0;
+    for (int k = 0; k < Z - 1; ++k) const_last_ = const_last_ && lambda_[k] != 0.0;
     // e^{M_ref s} in the free modal basis, F diag(e^{lambda_ref s}) T with F T = I, is
     // I + sum_c (e^{lambda_c s} - 1) Q_c over the distinct decaying refractory rates c,
     // Q_c = sum of F[:, k] T[k, :] over c's modes: kept as its nonzero entries (few: a
@@ -216,15 +218,34 @@ double SmallLinear<N>::f(const Vec& y) const {
 }
 
 template <int N>
+template <bool Scale>
 [[gnu::always_inline]] inline typename SmallLinear<N>::Ceiling SmallLinear<N>::ceiling(const Vec& y) const {
     Ceiling c{0.0, 0.0, 0.0, 0.0, 0.0};
+    if (const_last_) {
+        // The common shape: decaying modes, then the constant one. The same sums in the
+        // same order without the constant mode's zero slope and the decaying modes'
+        // zero constant terms: the same bits, no per-mode floor and weight loads.
+        for (int k = 0; k < Z - 1; ++k) {
+            const double a = theta_v_[k] * y[k];
+            c.f0 += a;
+            c.top += positive(a);
+            c.slope += positive(lambda_[k] * a);
+            if constexpr (Scale) c.scale += std::abs(a);
+        }
+        const double a = theta_v_[Z - 1] * y[Z - 1];
+        c.f0 += a;
+        c.top += a;
+        c.c0 = a;
+        if constexpr (Scale) c.scale += std::abs(a);
+        return c;
+    }
     for (int k = 0; k < Z; ++k) {
         const double a = theta_v_[k] * y[k];
         c.f0 += a;
         c.top += max_sd(a, top_floor_[k]);  // a for a constant mode, else max(a, 0)
         c.c0 += a * const_weight_[k];       // summed as peak() sums it: the same bits
         c.slope += positive(lambda_[k] * a);
-        c.scale += std::abs(a);
+        if constexpr (Scale) c.scale += std::abs(a);
     }
     return c;
 }
@@ -344,7 +365,7 @@ sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time hor
 
 template <int N>
 sim::Time SmallLinear<N>::exact_from(const Vec& y, sim::Time from, sim::Time horizon) const {
-    const Ceiling c = ceiling(y);
+    const Ceiling c = ceiling<false>(y);
     if (c.f0 >= 0.0) return from;
     if (c.top < 0.0) return sim::kNever;  // the positive terms alone stay below
     ExpTerm terms[Z];
@@ -401,11 +422,11 @@ double SmallLinear<N>::peak(const Vec& y) const {
 template <int N>
 sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon) const {
     if (!(from < horizon)) return {sim::kNever, true};
-    const Ceiling c = ceiling(y);
+    const Ceiling c = ceiling<false>(y);  // the scale only below rheobase
     if (c.f0 >= 0.0) return {from, true};
     if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
     // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
-    if (c.c0 < 0.0 && peak(y) < -1e-9 * (c.scale + 1.0)) return {sim::kNever, true};
+    if (c.c0 < 0.0 && peak(y) < -1e-9 * (ceiling(y).scale + 1.0)) return {sim::kNever, true};
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};
@@ -483,18 +504,28 @@ template <int N>
 sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
                                       sim::Time horizon) {
     State& s = state_[i];
-    if (s.ref_end > s.t) return std::nullopt;  // refractory dynamics: the exact path
-    const Ceiling c = ceiling(s.y);
+    Vec y = s.y;
+    sim::Time t = s.t;
+    if (s.ref_end > s.t) {
+        // Refractory at its last update: from ref_end on the free flow, so the same proof
+        // holds if every input comes at or after it (an input before: the exact path).
+        if (!(s.ref_end <= in[0].t)) return std::nullopt;
+        y = evolved(s, s.ref_end);
+        t = s.ref_end;
+    }
+    const Ceiling c = ceiling(y);
     const sim::Time t_last = in[n - 1].t;
-    const double top = std::min(c.f0 + (t_last - s.t) * c.slope, c.top);
+    const double top = std::min(c.f0 + (t_last - t) * c.slope, c.top);
     if (!inputs_stay_below(rise_pos_, rise_neg_, in, n, top, c.scale)) return std::nullopt;
     for (std::size_t k = 0; k < n; ++k) {
-        s.y = free_step(s.y, in[k].t - s.t);
-        s.t = in[k].t;
+        y = free_step(y, in[k].t - t);
+        t = in[k].t;
         const Vec& j = jump_[in[k].port];
-        for (int m = 0; m < Z; ++m) s.y[m] += in[k].w * j[m];
+        for (int m = 0; m < Z; ++m) y[m] += in[k].w * j[m];
     }
-    return check_from(s.y, t_last, horizon);
+    s.y = y;
+    s.t = t;
+    return check_from(y, t_last, horizon);
 }
 
 template <int N>

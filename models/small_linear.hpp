@@ -31,12 +31,12 @@
 //                 two rates: the slower term's coefficient and g_p(0) >= 0), an input of
 //                 negative weight never raises f, so positive weights alone bound f.
 // Batching (t_ref > 0, as LinearPopulation): absorb adds the inputs' bounds to the free
-// ceiling; may_spike_before is the same proof from positive weights (only where negative
-// ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every
-// port's jump exciting at most two modes: its own q_p and a mode m shared by all ports):
-// the engine's SliceKernel sums per port syn_p = sum w e^{-r_p u} and
-// v = sum_p kf_p sum w (e^{-r_p u} - e^{-r_m u}); with kf_p = c_{p,m} (0 for a port whose
-// only mode is q_p) the modal increment at the slice end is
+// ceiling (from the refractory end when the node was refractory at its last update and
+// every input comes at or after that end); may_spike_before is the same proof from positive weights (only
+// where negative ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every port's
+// jump exciting at most two modes: its own q_p and a mode m shared by all ports): the engine's SliceKernel
+// sums per port syn_p = sum w e^{-r_p u} and v = sum_p kf_p sum w (e^{-r_p u} - e^{-r_m u}); with kf_p =
+// c_{p,m} (0 for a port whose only mode is q_p) the modal increment at the slice end is
 //   dy_{q_p} += c_{p,q_p} syn_p,   dy_m += sum_p kf_p syn_p - v,
 // exactly the inputs' effect (lif_exp's kernel is the case V-mode = m, I_p-mode = q_p).
 // settle proves no spike in the slice from the forward bound above, or backwards from
@@ -47,7 +47,9 @@
 // from a table built once per slice width h (std::exp of the same argument; the width
 // is saved with the checkpoint so that a resumed run uses the same table). peak() sums
 // f's terms per distinct rate (rate classes fixed at construction) and bound_from asks
-// for it only below rheobase (constant term < 0).
+// for it only below rheobase (constant term < 0). ceiling() takes the common shape (the
+// constant mode last, every other mode decaying) without the per-mode floors and weights,
+// the same sums in the same order; the scale only where a margin needs it.
 #pragma once
 #include <array>
 #include <memory>
@@ -118,6 +120,7 @@ private:
     };
     // A unit input's share of f: at most min(f0 + u slope, top) u ms later.
     using Rise = InputRise;
+    template <bool Scale = true>  // false: no scale (zero)
     Ceiling ceiling(const Vec& y) const;
     double f(const Vec& y) const;
     Vec free_step(const Vec& y, double s) const;
@@ -145,6 +148,7 @@ private:
     std::array<double, Z> class_rate_{};  // those rates, r = -lambda > 0
     int rate_classes_ = 0;
     Vec top_floor_{}, const_weight_{};  // per mode: -inf and 1 for rate 0, else 0 and 0 (ceiling)
+    bool const_last_ = false;           // the shape: one constant mode, the last (ceiling)
     // The refractory flow in the free modal basis: per distinct decaying rate lambda_c,
     // the nonzero entries of Q_c (constructor): y += (e^{lambda_c s} - 1) Q_c y.
     struct RefEntry {
