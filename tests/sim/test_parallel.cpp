@@ -98,6 +98,23 @@ struct SerialRule : plasticity::Rule {
     bool needs_serial() const override { return true; }
 };
 
+// k synapses onto each of nt targets from random sources among ns, weights
+// uniform in [w0, w1], delays in [d0, d1] ms (draw order: source, weight, delay).
+sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index nt, int k, double w0,
+                                 double w1, double d0, double d1) {
+    sim::SynapseList l;
+    std::uniform_int_distribution<sim::Index> pick(0, ns - 1);
+    std::uniform_real_distribution<double> delay(d0, d1), weight(w0, w1);
+    for (sim::Index j = 0; j < nt; ++j)
+        for (int c = 0; c < k; ++c) {
+            l.source.push_back(static_cast<std::uint32_t>(pick(rng)));
+            l.target.push_back(static_cast<std::uint32_t>(j));
+            l.weight.push_back(weight(rng));
+            l.delay.push_back(delay(rng));
+        }
+    return l;
+}
+
 // Poisson drive -> E (300 lif_exp), E -> E recurrent, delays in [0.5, 4] ms.
 sim::Network network() {
     std::mt19937_64 rng(99);
@@ -106,17 +123,7 @@ sim::Network network() {
         make_population("poisson_source", "drive", 100, reals({{"rate_hz", 30.0}, {"seed", 3}})));
     net.populations.push_back(make_population("lif_exp", "E", 300, reals({{"I_e_pA", 320.0}})));
     auto synapses = [&](sim::Index ns, sim::Index nt, int k, double w0, double w1) {
-        sim::SynapseList l;
-        std::uniform_int_distribution<sim::Index> pick(0, ns - 1);
-        std::uniform_real_distribution<double> delay(0.5, 4.0), weight(w0, w1);
-        for (sim::Index j = 0; j < nt; ++j)
-            for (int c = 0; c < k; ++c) {
-                l.source.push_back(static_cast<std::uint32_t>(pick(rng)));
-                l.target.push_back(static_cast<std::uint32_t>(j));
-                l.weight.push_back(weight(rng));
-                l.delay.push_back(delay(rng));
-            }
-        return l;
+        return random_synapses(rng, ns, nt, k, w0, w1, 0.5, 4.0);
     };
     net.projections.emplace_back("drive_E", 0, 1, 0, synapses(100, 300, 10, 150.0, 150.0), sim::DelayBounds{},
                                  sim::InflightPolicy::Keep, 100, 300);
@@ -300,17 +307,7 @@ sim::Network mixed_network() {
         make_population("poisson_source", "drive", 40, reals({{"rate_hz", 400.0}, {"seed", 11}})));
     net.populations.push_back(make_population("lif_exp", "E", 400, reals({{"I_e_pA", 330.0}})));
     auto synapses = [&](sim::Index ns, sim::Index nt, int k, double w0, double w1, double d0, double d1) {
-        sim::SynapseList l;
-        std::uniform_int_distribution<sim::Index> pick(0, ns - 1);
-        std::uniform_real_distribution<double> delay(d0, d1), weight(w0, w1);
-        for (sim::Index j = 0; j < nt; ++j)
-            for (int c = 0; c < k; ++c) {
-                l.source.push_back(static_cast<std::uint32_t>(pick(rng)));
-                l.target.push_back(static_cast<std::uint32_t>(j));
-                l.weight.push_back(weight(rng));
-                l.delay.push_back(delay(rng));
-            }
-        return l;
+        return random_synapses(rng, ns, nt, k, w0, w1, d0, d1);
     };
     net.projections.emplace_back("drive_E", 0, 1, 0, synapses(40, 400, 8, 20.0, 90.0, 0.5, 0.7),
                                  sim::DelayBounds{}, sim::InflightPolicy::Keep, 40, 400);
