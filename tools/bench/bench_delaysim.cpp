@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -471,8 +472,18 @@ int main(int argc, char** argv) {
         if (ds::sim::mpi::init(&argc, &argv) && ds::sim::mpi::rank() > 0 &&
             !std::freopen("/dev/null", "w", stdout))
             return 1;
-        const int code = run(parse(argc, argv));
+        // Every rank leaves the run however it ended, so that a rank that
+        // failed does not leave the others waiting at a meeting (sim/mpi.hpp).
+        int code = 0;
+        std::exception_ptr error;
+        try {
+            code = run(parse(argc, argv));
+        } catch (...) {
+            error = std::current_exception();
+        }
+        error = ds::sim::mpi::leave(error);
         ds::sim::mpi::finalize();
+        if (error) std::rethrow_exception(error);
         return code;
     } catch (const ds::sim::UserError& e) {
         std::fprintf(stderr, "delaysim_bench: error: %s\n", e.what());
