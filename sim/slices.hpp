@@ -234,8 +234,7 @@ public:
     void push_input(BatchState::Part& P, const SliceInput& in) { push_at(P, in, B_.cur); }
     // Into the ring as seen while slice `cur` is processed.
     void push_at(BatchState::Part& P, const SliceInput& in, std::int64_t cur) {
-        std::int64_t k = slice_of(in.t);
-        if (k <= cur) k = cur + 1;
+        const std::int64_t k = input_slice(in.t, cur);
         if (k - cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
             P.far.push_back(in);
         else {
@@ -362,6 +361,12 @@ private:
         return k;
     }
     Time slice_start(std::int64_t k) const { return static_cast<double>(k) * B_.h; }
+    // The slice an input at t goes into while slice `cur` is processed: never `cur`
+    // or earlier (an input of the slice being processed waits for the next one).
+    std::int64_t input_slice(Time t, std::int64_t cur) const {
+        const std::int64_t k = slice_of(t);
+        return k <= cur ? cur + 1 : k;
+    }
     void begin_slice(std::int64_t k, bool superposable, bool cut);
     void group_slow_inputs(BatchState::Part& P);
     void place_inputs(BatchState::Part& P, const std::vector<SliceInput>& from);

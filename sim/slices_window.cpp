@@ -174,8 +174,8 @@ void Slices::close_window() {
 }
 
 // expand_onto under a window: the synapses [s, end) of `node` onto the part,
-// only the inputs on this side of the window's reach (push_input's slice, with
-// its clamp to the slice after the emitting one).
+// only the inputs on this side of the window's reach (their slice as push_at
+// finds it: input_slice).
 void Slices::expand_split(BatchState::Part& P, const Projection& proj, std::uint32_t q, Index node, Time t,
                           Index s, Index end, std::uint32_t g0) {
     const std::int64_t cur = split_mode_ == 1 ? B_.cur : split_cur_;
@@ -186,9 +186,7 @@ void Slices::expand_split(BatchState::Part& P, const Projection& proj, std::uint
         const auto g = g0 + static_cast<std::uint32_t>(proj.target(s));
         if (P.mixed && !own(g)) continue;
         const SliceInput in{t + proj.delay(s), proj.weight(s), g, q, static_cast<std::uint32_t>(s), port};
-        std::int64_t k = slice_of(in.t);
-        if (k <= cur) k = cur + 1;
-        const bool beyond = k >= split_;
+        const bool beyond = input_slice(in.t, cur) >= split_;
         if (split_mode_ == 2 && !beyond) {
             if (own_source) continue;  // (pushed at its sub-slice)
             throw InternalError("MPI window: a spike of another rank reaches projection '" + proj.name() +
