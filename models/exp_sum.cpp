@@ -27,10 +27,11 @@ Terms normalise(Terms t) {
     return out;
 }
 
-// g(x) = f(x) * exp(r_0 x): same sign as f, without underflow for large x.
+// g(x) = f(x) * exp(r_0 x): same sign as f, without underflow for large x. The
+// slowest term is constant in g: no exponential for it (the same sum, bit for bit).
 double scaled(const Terms& t, double x) {
-    double s = 0.0;
-    for (const ExpTerm& k : t) s += k.c * std::exp(-(k.r - t.front().r) * x);
+    double s = t.front().c;
+    for (std::size_t k = 1; k < t.size(); ++k) s += t[k].c * std::exp(-(t[k].r - t.front().r) * x);
     return s;
 }
 
@@ -44,24 +45,38 @@ double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
     for (int it = 0; it < 100; ++it) {
         const double tol = 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300;
         if (hi - lo <= tol) break;
-        double g = 0.0, dg = 0.0;
-        for (const ExpTerm& k : t) {
-            const double r = k.r - t.front().r, e = k.c * std::exp(-r * x);
+        double g = t.front().c, dg = 0.0;  // (the constant term of g)
+        for (std::size_t k = 1; k < t.size(); ++k) {
+            const double r = t[k].r - t.front().r, e = t[k].c * std::exp(-r * x);
             g += e;
             dg -= r * e;
         }
         ((g >= 0.0) == hi_sign ? hi : lo) = x;
         double next = dg != 0.0 ? x - g / dg : 0.5 * (lo + hi);
-        if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+        // Converged before the bracket test: a step of zero (g == 0 at x, now an end
+        // of the bracket) would otherwise fall back to bisecting the whole bracket.
         if (std::abs(next - x) < tol) {
-            // Newton has converged: close the bracket around the zero from both sides.
-            for (const double probe : {next - tol, next + tol})
+            // Close the bracket around the zero from both sides (half a tolerance
+            // each way, so that two probes inside end the search).
+            for (const double probe : {next - 0.5 * tol, next + 0.5 * tol})
                 if (probe > lo && probe < hi) ((scaled(t, probe) >= 0.0) == hi_sign ? hi : lo) = probe;
+            next = 0.5 * (lo + hi);
+        } else if (!(next > lo && next < hi)) {
             next = 0.5 * (lo + hi);
         }
         x = next;
     }
     return hi;
+}
+
+// refine for two terms, g = c0 + c1 e^{-r x} (monotone): the zero in closed form,
+// moved by at most a few ulps to the side of hi's sign (refine's contract).
+double refine_two(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
+    const bool hi_sign = g_hi >= 0.0;
+    double x = std::log(-t[1].c / t[0].c) / (t[1].r - t[0].r);
+    for (int k = 0; k < 4 && x > lo && x < hi; ++k, x = std::nextafter(x, hi))
+        if ((scaled(t, x) >= 0.0) == hi_sign) return x;
+    return refine(t, lo, hi, g_lo, g_hi);
 }
 
 // All points in (lo, hi) where f changes sign, ascending.
@@ -76,6 +91,11 @@ Terms derivative(const Terms& t) {
 
 Points sign_changes(const Terms& t, double lo, double hi) {
     if (t.size() < 2) return {};
+    if (t.size() == 2) {  // monotone: one zero at most, no recursion
+        const double ga = scaled(t, lo), gb = scaled(t, hi);
+        if (!((ga < 0.0 && gb >= 0.0) || (ga >= 0.0 && gb < 0.0))) return {};
+        return {refine_two(t, lo, hi, ga, gb)};
+    }
     // Derivative of g: the slowest term is constant in g and disappears.
     Points pts{lo};
     for (double x : sign_changes(derivative(t), lo, hi)) pts.push_back(x);
@@ -104,6 +124,10 @@ double first_crossing(const ExpTerm* terms, std::size_t n, double x_max) {
     if (scaled(t, 0.0) >= 0.0) return 0.0;
     if (!(x_max > 0.0)) return kInf;
     if (t.size() == 1) return kInf;
+    if (t.size() == 2) {
+        const double g = scaled(t, x_max);
+        return g >= 0.0 ? refine_two(t, 0.0, x_max, scaled(t, 0.0), g) : kInf;
+    }
     // g is monotone between consecutive zeros of g'; the first piece whose end is
     // >= 0 holds the crossing.
     Points pts{0.0};

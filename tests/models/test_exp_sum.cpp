@@ -71,3 +71,34 @@ TEST_CASE("trivial cases", "[models][exp_sum]") {
     // linear-in-y case with a known root: 2 e^{-x} - 1 crosses... from above; -2e^{-x}+1 crosses at ln 2
     CHECK(first_crossing({{-2.0, 1.0}, {1.0, 0.0}}, 5.0) == Approx(std::log(2.0)).epsilon(1e-14));
 }
+
+TEST_CASE("two terms: the zero in closed form, on the side where f >= 0", "[models][exp_sum]") {
+    // f = c0 e^{-r0 x} + c1 e^{-r1 x}, r1 > r0, c0 > 0 > c0 + c1: one crossing, at
+    // x* = ln(-c1/c0)/(r1 - r0), computed here in long double as the reference.
+    delaysim::sim::Rng rng(7);
+    int inside = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+        const double c0 = rng.uniform(0.01, 5), c1 = -c0 * rng.uniform(1.0 + 1e-9, 50);
+        const double r0 = trial % 2 ? 0.0 : rng.uniform(0, 1), r1 = r0 + rng.uniform(0.01, 3);
+        const std::vector<ExpTerm> t{{c1, r1}, {c0, r0}};
+        const long double ref =
+            std::log(static_cast<long double>(-c1) / c0) / (static_cast<long double>(r1) - r0);
+        const double x_max = 20.0, x = first_crossing(t, x_max);
+        INFO("trial " << trial << " c0 " << c0 << " c1 " << c1 << " r0 " << r0 << " r1 " << r1);
+        if (ref > x_max * (1 + 1e-12)) {
+            CHECK(std::isinf(x));
+            continue;
+        }
+        if (ref >= x_max * (1 - 1e-12)) continue;  // at the end of the interval: either answer
+        ++inside;
+        REQUIRE(std::isfinite(x));
+        CHECK(std::abs(x - static_cast<double>(ref)) <= 1e-13 * std::max(1.0L, ref));
+        // f >= 0 exactly as the search evaluates it (scaled by e^{r0 x}: the same sum
+        // when r0 = 0), else up to the rounding of f.
+        if (r0 == 0.0)
+            CHECK(exp_sum(t, x) >= 0.0);
+        else
+            CHECK(exp_sum(t, x) >= -1e-14 * (c0 - c1));
+    }
+    CHECK(inside > 500);
+}
