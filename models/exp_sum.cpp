@@ -13,18 +13,26 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 using Terms = boost::container::static_vector<ExpTerm, kMaxExpTerms>;
 using Points = boost::container::static_vector<double, kMaxExpTerms + 1>;
 
-// Sort by rate, merge equal rates, drop zero coefficients.
-Terms normalise(Terms t) {
-    std::sort(t.begin(), t.end(), [](const ExpTerm& a, const ExpTerm& b) { return a.r < b.r; });
-    Terms out;
-    for (const ExpTerm& x : t) {
-        if (!out.empty() && out.back().r == x.r)
-            out.back().c += x.c;
-        else
-            out.push_back(x);
+// Sort by rate, merge equal rates, drop zero coefficients. In place, by insertion
+// (at most kMaxExpTerms terms, usually 3 or 4: std::sort and the copies cost more).
+Terms normalise(const ExpTerm* in, std::size_t n) {
+    Terms t;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::size_t j = t.size();
+        t.push_back(in[k]);
+        for (; j > 0 && in[k].r < t[j - 1].r; --j) t[j] = t[j - 1];
+        t[j] = in[k];
     }
-    out.erase(std::remove_if(out.begin(), out.end(), [](const ExpTerm& x) { return x.c == 0.0; }), out.end());
-    return out;
+    std::size_t m = 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+        if (m > 0 && t[m - 1].r == t[k].r)
+            t[m - 1].c += t[k].c;
+        else
+            t[m++] = t[k];
+    }
+    t.resize(m);
+    t.erase(std::remove_if(t.begin(), t.end(), [](const ExpTerm& x) { return x.c == 0.0; }), t.end());
+    return t;
 }
 
 // g(x) = f(x) * exp(r_0 x): same sign as f, without underflow for large x. The
@@ -86,7 +94,7 @@ Terms derivative(const Terms& t) {
         const double rk = t[k].r - t.front().r;
         d.push_back({-rk * t[k].c, rk});
     }
-    return normalise(d);
+    return normalise(d.data(), d.size());
 }
 
 Points sign_changes(const Terms& t, double lo, double hi) {
@@ -119,7 +127,7 @@ double exp_sum(const std::vector<ExpTerm>& terms, double x) {
 
 double first_crossing(const ExpTerm* terms, std::size_t n, double x_max) {
     if (n > kMaxExpTerms) throw std::length_error("first_crossing: too many exponential terms");
-    const Terms t = normalise(Terms(terms, terms + n));
+    const Terms t = normalise(terms, n);
     if (t.empty()) return 0.0;  // f == 0 >= 0
     if (scaled(t, 0.0) >= 0.0) return 0.0;
     if (!(x_max > 0.0)) return kInf;
