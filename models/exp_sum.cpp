@@ -43,7 +43,7 @@ double scaled(const Terms& t, double x) {
     return s;
 }
 
-// Halley steps kept inside a bracket [lo, hi] with g(lo) and g(hi) of opposite
+// Newton steps kept inside a bracket [lo, hi] with g(lo) and g(hi) of opposite
 // signs (bisection when a step would leave it); returns the end of the final
 // bracket where g has the sign of g(hi), within ~1e-15 relative of the zero.
 double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
@@ -53,18 +53,14 @@ double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
     for (int it = 0; it < 100; ++it) {
         const double tol = 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300;
         if (hi - lo <= tol) break;
-        double g = t.front().c, dg = 0.0, d2g = 0.0;  // (the constant term of g)
+        double g = t.front().c, dg = 0.0;  // (the constant term of g)
         for (std::size_t k = 1; k < t.size(); ++k) {
             const double r = t[k].r - t.front().r, e = t[k].c * std::exp(-r * x);
             g += e;
             dg -= r * e;
-            d2g += r * r * e;
         }
         ((g >= 0.0) == hi_sign ? hi : lo) = x;
-        // Halley's step (cubic convergence; g'' comes with the same exponentials):
-        // 5.9 evaluations per search instead of Newton's 8.3 on n1e4k100's.
-        const double den = 2.0 * dg * dg - g * d2g;
-        double next = den != 0.0 ? x - 2.0 * g * dg / den : 0.5 * (lo + hi);
+        double next = dg != 0.0 ? x - g / dg : 0.5 * (lo + hi);
         // Converged before the bracket test: a step of zero (g == 0 at x, now an end
         // of the bracket) would otherwise fall back to bisecting the whole bracket.
         if (std::abs(next - x) < tol) {
