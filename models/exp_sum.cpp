@@ -74,6 +74,13 @@ double refine(const Terms& t, double lo, double hi, double g_lo, double g_hi) {
         }
         x = next;
     }
+    // Never a late answer: if 100 steps did not close the bracket, bisect until they do
+    // (a halving per step; a bracket of doubles closes in at most ~2100).
+    for (double tol = 1e-15 * std::max(1.0, std::abs(hi)) + 1e-300; hi - lo > tol;) {
+        const double mid = 0.5 * (lo + hi);
+        if (!(mid > lo && mid < hi)) break;
+        ((scaled(t, mid) >= 0.0) == hi_sign ? hi : lo) = mid;
+    }
     return hi;
 }
 
