@@ -192,6 +192,7 @@ void SmallLinear<N>::plan_superposition() {
         if (p < ports_ && support[p].size() == 2) kf = jump_[p][m];
         own_mode_[p] = own;
         own_coef_[p] = p < ports_ ? jump_[p][own] : 0.0;
+        sup_rise_[p] = p < ports_ ? rise_pos_[p] : Rise{0.0, 0.0, 0.0};
         kernel_.r[p] = -lambda_[own];
         kernel_.kf[p] = kf;
     }
@@ -579,11 +580,12 @@ sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, co
     SmallLinear::prepare_settle(span);  // (a no-op after the engine's call)
     const Ceiling c = ceiling(y0);
     const double u = t1 - sum.t_first;
+    // (A fixed count of ports: an absent one adds zero. Each rise is >= 0.)
     double inputs = 0.0, scale = c.scale;
-    for (std::size_t p = 0; p < ports_; ++p) {
-        const double rise = sum.w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
+    for (std::size_t p = 0; p < sim::SliceKernel::kPorts; ++p) {
+        const double rise = sum.w_plus[p] * std::max(sup_rise_[p].at(u), 0.0);
         inputs += rise;
-        scale += std::abs(rise);
+        scale += rise;
     }
     const double margin = -1e-9 * (scale + 1.0);
     Vec y1 = grid_step(y0, t1 - t0, t1);

@@ -170,6 +170,7 @@ private:
     sim::SliceKernel kernel_;
     std::array<int, sim::SliceKernel::kPorts> own_mode_{};
     std::array<double, sim::SliceKernel::kPorts> own_coef_{};
+    std::array<Rise, sim::SliceKernel::kPorts> sup_rise_{};  // rise_pos_, zero for absent ports
     int shared_mode_ = 0;
     // settle's grid table: grid_[m][k] = e^{lambda_k m h} for slices of width grid_span_.
     static constexpr int kGridSlices = 32;
