@@ -509,7 +509,9 @@ void SmallLinear<N>::set_value(sim::Index i, std::size_t var, double x) {
 template <int N>
 bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
     const State& s = state_[i];
-    if (t1 <= s.ref_end) return false;  // refractory until t1: no spike before it
+    // Refractory past t1: no spike before it. (Not at t1 = ref_end: a model may be at
+    // threshold again right then, before an input at t1.)
+    if (t1 < s.ref_end) return false;
     if (!negative_harmless_ || s.ref_end > s.t) return true;
     const Ceiling c = ceiling(s.y);
     const double u = t1 - s.t;
