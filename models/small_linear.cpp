@@ -91,6 +91,17 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
     r.topLeftCorner(N, N) = spec_.reset_m;
     r.topRightCorner(N, 1) = spec_.reset_c;
     reset_ = fixed<Z>(vi * r * v);
+    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]], and (V y)_N = 1.
+    check_per_node(spec_, size);
+    for (const Eigen::VectorXd& r_i : spec_.reset_c_node) {
+        Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
+        dz.head(N) = r_i - spec_.reset_c;
+        const Eigen::VectorXd dy = vi * dz;
+        Vec out{};
+        for (int k = 0; k < Z; ++k) out[k] = dy(k);
+        reset_node_.push_back(out);
+    }
+    spec_.reset_c_node.clear();  // (kept as reset_node_)
     negative_harmless_ = true;
     for (const Eigen::VectorXd& j : spec_.jumps) {
         Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z), dz_ref = Eigen::VectorXd::Zero(Z);
@@ -148,7 +159,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         rates += !seen;
     }
     sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
-    if (spec_.t_ref_ms > 0.0) {
+    if (spec_.min_t_ref() > 0.0) {
         caps.batching = this;
         plan_superposition();
         if (kernel_.r_m >= 0.0) caps.superposition = this;
@@ -479,10 +490,13 @@ template <int N>
 void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
     State& s = state_[i];
     s.y = times<Z>(reset_, s.y);
+    if (!reset_node_.empty())
+        for (int k = 0; k < Z; ++k) s.y[k] += reset_node_[i][k];
     s.t = t;
-    s.ref_end = t + spec_.t_ref_ms;
+    const double t_ref = spec_.t_ref_of(i);
+    s.ref_end = t + t_ref;
     // Still at threshold with no refractory period: it would fire forever at t.
-    if (spec_.t_ref_ms == 0.0 && f(s.y) >= 0.0)
+    if (t_ref == 0.0 && f(s.y) >= 0.0)
         throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
                              name() +
                              "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +

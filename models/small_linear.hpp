@@ -165,6 +165,7 @@ private:
     Vec lambda_ref_{};                  // the refractory flow's eigenvalues
     std::array<int, Z> ref_same_{};     // an earlier mode with the same one, or -1
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
+    std::vector<Vec> reset_node_;       // per node (only if given): V^-1 (r_i - r, 0), added after reset_
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
     bool negative_harmless_ = false;  // every port: g_p >= 0
