@@ -199,6 +199,28 @@ LinearFlow::Ceiling LinearFlow::ceiling(const LinearState& z0) const {
     return c;
 }
 
+double LinearModelSpec::min_t_ref() const {
+    double m = t_ref_ms;
+    if (!t_ref_node.empty()) m = *std::min_element(t_ref_node.begin(), t_ref_node.end());
+    return m;
+}
+
+void check_per_node(const LinearModelSpec& s, sim::Index size) {
+    const std::string who = "model '" + s.name + "': ";
+    if (!s.reset_c_node.empty() && s.reset_c_node.size() != size)
+        throw sim::UserError(who + "per-node reset values for " + std::to_string(s.reset_c_node.size()) +
+                             " nodes, the population has " + std::to_string(size));
+    for (const Eigen::VectorXd& r : s.reset_c_node)
+        if (r.size() != s.reset_c.size() || !r.allFinite())
+            throw sim::UserError(who + "a per-node reset value is not a finite vector of the state's size");
+    if (!s.t_ref_node.empty() && s.t_ref_node.size() != size)
+        throw sim::UserError(who + "per-node refractory periods for " + std::to_string(s.t_ref_node.size()) +
+                             " nodes, the population has " + std::to_string(size));
+    for (const double t : s.t_ref_node)
+        if (!(t >= 0.0 && std::isfinite(t)))
+            throw sim::UserError(who + "a per-node refractory period is negative or not finite");
+}
+
 LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec)
     : Population(name, size),
       spec_(std::move(spec)),
@@ -209,9 +231,10 @@ LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, Lin
       x_(size * n_),
       t_(size, 0.0),
       ref_end_(size, -1e300) {
+    check_per_node(spec_, size);
     for (sim::Index i = 0; i < size; ++i)
         for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
-    bool batching = spec_.t_ref_ms > 0.0;  // (t_ref = 0: as lif_delta, jump crossings within one instant)
+    bool batching = spec_.min_t_ref() > 0.0;  // (t_ref = 0: as lif_delta, jump crossings within one instant)
     for (const Eigen::VectorXd& jump : spec_.jumps) {
         LinearState dz = LinearState::Zero(static_cast<Eigen::Index>(n_ + 1));
         dz.head(static_cast<Eigen::Index>(n_)) = jump;
@@ -318,12 +341,13 @@ sim::Bound LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time ho
 void LinearPopulation::fire(sim::Index i, sim::Time t) {
     const LinearState z = load(i);
     const Eigen::VectorXd x = z.head(static_cast<Eigen::Index>(n_));
-    const Eigen::VectorXd reset = spec_.reset_m * x + spec_.reset_c;
+    const Eigen::VectorXd reset = spec_.reset_m * x + spec_.reset_c_of(i);
     for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = reset(static_cast<Eigen::Index>(k));
     t_[i] = t;
-    ref_end_[i] = t + spec_.t_ref_ms;
+    const double t_ref = spec_.t_ref_of(i);
+    ref_end_[i] = t + t_ref;
     // Still at threshold with no refractory period: it would fire forever at t.
-    if (spec_.t_ref_ms == 0.0 && spec_.theta.dot(reset) + spec_.theta_c >= 0.0)
+    if (t_ref == 0.0 && spec_.theta.dot(reset) + spec_.theta_c >= 0.0)
         throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
                              name() +
                              "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +

@@ -91,7 +91,21 @@ struct LinearModelSpec {
     double t_ref_ms = 0.0;
     std::vector<bool> clamped;  // n: held during refractoriness
     Eigen::VectorXd initial;    // n
+    // Per node, only where a parameter is given per node (empty: the values above for
+    // every node): node i resets to reset_m x + reset_c_node[i] and is refractory for
+    // t_ref_node[i] ms. (Checked against the population's size by check_per_node.)
+    std::vector<Eigen::VectorXd> reset_c_node;
+    std::vector<double> t_ref_node;
+    const Eigen::VectorXd& reset_c_of(sim::Index i) const {
+        return reset_c_node.empty() ? reset_c : reset_c_node[i];
+    }
+    double t_ref_of(sim::Index i) const { return t_ref_node.empty() ? t_ref_ms : t_ref_node[i]; }
+    double min_t_ref() const;  // the shortest refractory period of any node
 };
+
+// Throws sim::UserError unless the per-node values fit a population of `size` nodes
+// (one per node, refractory periods finite and >= 0).
+void check_per_node(const LinearModelSpec& spec, sim::Index size);
 
 // e^{M s} for a fixed M, in the cheapest exact form M admits (see the header).
 class LinearFlow {

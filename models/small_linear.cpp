@@ -91,6 +91,17 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
     r.topLeftCorner(N, N) = spec_.reset_m;
     r.topRightCorner(N, 1) = spec_.reset_c;
     reset_ = fixed<Z>(vi * r * v);
+    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]], and (V y)_N = 1.
+    check_per_node(spec_, size);
+    for (const Eigen::VectorXd& r_i : spec_.reset_c_node) {
+        Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
+        dz.head(N) = r_i - spec_.reset_c;
+        const Eigen::VectorXd dy = vi * dz;
+        Vec out{};
+        for (int k = 0; k < Z; ++k) out[k] = dy(k);
+        reset_node_.push_back(out);
+    }
+    spec_.reset_c_node.clear();  // (kept as reset_node_)
     negative_harmless_ = true;
     for (const Eigen::VectorXd& j : spec_.jumps) {
         Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z), dz_ref = Eigen::VectorXd::Zero(Z);
@@ -148,7 +159,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         rates += !seen;
     }
     sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
-    if (spec_.t_ref_ms > 0.0) {
+    if (spec_.min_t_ref() > 0.0) {
         caps.batching = this;
         plan_superposition();
         if (kernel_.r_m >= 0.0) caps.superposition = this;
@@ -192,21 +203,42 @@ void SmallLinear<N>::plan_superposition() {
         if (p < ports_ && support[p].size() == 2) kf = jump_[p][m];
         own_mode_[p] = own;
         own_coef_[p] = p < ports_ ? jump_[p][own] : 0.0;
+        sup_rise_[p] = p < ports_ ? rise_pos_[p] : Rise{0.0, 0.0, 0.0};
         kernel_.r[p] = -lambda_[own];
         kernel_.kf[p] = kf;
     }
     kernel_.r_m = -lambda_[m];
 }
 
+// g(u) = sum_k a_k e^{lambda_k u} (a_k = sign theta_v_k c_k): g <= min(g(0) + u S, top)
+// with S >= sup g' and top >= sup g. With at most two distinct decaying rates both
+// sups are exact (two_rate_peak on g and on g' = sum -r a e^{-r u}, each with one
+// critical point at most): for lif_exp's PSP, S = 1/C_m and top = its peak, where the
+// sums of positive parts give up to twice as much (and refuse batches lif_exp takes).
 template <int N>
 typename SmallLinear<N>::Rise SmallLinear<N>::rise(const Vec& c, double sign) const {
     Rise r{0.0, 0.0, 0.0};
+    double c0 = 0.0, sum[Z] = {};
     for (int k = 0; k < Z; ++k) {
         const double a = sign * theta_v_[k] * c[k];
         r.f0 += a;
         r.slope += std::max(lambda_[k] * a, 0.0);
         r.top += lambda_[k] == 0.0 ? a : std::max(a, 0.0);
+        if (rate_class_[k] < 0)
+            c0 += a;
+        else
+            sum[rate_class_[k]] += a;
     }
+    double a[2] = {0.0, 0.0}, rate[2] = {1.0, 2.0};
+    int terms = 0;
+    for (int m = 0; m < rate_classes_; ++m) {
+        if (sum[m] == 0.0) continue;
+        if (terms == 2) return r;  // three rates: the sums of positive parts
+        a[terms] = sum[m];
+        rate[terms++] = class_rate_[m];
+    }
+    r.top = std::min(r.top, two_rate_peak(c0, a[0], rate[0], a[1], rate[1]));
+    r.slope = std::min(r.slope, two_rate_peak(0.0, -rate[0] * a[0], rate[0], -rate[1] * a[1], rate[1]));
     return r;
 }
 
@@ -458,10 +490,13 @@ template <int N>
 void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
     State& s = state_[i];
     s.y = times<Z>(reset_, s.y);
+    if (!reset_node_.empty())
+        for (int k = 0; k < Z; ++k) s.y[k] += reset_node_[i][k];
     s.t = t;
-    s.ref_end = t + spec_.t_ref_ms;
+    const double t_ref = spec_.t_ref_of(i);
+    s.ref_end = t + t_ref;
     // Still at threshold with no refractory period: it would fire forever at t.
-    if (spec_.t_ref_ms == 0.0 && f(s.y) >= 0.0)
+    if (t_ref == 0.0 && f(s.y) >= 0.0)
         throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
                              name() +
                              "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +
@@ -488,6 +523,9 @@ void SmallLinear<N>::set_value(sim::Index i, std::size_t var, double x) {
 template <int N>
 bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* w_plus) const {
     const State& s = state_[i];
+    // Refractory past t1: no spike before it. (Not at t1 = ref_end: a model may be at
+    // threshold again right then, before an input at t1.)
+    if (t1 < s.ref_end) return false;
     if (!negative_harmless_ || s.ref_end > s.t) return true;
     const Ceiling c = ceiling(s.y);
     const double u = t1 - s.t;
@@ -506,18 +544,33 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
     State& s = state_[i];
     Vec y = s.y;
     sim::Time t = s.t;
+    std::size_t k = 0;
     if (s.ref_end > s.t) {
-        // Refractory at its last update: from ref_end on the free flow, so the same proof
-        // holds if every input comes at or after it (an input before: the exact path).
-        if (!(s.ref_end <= in[0].t)) return std::nullopt;
-        y = evolved(s, s.ref_end);
+        // Refractory at its last update: no spike before ref_end, so the inputs before
+        // it are applied on the refractory flow without a proof (clamped entries
+        // dropped, as receive does), and those at or after it need the free proof
+        // from ref_end.
+        State r = s;
+        for (; k < n && in[k].t < s.ref_end; ++k) {
+            r.y = evolved(r, in[k].t);
+            r.t = in[k].t;
+            const Vec& j = jump_ref_[in[k].port];
+            for (int m = 0; m < Z; ++m) r.y[m] += in[k].w * j[m];
+        }
+        if (k == n) {  // all while refractory: the check from ref_end on
+            s.y = r.y;
+            s.t = r.t;
+            const sim::Time from = std::max(r.t, s.ref_end);
+            return check_from(evolved(r, from), from, horizon);
+        }
+        y = evolved(r, s.ref_end);
         t = s.ref_end;
     }
     const Ceiling c = ceiling(y);
     const sim::Time t_last = in[n - 1].t;
     const double top = std::min(c.f0 + (t_last - t) * c.slope, c.top);
-    if (!inputs_stay_below(rise_pos_, rise_neg_, in, n, top, c.scale)) return std::nullopt;
-    for (std::size_t k = 0; k < n; ++k) {
+    if (!inputs_stay_below(rise_pos_, rise_neg_, in + k, n - k, top, c.scale)) return std::nullopt;
+    for (; k < n; ++k) {
         y = free_step(y, in[k].t - t);
         t = in[k].t;
         const Vec& j = jump_[in[k].port];
@@ -543,11 +596,12 @@ sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, co
     SmallLinear::prepare_settle(span);  // (a no-op after the engine's call)
     const Ceiling c = ceiling(y0);
     const double u = t1 - sum.t_first;
+    // (A fixed count of ports: an absent one adds zero. Each rise is >= 0.)
     double inputs = 0.0, scale = c.scale;
-    for (std::size_t p = 0; p < ports_; ++p) {
-        const double rise = sum.w_plus[p] * std::max(rise_pos_[p].at(u), 0.0);
+    for (std::size_t p = 0; p < sim::SliceKernel::kPorts; ++p) {
+        const double rise = sum.w_plus[p] * std::max(sup_rise_[p].at(u), 0.0);
         inputs += rise;
-        scale += std::abs(rise);
+        scale += rise;
     }
     const double margin = -1e-9 * (scale + 1.0);
     Vec y1 = grid_step(y0, t1 - t0, t1);

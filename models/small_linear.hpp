@@ -26,13 +26,15 @@
 //                 most two decaying rates, the exact peak of f (one critical point) < 0 too.
 //   spike_bound_until chains the slope bound (at most 4 links) before an exact search.
 //   one input:    its share of f u ms later, g_p(u) = w theta_v . (c_p e^{lambda u}), is at
-//                 most w min(g_p(0) + u S_p, top_p) (the same two bounds, per unit weight).
+//                 most w min(g_p(0) + u S_p, top_p) (the same two bounds, per unit weight;
+//                 with at most two rates in g_p, S_p = sup g_p' and top_p = sup g_p exactly).
 //   negative weights harmless: where g_p >= 0 for all u (checked once, exactly, for up to
 //                 two rates: the slower term's coefficient and g_p(0) >= 0), an input of
 //                 negative weight never raises f, so positive weights alone bound f.
 // Batching (t_ref > 0, as LinearPopulation): absorb adds the inputs' bounds to the free
-// ceiling (from the refractory end when the node was refractory at its last update and
-// every input comes at or after that end); may_spike_before is the same proof from positive weights (only
+// ceiling; a node refractory at its last update cannot fire before the refractory end, so
+// inputs before it are applied on the refractory flow and the proof starts at the end;
+// may_spike_before is the same proof from positive weights (only
 // where negative ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every port's
 // jump exciting at most two modes: its own q_p and a mode m shared by all ports): the engine's SliceKernel
 // sums per port syn_p = sum w e^{-r_p u} and v = sum_p kf_p sum w (e^{-r_p u} - e^{-r_m u}); with kf_p =
@@ -163,6 +165,7 @@ private:
     Vec lambda_ref_{};                  // the refractory flow's eigenvalues
     std::array<int, Z> ref_same_{};     // an earlier mode with the same one, or -1
     Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
+    std::vector<Vec> reset_node_;       // per node (only if given): V^-1 (r_i - r, 0), added after reset_
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
     bool negative_harmless_ = false;  // every port: g_p >= 0
@@ -170,6 +173,7 @@ private:
     sim::SliceKernel kernel_;
     std::array<int, sim::SliceKernel::kPorts> own_mode_{};
     std::array<double, sim::SliceKernel::kPorts> own_coef_{};
+    std::array<Rise, sim::SliceKernel::kPorts> sup_rise_{};  // rise_pos_, zero for absent ports
     int shared_mode_ = 0;
     // settle's grid table: grid_[m][k] = e^{lambda_k m h} for slices of width grid_span_.
     static constexpr int kGridSlices = 32;

@@ -77,10 +77,10 @@ bool is_small(const sim::Population& p) {
            dynamic_cast<const models::SmallLinear<3>*>(&p) || dynamic_cast<const models::SmallLinear<4>*>(&p);
 }
 
-// Drive a and b with the same random inputs event by event (spikes fired as the
+// Drive a (its node ia) and b (node 0) with the same random inputs event by event (spikes fired as the
 // engine does) and compare every variable and every spike time.
 int compare_driven(sim::Population& a, sim::Population& b, std::mt19937_64& rng, double w_lo, double w_hi,
-                   double rate, double t_stop) {
+                   double rate, double t_stop, sim::Index ia = 0) {
     std::exponential_distribution<double> gap(rate);
     std::uniform_real_distribution<double> w(w_lo, w_hi);
     std::uniform_int_distribution<std::size_t> port(0, a.ports().size() - 1);
@@ -89,26 +89,26 @@ int compare_driven(sim::Population& a, sim::Population& b, std::mt19937_64& rng,
     while (t < t_stop) {
         const sim::Time t_in = t + gap(rng);
         for (;;) {
-            const sim::Time sa = a.next_spike(0, t, t_in), sb = b.next_spike(0, t, t_in);
+            const sim::Time sa = a.next_spike(ia, t, t_in), sb = b.next_spike(0, t, t_in);
             REQUIRE((sa == sim::kNever) == (sb == sim::kNever));
             if (sa == sim::kNever) break;
             REQUIRE(sa == Approx(sb).margin(1e-9));
-            a.advance(0, sa);
+            a.advance(ia, sa);
             b.advance(0, sa);
-            a.fire(0, sa);
+            a.fire(ia, sa);
             b.fire(0, sa);
             t = sa;
             ++spikes;
         }
-        a.advance(0, t_in);
+        a.advance(ia, t_in);
         b.advance(0, t_in);
         const std::size_t p = port(rng);
         const double x = w(rng);
-        a.receive(0, p, x, t_in);
+        a.receive(ia, p, x, t_in);
         b.receive(0, p, x, t_in);
         t = t_in;
         for (std::size_t v = 0; v < a.variables().size(); ++v)
-            REQUIRE(a.value(0, v, t) == Approx(b.value(0, v, t)).epsilon(1e-10).margin(1e-9));
+            REQUIRE(a.value(ia, v, t) == Approx(b.value(0, v, t)).epsilon(1e-10).margin(1e-9));
     }
     return spikes;
 }
@@ -220,19 +220,20 @@ TEST_CASE("absorb refuses a slice whose late inhibitory input comes after a free
     CHECK_FALSE(general.absorb(0, in, 2, 1e9));
 }
 
-TEST_CASE("absorb takes a slice after a refractory end and equals input-by-input processing",
+TEST_CASE("absorb takes a slice across a refractory end and equals input-by-input processing",
           "[models][small_linear][batching]") {
-    // Fired at 1 ms (refractory until 3 ms), not updated since: inputs at or after 3 ms are
-    // absorbed from the refractory end; one before it is refused (clamped V ignores it).
+    // Fired at 1 ms (refractory until 3 ms), not updated since: inputs before 3 ms are
+    // applied on the refractory flow (no spike possible), those at or after it are
+    // absorbed from the refractory end by the free proof.
     auto a = models::make_linear_population("A", 1, lif_two_currents(0.0, 5.0));
     auto b = models::make_linear_population("B", 1, lif_two_currents(0.0, 5.0));
     REQUIRE(a->capabilities().batching);
     for (auto* p : {a.get(), b.get()}) p->fire(0, 1.0);
-    const sim::SliceInput early[1] = {{2.5, 100.0, 0, 0, 0, 0}};
-    CHECK_FALSE(a->capabilities().batching->absorb(0, early, 1, 1e9));
-    const sim::SliceInput in[3] = {
-        {3.0, 200.0, 0, 0, 0, 0}, {3.5, -80.0, 0, 0, 0, 1}, {4.25, 150.0, 0, 0, 0, 0}};
-    CHECK(a->capabilities().batching->absorb(0, in, 3, 1e9).has_value());
+    const sim::SliceInput in[4] = {{2.5, 100.0, 0, 0, 0, 0},
+                                   {3.0, 200.0, 0, 0, 0, 0},
+                                   {3.5, -80.0, 0, 0, 0, 1},
+                                   {4.25, 150.0, 0, 0, 0, 0}};
+    CHECK(a->capabilities().batching->absorb(0, in, 4, 1e9).has_value());
     for (const sim::SliceInput& x : in) {
         b->advance(0, x.t);
         b->receive(0, x.port, x.w, x.t);
@@ -242,6 +243,28 @@ TEST_CASE("absorb takes a slice after a refractory end and equals input-by-input
         CHECK(std::abs(va - vb) <= 1e-12 * (std::abs(vb) + 1.0));
     }
     CHECK(std::abs(a->value(0, 0, 6.0) - (-65.0)) > 0.01);  // the inputs moved V
+    // A jump onto a clamped variable while refractory is ignored (x_0 here), as receive
+    // ignores it; every input before the refractory end: no proof needed, check from it.
+    std::mt19937_64 rng(31);
+    const LinearModelSpec r = random_spec(3, rng);
+    auto c = models::make_linear_population("C", 1, r), d = models::make_linear_population("D", 1, r);
+    REQUIRE(c->capabilities().batching);
+    for (auto* p : {c.get(), d.get()}) p->fire(0, 1.0);  // refractory until 2 ms
+    const sim::SliceInput ref[2] = {{1.25, 0.8, 0, 0, 0, 0}, {1.75, 0.6, 0, 0, 0, 0}};
+    const sim::MaybeTime check = c->capabilities().batching->absorb(0, ref, 2, 1e9);
+    REQUIRE(check.has_value());
+    CHECK(*check >= 2.0);
+    for (const sim::SliceInput& x : ref) {
+        d->advance(0, x.t);
+        d->receive(0, x.port, x.w, x.t);
+    }
+    for (double t : {1.8, 2.0, 3.0})
+        for (std::size_t var = 0; var < 3; ++var) {
+            const double vc = c->value(0, var, t), vd = d->value(0, var, t);
+            CHECK(std::abs(vc - vd) <= 1e-12 * (std::abs(vd) + 1.0));
+        }
+    CHECK(std::abs(c->value(0, 0, 1.9)) < 1e-12);  // still clamped at the reset value
+    CHECK(c->next_spike(0, 1.75, 1e9) == d->next_spike(0, 1.75, 1e9));
 }
 
 // settle on the slice grid (t = k h, as the engine's slices): a node left at a slice
@@ -315,4 +338,41 @@ TEST_CASE("settle refuses a slice whose free evolution crosses and returns below
     sup->prepare_settle({t0, t1, t0, horizon});  // quiet until t_first only
     CHECK_FALSE(sup->settle(0, sum, {t0, t1, t0, horizon}));
     CHECK(a->value(0, 0, t0) == -60.0);  // refused: unchanged
+}
+
+// Per-node reset values and refractory periods (LinearModelSpec::reset_c_node,
+// t_ref_node): each node of one population against a population of one node with
+// that node's values as the uniform ones, and the general LinearPopulation on the
+// same per-node spec, every variable and spike time.
+TEST_CASE("per-node reset values and refractory periods equal uniform populations node by node",
+          "[models][small_linear]") {
+    LinearModelSpec s = lif_two_currents(500.0, 5.0);  // V_inf = -45 mV: fires on its own
+    const std::vector<double> v_reset = {-65.0, -58.0, -71.0}, t_ref = {2.0, 0.5, 3.5};
+    for (const double v : v_reset) s.reset_c_node.push_back(Eigen::Vector3d{v, 0.0, 0.0});
+    s.t_ref_node = t_ref;
+    auto small = models::make_linear_population("P", 3, s);
+    models::LinearPopulation general("G", 3, s);
+    REQUIRE(is_small(*small));
+    REQUIRE(small->capabilities().batching);
+    for (sim::Index i = 0; i < 3; ++i) {
+        LinearModelSpec u = lif_two_currents(500.0, 5.0);
+        u.reset_c = Eigen::Vector3d{v_reset[i], 0.0, 0.0};
+        u.t_ref_ms = t_ref[i];
+        auto one = models::make_linear_population("U", 1, u);
+        std::mt19937_64 rng(100 + i), rng2(100 + i);
+        const int spikes = compare_driven(*small, *one, rng, -300.0, 400.0, 0.5, 200.0, i);
+        CHECK(spikes >= 5);  // the resets and refractory periods were exercised
+        auto one2 = models::make_linear_population("U2", 1, u);
+        CHECK(compare_driven(general, *one2, rng2, -300.0, 400.0, 0.5, 200.0, i) == spikes);
+    }
+    // Bad per-node values: a clear error, not a crash.
+    LinearModelSpec bad = s;
+    bad.t_ref_node = {1.0, 2.0};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, bad), sim::UserError);
+    bad = s;
+    bad.t_ref_node[1] = -1.0;
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, bad), sim::UserError);
+    bad = s;
+    bad.reset_c_node.pop_back();
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, bad), sim::UserError);
 }
