@@ -130,7 +130,7 @@ Time Projection::apply_delay_bounds(Time d, bool initial) const {
                     fmt_ms(bounds_.min) + ", " + fmt_ms(bounds_.max) + "] (bounds = \"error\")");
 }
 
-Time Projection::apply_delay_bounds(Time d, Index s, Time t, const std::string& by) const {
+Time Projection::bound_plastic_delay(Time d, Index s, Time t, const std::string& by) const {
     if (bounds_.policy != BoundPolicy::Error || (d >= bounds_.min && d <= bounds_.max) || !std::isfinite(d))
         return apply_delay_bounds(d, false);
     throw UserError("projection '" + name_ + "': at t = " + fmt_ms(t) + " rule '" + by +

@@ -7,6 +7,7 @@
 // during a run; every delay write goes through apply_delay_bounds() (the one
 // place for delays, after NEST's DelayChecker).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -78,8 +79,14 @@ public:
     // bounds; plastic changes follow the policy (Error throws UserError).
     Time apply_delay_bounds(Time d, bool initial) const;
     // The same for a plastic change of synapse s at time t by rule `by`: a
-    // refusal (bounds = "error") names all three.
-    Time apply_delay_bounds(Time d, Index s, Time t, const std::string& by) const;
+    // refusal (bounds = "error") names all three. (Inline: a delay rule's every
+    // change passes here, nearly always inside the bounds.)
+    Time apply_delay_bounds(Time d, Index s, Time t, const std::string& by) const {
+        if (std::isfinite(d) && d >= bounds_.min && d <= bounds_.max &&
+            (bounds_.policy != BoundPolicy::Wrap || d != bounds_.max))
+            return d;
+        return bound_plastic_delay(d, s, t, by);
+    }
     // Raw setters used by Simulation (which keeps the queue consistent; the
     // in-flight semantics of a change are in sim/inflight.hpp).
     void store_delay(Index s, Time d) { delay_[s] = d; }
@@ -93,6 +100,8 @@ public:
     void restore(Reader& r);
 
 private:
+    Time bound_plastic_delay(Time d, Index s, Time t, const std::string& by) const;
+
     std::string name_;
     std::uint32_t source_pop_, target_pop_;
     std::size_t port_;

@@ -170,10 +170,24 @@ struct BatchState {
     };
     std::vector<Spike> spikes;
     std::vector<Change> log;
-    // The sub-slice's replay order: a spike's index, or kChange | a change's index.
+    // The sub-slice's replay order: a spike's index, or kChange | a change's index
+    // (of the changes in `redo` only).
     std::vector<std::uint32_t> replay;
+    // The delay changes a spike of the sub-slice is expanded across (positions in
+    // the log, ascending): only they are undone and redone around the expansion.
+    std::vector<std::uint32_t> redo;
+    std::vector<std::uint8_t> in_redo;  // per change of the log
+    struct Range {                      // the synapses [begin, end) of projection q
+        std::uint32_t q;
+        Index begin, end;
+    };
+    std::vector<Range> spiked;  // scratch: the sub-slice's spikes' out-synapses ...
+    // ... and per projection a bit per 64 synapses, set where such a range lies
+    // (a change's test is then one bit, in cache; the exact test only if set).
+    std::vector<std::vector<std::uint64_t>> spiked_blocks;
     static constexpr std::uint32_t kChange = 0x80000000u;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> log_order, log_scratch;  // (time key, position)
+    std::vector<std::uint32_t> log_count;                                         // bucket_sort's scratch
     bool logging = false;        // inside the node phase: rule writes are logged
     std::uint64_t seq = 0;       // spike order (ties at equal times)
     std::vector<double> w_plus;  // per port, scratch
@@ -379,6 +393,7 @@ private:
     void add_check_run(std::uint32_t g);
     void due_checks(std::int64_t k);
     void finish_interval();
+    void find_redo();
     // MPI ranks: the node phase of a sub-slice on this rank's nodes, then the exchange.
     void interval_ranks(Time b, bool last, bool sync);
     std::exception_ptr rank_node_phase(Time b, bool last);  // this rank's error, if it failed
@@ -397,6 +412,7 @@ private:
     Emit emit_;
     BatchState B_;
     std::vector<std::vector<std::uint32_t>> out_batched_;  // per population: its batched out-projections
+    std::vector<std::vector<std::uint32_t>> out_any_;      // per population: all its out-projections
     Time horizon_ = 0.0;  // core_.horizon, copied at start_run (read per node)
     unsigned threads_ = 1;
     std::vector<Worker> workers_;

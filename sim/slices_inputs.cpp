@@ -293,8 +293,8 @@ void Slices::place_inputs(BatchState::Part& P, const std::vector<SliceInput>& fr
 }
 
 // A part's replay of the sub-slice (finish_interval stored every change already):
-// its synapses' delay changes undone, then in time order redone and the spikes
-// expanded with the delays in force at their emission, onto its own targets.
+// its synapses' changes among B.redo undone, then in time order redone and the
+// spikes expanded with the delays in force at their emission, onto its own targets.
 void Slices::expand_part(BatchState::Part& P) {
     const BatchState& B = B_;
     auto mine = [&](const BatchState::Change& c) {
@@ -303,9 +303,9 @@ void Slices::expand_part(BatchState::Part& P) {
                                                             proj.target(c.s)));
     };
     bool changes = false;
-    for (std::size_t j = B.log.size(); j-- > 0;)
-        if (mine(B.log[j])) {
-            net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
+    for (std::size_t j = B.redo.size(); j-- > 0;)
+        if (const BatchState::Change& c = B.log[B.redo[j]]; mine(c)) {
+            net_.projections[c.q].store_delay(c.s, c.old_value);
             changes = true;
         }
     for (const std::uint32_t item : B.replay) {

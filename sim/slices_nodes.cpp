@@ -296,24 +296,79 @@ Time Slices::fire_crossings(std::uint32_t g, Time b, bool inclusive) {
     }
 }
 
+// The delay changes of synapses out of a node that spiked in the sub-slice
+// (B.redo, B.in_redo): only its spikes are expanded here, so only these changes
+// can differ from the stored value at an expansion. Usually a few per cent of the
+// log: the others are neither undone nor redone around the expansion (which
+// read each one's target, a random line per change in a large projection).
+void Slices::find_redo() {
+    BatchState& B = B_;
+    B.redo.clear();
+    B.in_redo.assign(B.log.size(), 0);
+    if (B.spikes.empty() || B.log.empty()) return;
+    if (out_any_.empty()) {
+        out_any_.assign(net_.populations.size(), {});
+        B.spiked_blocks.assign(net_.projections.size(), {});
+        for (std::uint32_t q = 0; q < net_.projections.size(); ++q) {
+            out_any_[net_.projections[q].source_population()].push_back(q);
+            B.spiked_blocks[q].assign((net_.projections[q].size() >> 12) + 1, 0);
+        }
+    }
+    auto& r = B.spiked;
+    r.clear();
+    auto blocks = [&](const BatchState::Range& x, bool set) {
+        std::uint64_t* bits = B.spiked_blocks[x.q].data();
+        for (Index k = x.begin >> 6; k <= (x.end - 1) >> 6; ++k) {
+            const std::uint64_t bit = std::uint64_t{1} << (k & 63);
+            bits[k >> 6] = set ? bits[k >> 6] | bit : bits[k >> 6] & ~bit;
+        }
+    };
+    for (const BatchState::Spike& sp : B.spikes)
+        for (const std::uint32_t q : out_any_[sp.pop]) {
+            const Projection& proj = net_.projections[q];
+            if (proj.out_begin(sp.node) < proj.out_end(sp.node)) {
+                r.push_back({q, proj.out_begin(sp.node), proj.out_end(sp.node)});
+                blocks(r.back(), true);
+            }
+        }
+    auto before = [](const BatchState::Range& x, const BatchState::Range& y) {
+        return x.q < y.q || (x.q == y.q && x.begin < y.begin);
+    };
+    std::sort(r.begin(), r.end(), before);  // (a node that spiked twice: equal ranges)
+    for (std::size_t j = 0; j < B.log.size(); ++j) {
+        const BatchState::Change& c = B.log[j];
+        if (!c.delay || !((B.spiked_blocks[c.q][c.s >> 12] >> ((c.s >> 6) & 63)) & 1)) continue;
+        // The last range starting at or before (q, s): the only one that can hold s.
+        const auto it = std::upper_bound(r.begin(), r.end(), BatchState::Range{c.q, c.s, 0}, before);
+        if (it == r.begin() || std::prev(it)->q != c.q || !(c.s < std::prev(it)->end)) continue;
+        B.redo.push_back(static_cast<std::uint32_t>(j));
+        B.in_redo[j] = 1;
+    }
+    for (const BatchState::Range& x : r) blocks(x, false);
+}
+
 // End of a sub-slice: the batched nodes' spikes and the rules' changes, in time
-// order. Delay changes were stored at once (rules read their own writes); they
-// are undone and replayed here so that each spike is expanded with the delays in
-// force at its emission, and reported in time order. A change and a spike at the
-// same time: the spike first (hooks run after the spike, as in the event loop).
+// order. Delay changes were stored at once (rules read their own writes); those a
+// spike of the sub-slice is expanded across are undone and replayed here so that
+// each spike is expanded with the delays in force at its emission; every change
+// is stored again and reported in time order. A change and a spike at the same
+// time: the spike first (hooks run after the spike, as in the event loop).
 void Slices::finish_interval() {
     BatchState& B = B_;
     if (B.spikes.empty() && B.log.empty()) return;
-    for (std::size_t j = B.log.size(); j-- > 0;)
-        if (B.log[j].delay) net_.projections[B.log[j].q].store_delay(B.log[j].s, B.log[j].old_value);
+    find_redo();
+    for (std::size_t j = B.redo.size(); j-- > 0;) {
+        const BatchState::Change& c = B.log[B.redo[j]];
+        net_.projections[c.q].store_delay(c.s, c.old_value);
+    }
     auto by_time = [](const auto& x, const auto& y) { return x.t < y.t || (x.t == y.t && x.seq < y.seq); };
     std::sort(B.spikes.begin(), B.spikes.end(), by_time);
-    // The log can hold thousands of changes per slice: radix-sort (time, position);
+    // The log can hold thousands of changes per slice: sort (time, position);
     // positions follow seq, so ties keep their order.
     B.log_order.resize(B.log.size());
     for (std::size_t k = 0; k < B.log.size(); ++k)
         B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
-    radix_sort(B.log_order, B.log_scratch);
+    bucket_sort(B.log_order, B.log_scratch, B.log_count);
     B.replay.clear();
     std::size_t i = 0, j = 0, work = 0;
     while (i < B.spikes.size() || j < B.log.size()) {
@@ -326,8 +381,9 @@ void Slices::finish_interval() {
             for (const std::uint32_t q : out_batched_[sp.pop])
                 work += net_.projections[q].out_end(sp.node) - net_.projections[q].out_begin(sp.node);
         } else {
-            B.replay.push_back(BatchState::kChange | B.log_order[j].second);
-            const BatchState::Change& c = B.log[B.log_order[j++].second];
+            const std::uint32_t k = B.log_order[j++].second;
+            if (B.in_redo[k]) B.replay.push_back(BatchState::kChange | k);
+            const BatchState::Change& c = B.log[k];
             Projection& proj = net_.projections[c.q];
             if (c.delay) proj.store_delay(c.s, c.new_value);
             if (!c.delay && exchange_) {  // made on its owner rank: in force on every rank now
@@ -352,6 +408,7 @@ void Slices::finish_interval() {
     for_parts(work, [this](BatchState::Part& P) { expand_part(P); });
     B.spikes.clear();
     B.log.clear();
+    B.redo.clear();
 }
 
 void Slices::end_pending() {
@@ -360,6 +417,7 @@ void Slices::end_pending() {
     B_.spikes.clear();
     B_.log.clear();
     B_.replay.clear();
+    B_.redo.clear();
 }
 
 void Slices::flush_pending() {

@@ -114,6 +114,9 @@ void Slices::window_interval(Time b, bool last, bool sync) {
             B.log_order[k] = {time_key(B.log[k].t), static_cast<std::uint32_t>(k)};
         radix_sort(B.log_order, B.log_scratch);
         B.replay.clear();
+        B.redo.clear();  // (every delay change: the window's node phases read the stored values)
+        for (std::uint32_t k = 0; k < B.log.size(); ++k)
+            if (B.log[k].delay) B.redo.push_back(k);
         for (std::size_t i = 0, j = 0; i < B.spikes.size() || j < B.log.size();) {
             if (j == B.log.size() || (i < B.spikes.size() && B.spikes[i].t <= B.log[B.log_order[j].second].t))
                 B.replay.push_back(static_cast<std::uint32_t>(i++));
