@@ -208,10 +208,9 @@ bool Simulation::main_until(Time until, Time t_stop) {
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         // Predictions have even levels and deliveries odd ones: never a tie.
-        const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
-        if (!have_event && !have_prediction) return true;
-        const Event* ev = have_event ? &queue_.top() : nullptr;
-        const Prediction* pr = have_prediction ? &predictions_.top() : nullptr;
+        const Event* ev = queue_.peek();
+        const Prediction* pr = predictions_.empty() ? nullptr : &predictions_.top();
+        if (!ev && !pr) return true;
         const bool take_prediction =
             pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
         const Time t = take_prediction ? pr->t : ev->t;
