@@ -42,10 +42,10 @@ void EventQueue::sort_active() {
 }
 
 // Three sorted tiers, merged by the full key (no two events share a seq).
+// (After settle() the ring holds events only if another tier does.)
 EventQueue::Tier EventQueue::find_first() {
-    if (empty()) return Tier::None;
     settle();
-    Tier tier = Tier::Heap;
+    Tier tier = heap_.empty() ? Tier::None : Tier::Heap;
     const Event* best = heap_.empty() ? nullptr : &heap_.top();
     if (cursor_ < order_.size()) {
         const Event& a = active_[order_[cursor_].second];

@@ -89,13 +89,18 @@ public:
             default: return nullptr;
         }
     }
-    // Not empty. Inline for the FIFO tier (a zero-delay network's every delivery).
+    // Not empty. Inline for the FIFO tier (a zero-delay network's every delivery)
+    // and the current bucket (after peek(): the tier is known).
     Event pop() {
-        if (tier_ != Tier::Now) return pop_other();
+        if (tier_ == Tier::Now) {
+            tier_ = Tier::Unknown;
+            Event e = now_[head_++];
+            moved_up(e.t);
+            return e;
+        }
+        if (tier_ != Tier::Active) return pop_other();
         tier_ = Tier::Unknown;
-        Event e = now_[head_++];
-        moved_up(e.t);
-        return e;
+        return active_[order_[cursor_++].second];
     }
     // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into a queue
     // built from the same config (CheckpointError if the sizes differ).
