@@ -304,7 +304,7 @@ void Simulation::restore(Reader& r) {
     r.get(exact_, core_.n_nodes(), "the prediction kinds");
     r.get(anchor_, core_.n_nodes(), "the deferred checks' anchors");
     r.get(prediction_seq_);
-    for (std::uint8_t k : exact_) check(r, k <= kDeferred, "a prediction of an unknown kind");
+    for (std::uint8_t k : exact_) check(r, k <= kChained, "a prediction of an unknown kind");
     predictions_.reset(core_.n_nodes());
     std::size_t flagged = 0;
     for (std::uint8_t s : scheduled) flagged += s != 0;

@@ -42,9 +42,10 @@ void EventQueue::sort_active() {
 }
 
 // Three sorted tiers, merged by the full key (no two events share a seq).
+// (After settle() the ring holds events only if another tier does.)
 EventQueue::Tier EventQueue::find_first() {
     settle();
-    Tier tier = Tier::Heap;
+    Tier tier = heap_.empty() ? Tier::None : Tier::Heap;
     const Event* best = heap_.empty() ? nullptr : &heap_.top();
     if (cursor_ < order_.size()) {
         const Event& a = active_[order_[cursor_].second];
@@ -56,14 +57,10 @@ EventQueue::Tier EventQueue::find_first() {
 
 const Event& EventQueue::top() {
     DS_ASSERT(!empty());
-    switch (first()) {
-        case Tier::Now: return now_[head_];
-        case Tier::Active: return active_[order_[cursor_].second];
-        default: return heap_.top();
-    }
+    return *peek();
 }
 
-Event EventQueue::pop() {
+Event EventQueue::pop_other() {
     DS_ASSERT(!empty());
     Event e;
     const Tier tier = first();
@@ -73,9 +70,7 @@ Event EventQueue::pop() {
         case Tier::Active: return active_[order_[cursor_++].second];
         default: e = heap_.top(); heap_.pop();
     }
-    // With the ring empty, move it up to the present: otherwise after a long quiet
-    // stretch (events only in the heap) new pushes would all fall beyond the ring.
-    if (in_ring_ == 0 && cursor_ == order_.size()) current_ = std::max(current_, bucket_of(e.t) - 1);
+    moved_up(e.t);
     return e;
 }
 

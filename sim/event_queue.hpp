@@ -25,10 +25,12 @@
 // The interface is deliberately narrow (push, top, pop, size) so the queue can
 // be swapped and benchmarked behind it.
 #pragma once
+#include <algorithm>
 #include <boost/heap/d_ary_heap.hpp>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "sim/types.hpp"
@@ -75,7 +77,31 @@ public:
         return heap_.size() + in_ring_ + (order_.size() - cursor_) + (now_.size() - head_);
     }
     const Event& top();
-    Event pop();
+    // The minimum, or nullptr if the queue is empty (valid until the next push or
+    // pop): the event loop's top(), inline for the common case of one tier.
+    const Event* peek() {
+        if (tier_ == Tier::Unknown)
+            tier_ = only_now() ? (head_ < now_.size() ? Tier::Now : Tier::None) : find_first();
+        switch (tier_) {
+            case Tier::Now: return &now_[head_];
+            case Tier::Active: return &active_[order_[cursor_].second];
+            case Tier::Heap: return &heap_.top();
+            default: return nullptr;
+        }
+    }
+    // Not empty. Inline for the FIFO tier (a zero-delay network's every delivery)
+    // and the current bucket (after peek(): the tier is known).
+    Event pop() {
+        if (tier_ == Tier::Now) {
+            tier_ = Tier::Unknown;
+            Event e = now_[head_++];
+            moved_up(e.t);
+            return e;
+        }
+        if (tier_ != Tier::Active) return pop_other();
+        tier_ = Tier::Unknown;
+        return active_[order_[cursor_++].second];
+    }
     // Checkpoints (sim/checkpoint.hpp): the dynamic state, restored into a queue
     // built from the same config (CheckpointError if the sizes differ).
     // `valid` checks an event's indices against the network.
@@ -85,7 +111,20 @@ public:
 private:
     std::int64_t bucket_of(Time t) const;
     void settle();  // make the current bucket non-exhausted if it may hold the minimum
-    enum class Tier : std::uint8_t { Now, Active, Heap, Unknown };
+    enum class Tier : std::uint8_t { Now, Active, Heap, None, Unknown };
+    // Nothing but the FIFO tier can hold events (then find_first is not needed).
+    bool only_now() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
+    Event pop_other();
+    // With the ring empty, move it up to the present: otherwise after a long quiet
+    // stretch (events only in the heap) new pushes would all fall beyond the ring.
+    // (Once per time: a round of zero-delay deliveries shares one t, and the
+    // floor in bucket_of is not cheap. current_ only grows, so a repeat is a no-op.)
+    void moved_up(Time t) {
+        if (t == moved_t_ || in_ring_ != 0 || cursor_ != order_.size()) return;
+        moved_t_ = t;
+        current_ = std::max(current_, bucket_of(t) - 1);
+    }
+    Time moved_t_ = std::numeric_limits<double>::quiet_NaN();  // the last t moved_up took
     // The tier holding the minimum (the queue is not empty). Kept from top() to
     // the next push or pop: the event loop asks top() and then pops.
     Tier first() { return tier_ != Tier::Unknown ? tier_ : (tier_ = find_first()); }

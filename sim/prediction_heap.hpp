@@ -10,6 +10,10 @@
 // The order is the strict total order `Later` gives (Simulation's key (t, level,
 // seq) with a unique seq per pending prediction), so which entry comes first
 // never depends on the heap's layout: any correct heap pops the same sequence.
+// T's first key must be its member t (a double): the heap holds only (t, node)
+// pairs, 16 bytes (four children in 64), and the values sit per node
+// beside it; `Later` on the values breaks ties of t (rare) and nothing else, so
+// a sift moves and compares a quarter of the bytes it would with whole values.
 #pragma once
 #include <cstdint>
 #include <utility>
@@ -26,24 +30,27 @@ public:
     void reset(std::size_t n) {
         heap_.clear();
         pos_.assign(n, kNone);
+        values_.assign(n, T{});
     }
     bool empty() const { return heap_.empty(); }
     std::size_t size() const { return heap_.size(); }
     bool contains(std::uint32_t g) const { return pos_[g] != kNone; }
-    const T& at(std::uint32_t g) const { return heap_[pos_[g]].value; }
-    const T& top() const { return heap_.front().value; }
+    const T& at(std::uint32_t g) const { return values_[g]; }
+    const T& top() const { return values_[heap_.front().node]; }
 
     // Node g's prediction becomes v (pushed if g had none).
     void set(std::uint32_t g, const T& v) {
         std::uint32_t i = pos_[g];
         if (i == kNone) {
+            values_[g] = v;
             i = static_cast<std::uint32_t>(heap_.size());
-            heap_.push_back({v, g});
+            heap_.push_back({v.t, g});
             up(i);
             return;
         }
-        const bool earlier = Later{}(heap_[i].value, v);
-        heap_[i].value = v;
+        const bool earlier = Later{}(values_[g], v);
+        values_[g] = v;
+        heap_[i].t = v.t;
         earlier ? up(i) : down(i);
     }
     void erase(std::uint32_t g) {
@@ -55,7 +62,7 @@ public:
             heap_[i] = heap_[last];
             pos_[heap_[i].node] = i;
             heap_.pop_back();
-            if (i > 0 && Later{}(heap_[(i - 1) / 4].value, heap_[i].value))
+            if (i > 0 && later(heap_[(i - 1) / 4], heap_[i]))
                 up(i);
             else
                 down(i);
@@ -68,20 +75,24 @@ public:
     // Every pending prediction, in no particular order (checkpoints).
     template <class F>
     void for_each(F f) const {
-        for (const Entry& e : heap_) f(e.value);
+        for (const Entry& e : heap_) f(values_[e.node]);
     }
 
 private:
     struct Entry {
-        T value;
+        double t;
         std::uint32_t node;
     };
+    bool later(const Entry& a, const Entry& b) const {
+        if (a.t != b.t) return a.t > b.t;
+        return Later{}(values_[a.node], values_[b.node]);
+    }
     // Hole-based sifts: the moving entry is written once, at its final slot.
     void up(std::uint32_t i) {
         const Entry e = heap_[i];
         while (i > 0) {
             const std::uint32_t parent = (i - 1) / 4;
-            if (!Later{}(heap_[parent].value, e.value)) break;
+            if (!later(heap_[parent], e)) break;
             heap_[i] = heap_[parent];
             pos_[heap_[i].node] = i;
             i = parent;
@@ -96,10 +107,14 @@ private:
             const std::uint32_t first = 4 * i + 1;
             if (first >= n) break;
             std::uint32_t best = first;
-            const std::uint32_t end = first + 4 < n ? first + 4 : n;
-            for (std::uint32_t c = first + 1; c < end; ++c)
-                if (Later{}(heap_[best].value, heap_[c].value)) best = c;
-            if (!Later{}(e.value, heap_[best].value)) break;
+            if (first + 4 <= n) {  // (the common case, unrolled: four children)
+                for (std::uint32_t c = first + 1; c < first + 4; ++c)
+                    if (later(heap_[best], heap_[c])) best = c;
+            } else {
+                for (std::uint32_t c = first + 1; c < n; ++c)
+                    if (later(heap_[best], heap_[c])) best = c;
+            }
+            if (!later(e, heap_[best])) break;
             heap_[i] = heap_[best];
             pos_[heap_[i].node] = i;
             i = best;
@@ -110,6 +125,7 @@ private:
 
     std::vector<Entry> heap_;
     std::vector<std::uint32_t> pos_;  // per node: its entry's slot, or kNone
+    std::vector<T> values_;           // per node: its prediction (valid while pos_ != kNone)
 };
 
 }  // namespace delaysim::sim

@@ -208,10 +208,9 @@ bool Simulation::main_until(Time until, Time t_stop) {
     for (;;) {
         if (stop_flag_ && *stop_flag_) return false;
         // Predictions have even levels and deliveries odd ones: never a tie.
-        const bool have_event = !queue_.empty(), have_prediction = !predictions_.empty();
-        if (!have_event && !have_prediction) return true;
-        const Event* ev = have_event ? &queue_.top() : nullptr;
-        const Prediction* pr = have_prediction ? &predictions_.top() : nullptr;
+        const Event* ev = queue_.peek();
+        const Prediction* pr = predictions_.empty() ? nullptr : &predictions_.top();
+        if (!ev && !pr) return true;
         const bool take_prediction =
             pr && (!ev || pr->t < ev->t || (pr->t == ev->t && pr->level < ev->level));
         const Time t = take_prediction ? pr->t : ev->t;
@@ -296,28 +295,37 @@ void Simulation::replan_batching() {
 
 // A check (kCheck) at p.t: the node advances to p.t, as it always did, but the
 // exact search (~20 exponentials, mostly wasted: in a recurrent network an input
-// usually comes first and makes it stale) is deferred to a later check at the
-// model's chained bound (spike_bound_until: no crossing before it), when it is
-// made from p.t all the same, on the state of p.t: nothing changed the node in
-// between, or a delivery would have replaced the deferred check. So the model
-// sees the same calls with the same arguments as with the search made at once,
-// and the spike keeps the seq it would have got at p.t: results are identical to
-// the bit. Only the deferral itself costs a heap update and the bound.
+// usually comes first and makes it stale) is deferred, in two steps: first to
+// the model's plain bound from p.t (no exponential: the node stands at p.t), and
+// if no input came by then, from there to its chained bound from p.t
+// (spike_bound_until: no crossing before it; kChained), where the search is
+// made. Most deferrals are overtaken by an input before their first step, so
+// the chain (a few exponentials per link) is paid only by the few that are not.
+// The search is made from p.t all the same, on the state of p.t: nothing changed
+// the node in between, or a delivery would have replaced the deferred check. So
+// the model sees the same calls with the same arguments as with the search made
+// at once, and the spike keeps the seq it would have got at p.t: results are
+// identical to the bit. Only the deferral itself costs heap updates and bounds.
 void Simulation::handle_prediction(const Prediction& p) {
     Population& P = *net_.populations[p.pop];
     const Index g = core_.global(p.pop, p.node);
     const Kind kind = static_cast<Kind>(exact_[g]);
-    const bool deferred = kind == kDeferred;
+    const bool deferred = kind == kDeferred || kind == kChained;
     if (!deferred) P.advance(p.node, p.t);
-    if (kind == kCheck && defer_checks_) {
+    if ((kind == kCheck && defer_checks_) || kind == kDeferred) {
+        const Time from = deferred ? anchor_[g] : p.t;
         bool exact = true;
-        const Time b = core_.bound_until(p.pop, p.node, p.t, core_.horizon, exact);
+        // b = from: one link only; the horizon: as many as the model chains.
+        const Time b = core_.bound_until(p.pop, p.node, from, deferred ? core_.horizon : from, exact);
         // A margin far above rounding keeps the deferred check before the crossing
         // even if the chained states round differently from the search's.
-        const Time later = p.t + (b - p.t) * kDeferShare;
+        const Time later = from + (b - from) * kDeferShare;
         if (!exact && later > p.t && later < core_.horizon) {
-            anchor_[g] = p.t;
-            schedule(p.pop, p.node, later, 0, kDeferred);
+            anchor_[g] = from;
+            if (deferred)
+                schedule(p.pop, p.node, later, 0, kChained, p.seq);  // the seq got at the check
+            else
+                schedule(p.pop, p.node, later, 0, kDeferred);
             return;
         }
     }

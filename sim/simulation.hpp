@@ -118,11 +118,12 @@ private:
 
     // What a node's pending prediction is (exact_, per global node): a check time
     // from Population::spike_bound (kCheck), the spike itself (kExact), or a
-    // deferred check (kDeferred, handle_prediction): the node's state still
-    // stands at anchor_ and its exact search from there is yet to be made.
-    enum Kind : std::uint8_t { kCheck = 0, kExact = 1, kDeferred = 2 };
-    // A deferred check comes this share of the way from the check to the chained
-    // bound (the rest is a margin against rounding in the model's chained states).
+    // deferred check (handle_prediction): the node's state still stands at
+    // anchor_ and its exact search from there is yet to be made, after the
+    // chained bound (kDeferred) or at once (kChained: the chain was taken).
+    enum Kind : std::uint8_t { kCheck = 0, kExact = 1, kDeferred = 2, kChained = 3 };
+    // A deferred check comes this share of the way from its anchor to the bound (the rest is a margin against
+    // rounding in the model's chained states).
     static constexpr double kDeferShare = 1.0 - 1.0 / 1024.0;
     void predict(std::uint32_t pop, Index node, Time t, std::uint32_t level_if_now);
     void schedule(std::uint32_t pop, Index node, Time t, std::uint32_t level, Kind kind) {

@@ -5,11 +5,14 @@
 // network above rheobase (checks come often and inputs usually make them stale)
 // with zero and continuous delays, and four identical "twin" nodes that cross at
 // the same instant (their order is the seq order of their predictions), run with
-// and without deferral: the spike lists must be equal to the bit, in order.
+// and without deferral: the spike lists must be equal to the bit, in order. A
+// checkpoint taken while checks are deferred (both steps pending somewhere)
+// resumes to the same spikes.
 #include <catch2/catch.hpp>
 
 #include <random>
 
+#include "sim/serialize.hpp"
 #include "sim/simulation.hpp"
 #include "tests/support/observers.hpp"
 #include "tests/support/plasticity_support.hpp"
@@ -103,4 +106,39 @@ TEST_CASE("deferred exact searches give the spikes of searches at every check, t
     CHECK(deliveries[0] == deliveries[1]);
     // Deferral did happen: each deferred check is one more event.
     CHECK(events[1] > events[0] + 1000);
+}
+
+TEST_CASE("a checkpoint taken with deferred checks pending resumes to the same spikes, to the bit",
+          "[sim][event_path][checkpoint]") {
+    const double T = GENERATE(23.7, 61.3, 104.9);
+    INFO("checkpoint at " << T);
+    Spikes one, resumed;
+    {
+        sim::Simulation s(network());
+        s.add_observer(&one);
+        s.set_horizon(150.0);
+        REQUIRE(s.run(150.0));
+    }
+    sim::Writer w;
+    {
+        sim::Simulation a(network());
+        a.add_observer(&resumed);
+        a.set_horizon(150.0);
+        REQUIRE(a.run(T));
+        a.save(w);
+    }
+    sim::Simulation b(network());
+    b.add_observer(&resumed);
+    b.set_horizon(150.0);
+    sim::Reader r(w.bytes().data(), w.bytes().size());
+    b.restore(r);
+    REQUIRE(b.run(150.0));
+    REQUIRE(one.all.size() > 1000);
+    REQUIRE(resumed.all.size() == one.all.size());
+    for (std::size_t i = 0; i < one.all.size(); ++i) {
+        INFO("spike " << i);
+        REQUIRE(resumed.all[i].pop == one.all[i].pop);
+        REQUIRE(resumed.all[i].node == one.all[i].node);
+        REQUIRE(resumed.all[i].t == one.all[i].t);
+    }
 }

@@ -82,6 +82,12 @@ TEST_CASE("bucketed tiers give exactly the order of one priority queue", "[sim][
             e.seq = seq++;
             ref.push(e);
         } else {
+            // Half the pops the event loop's way: peek(), then pop() (its inline path).
+            if (step % 2 == 0) {
+                const Event* p = q.peek();
+                REQUIRE(p != nullptr);
+                REQUIRE(p->seq == ref.top().seq);
+            }
             const Event a = q.pop();
             const Event b = ref.top();
             ref.pop();
@@ -162,6 +168,12 @@ TEST_CASE("push_now (the FIFO tier) keeps the order of one priority queue", "[si
             e.seq = seq++;
             ref.push(e);
         } else {
+            // Half the pops the event loop's way: peek(), then pop() (its inline path).
+            if (step % 2 == 0) {
+                const Event* p = q.peek();
+                REQUIRE(p != nullptr);
+                REQUIRE(p->seq == ref.top().seq);
+            }
             const Event a = q.pop();
             const Event b = ref.top();
             ref.pop();
@@ -180,4 +192,5 @@ TEST_CASE("push_now (the FIFO tier) keeps the order of one priority queue", "[si
         ref.pop();
     }
     CHECK(q.empty());
+    CHECK(q.peek() == nullptr);
 }
