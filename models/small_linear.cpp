@@ -43,6 +43,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
                             const LinearFlow& free, const LinearFlow& refractory)
     : Population(name, size), spec_(std::move(spec)), ports_(spec_.ports.size()) {
     DS_ASSERT(free.form() == LinearFlow::Form::Modal && refractory.form() == LinearFlow::Form::Modal);
+    const std::vector<Eigen::VectorXd> offsets = node_offsets(spec_, size);  // (before theta_v)
     DS_ASSERT(static_cast<int>(spec_.variables.size()) == N);
     const Eigen::MatrixXd& v = free.modal_basis();
     const Eigen::MatrixXd& vi = free.modal_inverse();
@@ -91,16 +92,22 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
     r.topLeftCorner(N, N) = spec_.reset_m;
     r.topRightCorner(N, 1) = spec_.reset_c;
     reset_ = fixed<Z>(vi * r * v);
-    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]], and (V y)_N = 1.
-    check_per_node(spec_, size);
-    for (const Eigen::VectorXd& r_i : spec_.reset_c_node) {
-        Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
-        dz.head(N) = r_i - spec_.reset_c;
-        const Eigen::VectorXd dy = vi * dz;
+    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]] acts on z = V y + o_i
+    // (o_i: node_offsets), so y' = reset_ y + V^-1 ((R_aug - I) o_i + (r_i - r, 0)).
+    auto to_vec = [](const Eigen::VectorXd& x) {
         Vec out{};
-        for (int k = 0; k < Z; ++k) out[k] = dy(k);
-        reset_node_.push_back(out);
+        for (int k = 0; k < Z; ++k) out[k] = x(k);
+        return out;
+    };
+    if (!spec_.reset_c_node.empty() || !offsets.empty()) {
+        for (sim::Index i = 0; i < size; ++i) {
+            Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
+            dz.head(N) = spec_.reset_c_of(i) - spec_.reset_c;
+            if (!offsets.empty()) dz += (r - Eigen::MatrixXd::Identity(Z, Z)) * offsets[i];
+            reset_node_.push_back(to_vec(vi * dz));
+        }
     }
+    for (const Eigen::VectorXd& o : offsets) offset_node_.push_back(to_vec(o));
     spec_.reset_c_node.clear();  // (kept as reset_node_)
     negative_harmless_ = true;
     for (const Eigen::VectorXd& j : spec_.jumps) {
@@ -143,11 +150,12 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         negative_harmless_ = negative_harmless_ && ok;
     }
     state_.resize(size);
-    Vec z{};
-    for (int k = 0; k < N; ++k) z[k] = spec_.initial(k);
-    z[N] = 1.0;
-    const Vec y = times<Z>(v_inv_, z);
-    for (State& s : state_) s.y = y;
+    for (sim::Index i = 0; i < size; ++i) {
+        Vec z{};
+        for (int k = 0; k < N; ++k) z[k] = spec_.initial_of(i)(k);
+        z[N] = 1.0;
+        state_[i].y = times<Z>(v_inv_, minus_offset(i, z));
+    }
     // Batching as LinearPopulation: t_ref > 0 (with t_ref = 0 a spike between two inputs
     // of one instant would keep the second, while the event loop applies both first).
     // A slope bound only pays where the exact search is one (several rates); with one
@@ -506,7 +514,7 @@ void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
 template <int N>
 double SmallLinear<N>::value(sim::Index i, std::size_t var, sim::Time t) const {
     const Vec y = evolved(state_[i], t);
-    double x = 0.0;
+    double x = offset_node_.empty() ? 0.0 : offset_node_[i][var];
     for (int k = 0; k < Z; ++k) x += v_[var][k] * y[k];
     return x;
 }
@@ -515,9 +523,11 @@ template <int N>
 void SmallLinear<N>::set_value(sim::Index i, std::size_t var, double x) {
     State& s = state_[i];
     Vec z = times<Z>(v_, s.y);
+    if (!offset_node_.empty())
+        for (int k = 0; k < Z; ++k) z[k] += offset_node_[i][k];
     z[var] = x;
     z[N] = 1.0;
-    s.y = times<Z>(v_inv_, z);
+    s.y = times<Z>(v_inv_, minus_offset(i, z));
 }
 
 template <int N>

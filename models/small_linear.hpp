@@ -162,10 +162,16 @@ private:
         std::vector<RefEntry> q;
     };
     std::vector<RefClass> ref_classes_;
-    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
-    std::array<int, Z> ref_same_{};     // an earlier mode with the same one, or -1
-    Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
-    std::vector<Vec> reset_node_;       // per node (only if given): V^-1 (r_i - r, 0), added after reset_
+    Vec lambda_ref_{};               // the refractory flow's eigenvalues
+    std::array<int, Z> ref_same_{};  // an earlier mode with the same one, or -1
+    Mat reset_{};                    // V^-1 [[R, r], [0, 1]] V
+    std::vector<Vec> reset_node_;    // per node (only if given): added after reset_ (constructor)
+    std::vector<Vec> offset_node_;   // per node (only with per-node drive or threshold): z = V y + o_i
+    Vec minus_offset(sim::Index i, Vec z) const {
+        if (!offset_node_.empty())
+            for (int k = 0; k < Z; ++k) z[k] -= offset_node_[i][k];
+        return z;
+    }
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
     bool negative_harmless_ = false;  // every port: g_p >= 0

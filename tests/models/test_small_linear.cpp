@@ -376,3 +376,81 @@ TEST_CASE("per-node reset values and refractory periods equal uniform population
     bad.reset_c_node.pop_back();
     CHECK_THROWS_AS(models::make_linear_population("B", 3, bad), sim::UserError);
 }
+
+// Per-node threshold, drive and initial state (LinearModelSpec::theta_c_node, b_node,
+// initial_node: lif_exp's V_th, E_L and I_e per node): each node against a population
+// of one node with that node's values as the uniform ones, SmallLinear and the general
+// LinearPopulation, every variable and spike time. The spec's own values are those of
+// no node, and in the second round its equilibrium sits at its threshold (the reference
+// moves: node_offsets).
+TEST_CASE("per-node thresholds, drives and initial states equal uniform populations node by node",
+          "[models][small_linear]") {
+    const double c_m = 250.0, tau_m = 10.0;
+    const std::vector<double> e_l = {-65.0, -60.0, -70.0}, i_e = {500.0, 300.0, 700.0},
+                              v_th = {-50.0, -47.0, -55.0}, v0 = {-65.0, -52.0, -58.0};
+    for (const double base_i_e : {100.0, 375.0}) {  // 375 pA: V_inf = -50 mV = V_th, the reference
+        LinearModelSpec s = lif_two_currents(base_i_e, 5.0);
+        s.t_ref_node = {2.0, 0.5, 3.5};
+        for (std::size_t i = 0; i < 3; ++i) {
+            s.b_node.push_back(Eigen::Vector3d{e_l[i] / tau_m + i_e[i] / c_m, 0.0, 0.0});
+            s.theta_c_node.push_back(-v_th[i]);
+            s.initial_node.push_back(Eigen::Vector3d{v0[i], 0.0, 0.0});
+            s.reset_c_node.push_back(Eigen::Vector3d{e_l[i] - 2.0, 0.0, 0.0});
+        }
+        auto small = models::make_linear_population("P", 3, s);
+        models::LinearPopulation general("G", 3, s);
+        REQUIRE(is_small(*small));
+        REQUIRE(small->capabilities().batching);
+        for (sim::Index i = 0; i < 3; ++i) {
+            LinearModelSpec u = lif_two_currents(0.0, 5.0);
+            u.b = s.b_node[i];
+            u.theta_c = -v_th[i];
+            u.initial = s.initial_node[i];
+            u.reset_c = s.reset_c_node[i];
+            u.t_ref_ms = s.t_ref_node[i];
+            for (std::size_t var = 0; var < 3; ++var) {
+                INFO("base " << base_i_e << " node " << i << " var " << var);
+                auto one = models::make_linear_population("U", 1, u);
+                CHECK(small->value(i, var, 0.0) == Approx(one->value(0, var, 0.0)).epsilon(1e-14));
+                CHECK(general.value(i, var, 0.0) == Approx(one->value(0, var, 0.0)).epsilon(1e-14));
+            }
+            auto one = models::make_linear_population("U", 1, u);
+            std::mt19937_64 rng(200 + i), rng2(200 + i);
+            const int spikes = compare_driven(*small, *one, rng, -300.0, 400.0, 0.5, 200.0, i);
+            CHECK(spikes >= 5);  // the per-node thresholds and resets were exercised
+            auto one2 = models::make_linear_population("U2", 1, u);
+            CHECK(compare_driven(general, *one2, rng2, -300.0, 400.0, 0.5, 200.0, i) == spikes);
+            // set_value and value round-trip through the node's offset.
+            std::vector<std::unique_ptr<sim::Population>> both;
+            both.push_back(models::make_linear_population("F", 3, s));
+            both.push_back(std::make_unique<models::LinearPopulation>("F", 3, s));
+            for (const auto& fresh : both) {
+                fresh->set_value(i, 1, 40.0);
+                fresh->set_value(i, 0, -51.25);
+                CHECK(fresh->value(i, 0, 0.0) == Approx(-51.25).epsilon(1e-14));
+                CHECK(fresh->value(i, 1, 0.0) == Approx(40.0).epsilon(1e-14));
+                CHECK(fresh->value(i, 2, 0.0) == Approx(0.0).margin(1e-12));
+            }
+        }
+    }
+    // Bad per-node values: a clear error, not a crash.
+    LinearModelSpec s = lif_two_currents(0.0, 5.0);
+    s.theta_c_node = {50.0, 49.0};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, s), sim::UserError);
+    s.theta_c_node = {50.0, std::nan(""), 49.0};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, s), sim::UserError);
+    s = lif_two_currents(0.0, 5.0);
+    s.b_node = {s.b, s.b};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, s), sim::UserError);
+    s.b_node = {s.b, Eigen::Vector2d{1.0, 0.0}, s.b};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, s), sim::UserError);
+    s = lif_two_currents(0.0, 5.0);
+    s.initial_node = {s.initial};
+    CHECK_THROWS_AS(models::make_linear_population("B", 3, s), sim::UserError);
+    // A drive on a variable without leak (I_ex without decay) has no equilibrium to shift.
+    s = lif_two_currents(0.0, 5.0);
+    s.a(1, 1) = 0.0;
+    s.b_node = {s.b, Eigen::Vector3d{s.b(0), 0.1, 0.0}};
+    CHECK_THROWS_AS(models::make_linear_population("B", 2, s), sim::UserError);
+    CHECK_THROWS_AS(models::LinearPopulation("B", 2, s), sim::UserError);
+}
