@@ -5,7 +5,6 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
-#include "models/lif_exp.hpp"
 #include "models/linear_population.hpp"
 #include "models/pattern_source.hpp"
 #include "models/poisson_source.hpp"
@@ -13,20 +12,6 @@
 #include "sim/serialize.hpp"
 
 namespace delaysim::models {
-
-void LifExp::save_state(sim::Writer& w) const {
-    w.put(state_);
-    // The superposition tables are built for the first slice width seen; a
-    // restored run must use the same ones (rebuilt from another slice's width,
-    // equal up to rounding, they would change the last bits).
-    w.put(table_span_);
-}
-
-void LifExp::restore_state(sim::Reader& r) {
-    r.get(state_, size(), "the lif_exp node states");
-    r.get(table_span_);
-    if (table_span_ > 0) build_tables(table_span_);
-}
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {
     w.put(state_);
@@ -83,7 +68,7 @@ void SmallLinear<N>::save_state(sim::Writer& w) const {
     w.put(y);
     w.put(t);
     w.put(ref_end);
-    w.put(grid_span_);  // settle's table, as LifExp's: rebuilt from this width on restore
+    w.put(grid_span_);  // settle's table: rebuilt from this width on restore
 }
 
 template <int N>

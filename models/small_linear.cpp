@@ -167,7 +167,11 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         rates += !seen;
     }
     sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
-    if (spec_.min_t_ref() > 0.0) {
+    // With t_ref = 0 only where no input jumps f (lif_exp's currents): f is then continuous
+    // at every input, so no spike can fall between two inputs of one instant.
+    bool continuous = true;
+    for (const Eigen::VectorXd& j : spec_.jumps) continuous = continuous && spec_.theta.dot(j) == 0.0;
+    if (spec_.min_t_ref() > 0.0 || continuous) {
         caps.batching = this;
         plan_superposition();
         if (kernel_.r_m >= 0.0) caps.superposition = this;

@@ -31,8 +31,11 @@
 //   negative weights harmless: where g_p >= 0 for all u (checked once, exactly, for up to
 //                 two rates: the slower term's coefficient and g_p(0) >= 0), an input of
 //                 negative weight never raises f, so positive weights alone bound f.
-// Batching (t_ref > 0, as LinearPopulation): absorb adds the inputs' bounds to the free
-// ceiling; a node refractory at its last update cannot fire before the refractory end, so
+// Per-node threshold, drive and initial state: y = V^-1 (z - o_i) with node i's offset o_i
+// (linear_population.hpp, node_offsets), so the proofs below are the uniform ones; o_i
+// enters only the reset offset and value / set_value.
+// Batching (t_ref > 0, as LinearPopulation, or t_ref = 0 where no input jumps f): absorb adds the inputs'
+// bounds to the free ceiling; a node refractory at its last update cannot fire before the refractory end, so
 // inputs before it are applied on the refractory flow and the proof starts at the end;
 // may_spike_before is the same proof from positive weights (only
 // where negative ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every port's
