@@ -55,6 +55,14 @@
 // for it only below rheobase (constant term < 0). ceiling() takes the common shape (the
 // constant mode last, every other mode decaying) without the per-mode floors and weights,
 // the same sums in the same order; the scale only where a margin needs it.
+// Headroom (as the hand-written lif_exp had it): a "never" proof for all time (top < 0,
+// or the exact peak below rheobase) leaves H = -(that ceiling) less its rounding margin
+// in the node's state. Free evolution keeps it; an input of weight w on port p adds at
+// most |w| top_p (rise_pos_ / rise_neg_ by its sign) at any later time, so while the
+// inputs' sum stays below H the node still never fires: absorb applies them with no
+// bound and lowers H by that sum. settle only leaves H for later inputs (testing it
+// there cost the dense networks, which have none, 3-4 %). receive, fire, set_value and
+// an absorb ending refractory set H = 0.
 #pragma once
 #include <array>
 #include <memory>
@@ -118,6 +126,7 @@ private:
         Vec y;  // modal coordinates of (x, 1)
         sim::Time t = 0.0;
         sim::Time ref_end = -1e300;
+        double headroom = 0.0;  // H (header): > 0 only after a "never" proof, not refractory
     };
     // f's bounds from modal coordinates y (see the header).
     struct Ceiling {
@@ -139,8 +148,11 @@ private:
     Vec evolved(const State& s, sim::Time t) const;
     double peak(const Vec& y) const;
     sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
-    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon) const;
-    sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon) const;
+    // headroom: set to H where the answer is a "never" for all time, else 0.
+    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom) const;
+    sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom = nullptr) const;
+    // The most that inputs in[0..n) can add to f at any later time (their ports' tops).
+    double input_tops(const sim::SliceInput* in, std::size_t n) const;
     Rise rise(const Vec& c, double sign) const;
     void plan_superposition();
 

@@ -456,3 +456,40 @@ TEST_CASE("per-node thresholds, drives and initial states equal uniform populati
     CHECK_THROWS_AS(models::make_linear_population("B", 2, s), sim::UserError);
     CHECK_THROWS_AS(models::LinearPopulation("B", 2, s), sim::UserError);
 }
+
+TEST_CASE("absorb under headroom equals input-by-input processing and never hides a crossing",
+          "[models][small_linear][batching][headroom]") {
+    // Below rheobase, every absorb's "never" leaves headroom; later slices within it are
+    // applied without a proof and must lower it: the inputs add up until the node would
+    // cross, which the exact search on an input-by-input twin finds. An absorb that
+    // still says "never" then (H not lowered) fails here.
+    auto a = models::make_linear_population("A", 1, lif_two_currents(0.0, 5.0));
+    auto b = models::make_linear_population("B", 1, lif_two_currents(0.0, 5.0));
+    REQUIRE(a->capabilities().batching);
+    int nevers = 0;
+    bool crossed = false;
+    for (int step = 0; step < 400 && !crossed; ++step) {
+        const double t = 0.2 * (step + 1);
+        const sim::SliceInput in[3] = {
+            {t, 60.0, 0, 0, 0, 0}, {t + 0.05, -20.0, 0, 0, 0, 1}, {t + 0.1, 60.0, 0, 0, 0, 0}};
+        for (const sim::SliceInput& x : in) {
+            b->advance(0, x.t);
+            b->receive(0, x.port, x.w, x.t);
+        }
+        const sim::Time exact = b->next_spike(0, t + 0.1, 1e9);
+        crossed = exact != sim::kNever;
+        const sim::MaybeTime check = a->capabilities().batching->absorb(0, in, 3, 1e9);
+        if (!check) {  // refused: the twin must be able to cross, state unchanged
+            REQUIRE(crossed);
+            break;
+        }
+        REQUIRE(*check <= exact);  // a "never" only where the exact search finds none
+        nevers += *check == sim::kNever;
+        for (std::size_t var = 0; var < 3; ++var) {
+            const double va = a->value(0, var, t + 0.1), vb = b->value(0, var, t + 0.1);
+            REQUIRE(std::abs(va - vb) <= 1e-10 * (std::abs(vb) + 1.0));
+        }
+    }
+    CHECK(crossed);      // the inputs did reach threshold
+    CHECK(nevers > 10);  // and many slices before were taken as "never"
+}
