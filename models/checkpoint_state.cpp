@@ -5,7 +5,6 @@
 #include "models/coincidence_lag.hpp"
 #include "models/coincidence_neuron.hpp"
 #include "models/explicit_source.hpp"
-#include "models/lif_exp.hpp"
 #include "models/linear_population.hpp"
 #include "models/pattern_source.hpp"
 #include "models/poisson_source.hpp"
@@ -13,20 +12,6 @@
 #include "sim/serialize.hpp"
 
 namespace delaysim::models {
-
-void LifExp::save_state(sim::Writer& w) const {
-    w.put(state_);
-    // The superposition tables are built for the first slice width seen; a
-    // restored run must use the same ones (rebuilt from another slice's width,
-    // equal up to rounding, they would change the last bits).
-    w.put(table_span_);
-}
-
-void LifExp::restore_state(sim::Reader& r) {
-    r.get(state_, size(), "the lif_exp node states");
-    r.get(table_span_);
-    if (table_span_ > 0) build_tables(table_span_);
-}
 
 void CoincidenceNeuron::save_state(sim::Writer& w) const {
     w.put(state_);
@@ -74,28 +59,35 @@ void LinearPopulation::restore_state(sim::Reader& r) {
 // The modal coordinates as they are (a conversion to x and back would not be bit-exact).
 template <int N>
 void SmallLinear<N>::save_state(sim::Writer& w) const {
-    std::vector<double> y, t, ref_end;
+    std::vector<double> y, t, ref_end, headroom;
     for (const State& s : state_) {
         y.insert(y.end(), s.y.begin(), s.y.end());
         t.push_back(s.t);
         ref_end.push_back(s.ref_end);
+        headroom.push_back(s.headroom);
     }
     w.put(y);
     w.put(t);
     w.put(ref_end);
-    w.put(grid_span_);  // settle's table, as LifExp's: rebuilt from this width on restore
+    w.put(headroom);
+    w.put(grid_span_);  // settle's table: rebuilt from this width on restore
 }
 
 template <int N>
 void SmallLinear<N>::restore_state(sim::Reader& r) {
-    std::vector<double> y, t, ref_end;
+    std::vector<double> y, t, ref_end, headroom;
     r.get(y, state_.size() * Z, "the linear model's node states");
     r.get(t, size(), "the linear model's node times");
     r.get(ref_end, size(), "the linear model's refractory ends");
+    r.get(headroom, size(), "the linear model's headrooms");
     for (std::size_t i = 0; i < state_.size(); ++i) {
         std::copy_n(y.begin() + static_cast<std::ptrdiff_t>(i * Z), Z, state_[i].y.begin());
         state_[i].t = t[i];
         state_[i].ref_end = ref_end[i];
+        // A negative or non-finite H would let absorb skip a proof: refuse it.
+        if (!(headroom[i] >= 0.0 && headroom[i] < 1e300))
+            r.fail("a linear model's headroom is not a finite value >= 0");
+        state_[i].headroom = headroom[i];
     }
     r.get(grid_span_);
     if (grid_span_ > 0) build_grid(grid_span_);

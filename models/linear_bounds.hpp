@@ -1,5 +1,4 @@
-// Small pieces of the no-spike proofs shared by the linear models (models/lif_exp.hpp,
-// models/small_linear.hpp): one implementation of each.
+// Small pieces of the no-spike proofs of the linear core (models/small_linear.hpp).
 #pragma once
 #include <algorithm>
 #include <cmath>

@@ -119,6 +119,7 @@ void LinearFlow::propagate(const LinearState& z0, double s, LinearState& z1) con
         z1 = z0;
         return;
     }
+    const double constant = z0(n - 1);  // (1, or 1 - o_N with a node offset: node_offsets)
     switch (form_) {
         case Form::Modal: {
             LinearState y = v_inv_ * z0;
@@ -138,7 +139,7 @@ void LinearFlow::propagate(const LinearState& z0, double s, LinearState& z1) con
             break;
         }
     }
-    z1(n - 1) = 1.0;  // the augmented constant is exactly 1
+    z1(n - 1) = constant;  // M's last row is zero: the augmented constant stays exact
 }
 
 double LinearFlow::first_crossing(const LinearState& z0, double s_max) const {
@@ -219,21 +220,97 @@ void check_per_node(const LinearModelSpec& s, sim::Index size) {
     for (const double t : s.t_ref_node)
         if (!(t >= 0.0 && std::isfinite(t)))
             throw sim::UserError(who + "a per-node refractory period is negative or not finite");
+    auto vectors = [&](const std::vector<Eigen::VectorXd>& v, const char* what) {
+        if (!v.empty() && v.size() != size)
+            throw sim::UserError(who + "per-node " + what + " for " + std::to_string(v.size()) +
+                                 " nodes, the population has " + std::to_string(size));
+        for (const Eigen::VectorXd& x : v)
+            if (x.size() != s.b.size() || !x.allFinite())
+                throw sim::UserError(who + "a per-node " + what +
+                                     " is not a finite vector of the state's size");
+    };
+    vectors(s.b_node, "drive");
+    vectors(s.initial_node, "initial state");
+    if (!s.theta_c_node.empty() && s.theta_c_node.size() != size)
+        throw sim::UserError(who + "per-node thresholds for " + std::to_string(s.theta_c_node.size()) +
+                             " nodes, the population has " + std::to_string(size));
+    for (const double c : s.theta_c_node)
+        if (!std::isfinite(c)) throw sim::UserError(who + "a per-node threshold is not finite");
+}
+
+namespace {
+
+// The kernel vector u of M (M u = 0) on which the threshold function depends most,
+// normalised; theta_u = (theta, c) . u.
+struct FixedPoint {
+    Eigen::VectorXd u;
+    double theta_u = 0.0;
+};
+FixedPoint fixed_point(const LinearModelSpec& s) {
+    const Eigen::MatrixXd kernel = augmented(s, false).fullPivLu().kernel();
+    const Eigen::RowVectorXd theta = augmented_theta(s);
+    FixedPoint best;
+    for (Eigen::Index k = 0; k < kernel.cols(); ++k) {
+        const Eigen::VectorXd u = kernel.col(k).normalized();
+        const double tu = theta.dot(u);
+        if (best.u.size() == 0 || std::abs(tu) > std::abs(best.theta_u)) best = {u, tu};
+    }
+    return best;
+}
+
+}  // namespace
+
+std::vector<Eigen::VectorXd> node_offsets(LinearModelSpec& s, sim::Index size) {
+    checked(s);
+    check_per_node(s, size);
+    if (s.b_node.empty() && s.theta_c_node.empty()) return {};
+    const std::string who = "model '" + s.name + "': ";
+    FixedPoint u0 = fixed_point(s);
+    const auto degenerate = [&] { return !(std::abs(u0.theta_u) > 1e-6 * augmented_theta(s).norm()); };
+    if (degenerate()) {  // the population's own equilibrium at its threshold: move the reference
+        if (s.theta_c_node.empty()) s.theta_c_node.assign(size, s.theta_c);
+        s.theta_c -= 1.0 + std::abs(s.theta_c);
+        u0 = fixed_point(s);
+        if (degenerate())
+            throw sim::UserError(who +
+                                 "per-node thresholds or drives need a threshold that depends on the "
+                                 "model's equilibrium");
+    }
+    const Eigen::FullPivLU<Eigen::MatrixXd> lu(s.a);
+    const Eigen::Index n = s.a.rows();
+    std::vector<Eigen::VectorXd> out;
+    out.reserve(size);
+    for (sim::Index i = 0; i < size; ++i) {
+        Eigen::VectorXd d = Eigen::VectorXd::Zero(n);
+        if (!s.b_node.empty()) {
+            const Eigen::VectorXd rhs = s.b - s.b_node[i];
+            d = lu.solve(rhs);
+            if (!((s.a * d - rhs).norm() <= 1e-9 * (s.b.norm() + s.b_node[i].norm() + 1e-300)))
+                throw sim::UserError(who + "the per-node drive of node " + std::to_string(i) +
+                                     " moves a variable without leak (no equilibrium to shift)");
+        }
+        const double alpha = (s.theta_c - s.theta_c_of(i) - s.theta.dot(d)) / u0.theta_u;
+        Eigen::VectorXd o = alpha * u0.u;
+        o.head(n) += d;
+        out.push_back(o);
+    }
+    return out;
 }
 
 LinearPopulation::LinearPopulation(const std::string& name, sim::Index size, LinearModelSpec spec)
     : Population(name, size),
       spec_(std::move(spec)),
-      n_(checked(spec_).variables.size()),
+      offset_(node_offsets(spec_, size)),
+      n_(spec_.variables.size()),
       theta_aug_(augmented_theta(spec_)),
       free_(augmented(spec_, false), theta_aug_, true, "model '" + spec_.name + "'"),
       refractory_(augmented(spec_, true), theta_aug_, false, "model '" + spec_.name + "'"),
       x_(size * n_),
       t_(size, 0.0),
       ref_end_(size, -1e300) {
-    check_per_node(spec_, size);
     for (sim::Index i = 0; i < size; ++i)
-        for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = spec_.initial(static_cast<Eigen::Index>(k));
+        for (std::size_t k = 0; k < n_; ++k)
+            x_[i * n_ + k] = spec_.initial_of(i)(static_cast<Eigen::Index>(k));
     bool batching = spec_.min_t_ref() > 0.0;  // (t_ref = 0: as lif_delta, jump crossings within one instant)
     for (const Eigen::VectorXd& jump : spec_.jumps) {
         LinearState dz = LinearState::Zero(static_cast<Eigen::Index>(n_ + 1));
@@ -284,11 +361,12 @@ LinearState LinearPopulation::load(sim::Index i) const {
     LinearState z(static_cast<Eigen::Index>(n_ + 1));
     for (std::size_t k = 0; k < n_; ++k) z(static_cast<Eigen::Index>(k)) = x_[i * n_ + k];
     z(static_cast<Eigen::Index>(n_)) = 1.0;
+    if (!offset_.empty()) z -= offset_[i];
     return z;
 }
 
 void LinearPopulation::store(sim::Index i, const LinearState& z, sim::Time t) {
-    for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = z(static_cast<Eigen::Index>(k));
+    for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = z(static_cast<Eigen::Index>(k)) + offset(i, k);
     t_[i] = t;
 }
 
@@ -299,7 +377,7 @@ LinearState LinearPopulation::evolved(sim::Index i, sim::Time t) const {
         const sim::Time t1 = std::min(t, ref_end_[i]);
         refractory_.propagate(z, t1 - t0, z);
         for (std::size_t k = 0; k < n_; ++k)
-            if (spec_.clamped[k]) z(static_cast<Eigen::Index>(k)) = x_[i * n_ + k];
+            if (spec_.clamped[k]) z(static_cast<Eigen::Index>(k)) = x_[i * n_ + k] - offset(i, k);
         t0 = t1;
     }
     if (t > t0) free_.propagate(z, t - t0, z);
@@ -339,15 +417,14 @@ sim::Bound LinearPopulation::spike_bound(sim::Index i, sim::Time t, sim::Time ho
 }
 
 void LinearPopulation::fire(sim::Index i, sim::Time t) {
-    const LinearState z = load(i);
-    const Eigen::VectorXd x = z.head(static_cast<Eigen::Index>(n_));
+    const Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(&x_[i * n_], static_cast<Eigen::Index>(n_));
     const Eigen::VectorXd reset = spec_.reset_m * x + spec_.reset_c_of(i);
     for (std::size_t k = 0; k < n_; ++k) x_[i * n_ + k] = reset(static_cast<Eigen::Index>(k));
     t_[i] = t;
     const double t_ref = spec_.t_ref_of(i);
     ref_end_[i] = t + t_ref;
     // Still at threshold with no refractory period: it would fire forever at t.
-    if (t_ref == 0.0 && spec_.theta.dot(reset) + spec_.theta_c >= 0.0)
+    if (t_ref == 0.0 && spec_.theta.dot(reset) + spec_.theta_c_of(i) >= 0.0)
         throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
                              name() +
                              "' is still at threshold right after its reset at t = " + sim::fmt_ms(t) +
@@ -355,7 +432,7 @@ void LinearPopulation::fire(sim::Index i, sim::Time t) {
 }
 
 double LinearPopulation::value(sim::Index i, std::size_t var, sim::Time t) const {
-    return evolved(i, t)(static_cast<Eigen::Index>(var));
+    return evolved(i, t)(static_cast<Eigen::Index>(var)) + offset(i, var);
 }
 
 void LinearPopulation::set_value(sim::Index i, std::size_t var, double x) {
@@ -374,7 +451,8 @@ std::unique_ptr<sim::Population> small(const std::string& name, sim::Index size,
 
 std::unique_ptr<sim::Population> make_linear_population(const std::string& name, sim::Index size,
                                                         LinearModelSpec spec) {
-    const int n = static_cast<int>(checked(spec).variables.size());
+    node_offsets(spec, size);  // (may move the reference threshold: before the flows take it)
+    const int n = static_cast<int>(spec.variables.size());
     if (n <= kMaxSmallLinear) {
         const std::string who = "model '" + spec.name + "'";
         const Eigen::RowVectorXd theta = augmented_theta(spec);

@@ -96,16 +96,35 @@ struct LinearModelSpec {
     // t_ref_node[i] ms. (Checked against the population's size by check_per_node.)
     std::vector<Eigen::VectorXd> reset_c_node;
     std::vector<double> t_ref_node;
+    // Per node, likewise: the drive b_node[i] (instead of b), the threshold constant
+    // theta_c_node[i] (instead of theta_c) and the initial state initial_node[i].
+    std::vector<Eigen::VectorXd> b_node;
+    std::vector<double> theta_c_node;
+    std::vector<Eigen::VectorXd> initial_node;
     const Eigen::VectorXd& reset_c_of(sim::Index i) const {
         return reset_c_node.empty() ? reset_c : reset_c_node[i];
     }
     double t_ref_of(sim::Index i) const { return t_ref_node.empty() ? t_ref_ms : t_ref_node[i]; }
+    double theta_c_of(sim::Index i) const { return theta_c_node.empty() ? theta_c : theta_c_node[i]; }
+    const Eigen::VectorXd& initial_of(sim::Index i) const {
+        return initial_node.empty() ? initial : initial_node[i];
+    }
     double min_t_ref() const;  // the shortest refractory period of any node
 };
 
 // Throws sim::UserError unless the per-node values fit a population of `size` nodes
 // (one per node, refractory periods finite and >= 0).
 void check_per_node(const LinearModelSpec& spec, sim::Index size);
+
+// Per-node drive and threshold (b_node, theta_c_node) as one augmented offset o_i per
+// node (empty when neither is given): with M o_i = -(b_i - b, 0) and (theta, c) . o_i =
+// c - c_i, z - o_i follows the population's flow M (and the refractory one: clamped rows
+// of both sides are zero) and f_i(z) = (theta, c) . (z - o_i), so every proof and search
+// runs on z - o_i unchanged. o_i = (d_i, 0) + alpha_i u0 with A d_i = b - b_i and u0 the
+// fixed point (x*, 1) of M. May lower spec.theta_c (filling theta_c_node first) where the
+// population's own equilibrium sits at its threshold (then u0 cannot carry alpha_i).
+// Throws sim::UserError when a node's drive has no such d_i (A singular in its direction).
+std::vector<Eigen::VectorXd> node_offsets(LinearModelSpec& spec, sim::Index size);
 
 // e^{M s} for a fixed M, in the cheapest exact form M admits (see the header).
 class LinearFlow {
@@ -191,7 +210,13 @@ private:
     LinearState load(sim::Index i) const;
     void store(sim::Index i, const LinearState& z, sim::Time t);
 
+    // Variable k's offset for node i: x = (the state the flow moves) + o_i (node_offsets).
+    double offset(sim::Index i, std::size_t k) const {
+        return offset_.empty() ? 0.0 : offset_[i](static_cast<Eigen::Index>(k));
+    }
+
     LinearModelSpec spec_;
+    std::vector<Eigen::VectorXd> offset_;  // per node, only with per-node drive or threshold
     std::size_t n_;
     Eigen::RowVectorXd theta_aug_;  // (theta, theta_c)
     LinearFlow free_, refractory_;

@@ -43,6 +43,7 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
                             const LinearFlow& free, const LinearFlow& refractory)
     : Population(name, size), spec_(std::move(spec)), ports_(spec_.ports.size()) {
     DS_ASSERT(free.form() == LinearFlow::Form::Modal && refractory.form() == LinearFlow::Form::Modal);
+    const std::vector<Eigen::VectorXd> offsets = node_offsets(spec_, size);  // (before theta_v)
     DS_ASSERT(static_cast<int>(spec_.variables.size()) == N);
     const Eigen::MatrixXd& v = free.modal_basis();
     const Eigen::MatrixXd& vi = free.modal_inverse();
@@ -91,16 +92,22 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
     r.topLeftCorner(N, N) = spec_.reset_m;
     r.topRightCorner(N, 1) = spec_.reset_c;
     reset_ = fixed<Z>(vi * r * v);
-    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]], and (V y)_N = 1.
-    check_per_node(spec_, size);
-    for (const Eigen::VectorXd& r_i : spec_.reset_c_node) {
-        Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
-        dz.head(N) = r_i - spec_.reset_c;
-        const Eigen::VectorXd dy = vi * dz;
+    // Node i's reset [[R, r_i], [0, 1]] = that + [[0, r_i - r], [0, 0]] acts on z = V y + o_i
+    // (o_i: node_offsets), so y' = reset_ y + V^-1 ((R_aug - I) o_i + (r_i - r, 0)).
+    auto to_vec = [](const Eigen::VectorXd& x) {
         Vec out{};
-        for (int k = 0; k < Z; ++k) out[k] = dy(k);
-        reset_node_.push_back(out);
+        for (int k = 0; k < Z; ++k) out[k] = x(k);
+        return out;
+    };
+    if (!spec_.reset_c_node.empty() || !offsets.empty()) {
+        for (sim::Index i = 0; i < size; ++i) {
+            Eigen::VectorXd dz = Eigen::VectorXd::Zero(Z);
+            dz.head(N) = spec_.reset_c_of(i) - spec_.reset_c;
+            if (!offsets.empty()) dz += (r - Eigen::MatrixXd::Identity(Z, Z)) * offsets[i];
+            reset_node_.push_back(to_vec(vi * dz));
+        }
     }
+    for (const Eigen::VectorXd& o : offsets) offset_node_.push_back(to_vec(o));
     spec_.reset_c_node.clear();  // (kept as reset_node_)
     negative_harmless_ = true;
     for (const Eigen::VectorXd& j : spec_.jumps) {
@@ -143,11 +150,12 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         negative_harmless_ = negative_harmless_ && ok;
     }
     state_.resize(size);
-    Vec z{};
-    for (int k = 0; k < N; ++k) z[k] = spec_.initial(k);
-    z[N] = 1.0;
-    const Vec y = times<Z>(v_inv_, z);
-    for (State& s : state_) s.y = y;
+    for (sim::Index i = 0; i < size; ++i) {
+        Vec z{};
+        for (int k = 0; k < N; ++k) z[k] = spec_.initial_of(i)(k);
+        z[N] = 1.0;
+        state_[i].y = times<Z>(v_inv_, minus_offset(i, z));
+    }
     // Batching as LinearPopulation: t_ref > 0 (with t_ref = 0 a spike between two inputs
     // of one instant would keep the second, while the event loop applies both first).
     // A slope bound only pays where the exact search is one (several rates); with one
@@ -159,7 +167,11 @@ SmallLinear<N>::SmallLinear(const std::string& name, sim::Index size, LinearMode
         rates += !seen;
     }
     sim::Capabilities caps{.bounds = rates > 1 ? this : nullptr};
-    if (spec_.min_t_ref() > 0.0) {
+    // With t_ref = 0 only where no input jumps f (lif_exp's currents): f is then continuous
+    // at every input, so no spike can fall between two inputs of one instant.
+    bool continuous = true;
+    for (const Eigen::VectorXd& j : spec_.jumps) continuous = continuous && spec_.theta.dot(j) == 0.0;
+    if (spec_.min_t_ref() > 0.0 || continuous) {
         caps.batching = this;
         plan_superposition();
         if (kernel_.r_m >= 0.0) caps.superposition = this;
@@ -378,6 +390,7 @@ void SmallLinear<N>::receive(sim::Index i, std::size_t port, double w, sim::Time
     State& s = state_[i];
     const Vec& c = t < s.ref_end ? jump_ref_[port] : jump_[port];
     for (int k = 0; k < Z; ++k) s.y[k] += w * c[k];
+    s.headroom = 0.0;
 }
 
 template <int N>
@@ -390,8 +403,10 @@ sim::Time SmallLinear<N>::next_spike(sim::Index i, sim::Time t, sim::Time horizo
 
 // The check absorb and settle return: a bound if the model has them, else the spike.
 template <int N>
-sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time horizon) const {
-    if (capabilities().bounds) return bound_from(y, from, horizon).t;
+sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time horizon,
+                                     double* headroom) const {
+    if (headroom) *headroom = 0.0;
+    if (capabilities().bounds) return bound_from(y, from, horizon, headroom).t;
     return from < horizon ? exact_from(y, from, horizon) : sim::kNever;
 }
 
@@ -452,13 +467,29 @@ double SmallLinear<N>::peak(const Vec& y) const {
 }
 
 template <int N>
-sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon) const {
+sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon,
+                                      double* headroom) const {
     if (!(from < horizon)) return {sim::kNever, true};
     const Ceiling c = ceiling<false>(y);  // the scale only below rheobase
     if (c.f0 >= 0.0) return {from, true};
-    if (c.top < 0.0 || !(c.slope > 0.0)) return {sim::kNever, true};
+    if (c.top < 0.0) {
+        // sum |a_k| from the sums at hand (2 x the positive decaying terms - their sum,
+        // plus |c0|): equal to rounding, far below the margin's 1e-9.
+        if (headroom) {
+            const double scale = 2.0 * c.top - c.f0 - c.c0 + std::abs(c.c0);
+            *headroom = std::max(-c.top - 1e-9 * (scale + 1.0), 0.0);
+        }
+        return {sim::kNever, true};
+    }
+    if (!(c.slope > 0.0)) return {sim::kNever, true};
     // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
-    if (c.c0 < 0.0 && peak(y) < -1e-9 * (ceiling(y).scale + 1.0)) return {sim::kNever, true};
+    if (c.c0 < 0.0) {
+        const double margin = 1e-9 * (ceiling(y).scale + 1.0), top = peak(y);
+        if (top < -margin) {
+            if (headroom) *headroom = -top - margin;
+            return {sim::kNever, true};
+        }
+    }
     const sim::Time b = from - c.f0 / c.slope;
     if (!(b < horizon)) return {sim::kNever, true};
     return {b, false};
@@ -495,6 +526,7 @@ void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
     s.t = t;
     const double t_ref = spec_.t_ref_of(i);
     s.ref_end = t + t_ref;
+    s.headroom = 0.0;
     // Still at threshold with no refractory period: it would fire forever at t.
     if (t_ref == 0.0 && f(s.y) >= 0.0)
         throw sim::UserError("model '" + spec_.name + "': node " + std::to_string(i) + " of population '" +
@@ -506,7 +538,7 @@ void SmallLinear<N>::fire(sim::Index i, sim::Time t) {
 template <int N>
 double SmallLinear<N>::value(sim::Index i, std::size_t var, sim::Time t) const {
     const Vec y = evolved(state_[i], t);
-    double x = 0.0;
+    double x = offset_node_.empty() ? 0.0 : offset_node_[i][var];
     for (int k = 0; k < Z; ++k) x += v_[var][k] * y[k];
     return x;
 }
@@ -515,9 +547,12 @@ template <int N>
 void SmallLinear<N>::set_value(sim::Index i, std::size_t var, double x) {
     State& s = state_[i];
     Vec z = times<Z>(v_, s.y);
+    if (!offset_node_.empty())
+        for (int k = 0; k < Z; ++k) z[k] += offset_node_[i][k];
     z[var] = x;
     z[N] = 1.0;
-    s.y = times<Z>(v_inv_, z);
+    s.y = times<Z>(v_inv_, minus_offset(i, z));
+    s.headroom = 0.0;
 }
 
 template <int N>
@@ -544,6 +579,22 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
     State& s = state_[i];
     Vec y = s.y;
     sim::Time t = s.t;
+    // Within its headroom the node still never fires: no bound at all (header). (H > 0
+    // only where the node is not refractory at s.t.)
+    if (s.headroom > 0.0) {
+        if (const double rise = input_tops(in, n); rise < s.headroom) {
+            for (std::size_t k = 0; k < n; ++k) {
+                y = free_step(y, in[k].t - t);
+                t = in[k].t;
+                const Vec& j = jump_[in[k].port];
+                for (int m = 0; m < Z; ++m) y[m] += in[k].w * j[m];
+            }
+            s.y = y;
+            s.t = t;
+            s.headroom -= rise;
+            return sim::kNever;
+        }
+    }
     std::size_t k = 0;
     if (s.ref_end > s.t) {
         // Refractory at its last update: no spike before ref_end, so the inputs before
@@ -561,7 +612,10 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
             s.y = r.y;
             s.t = r.t;
             const sim::Time from = std::max(r.t, s.ref_end);
-            return check_from(evolved(r, from), from, horizon);
+            double headroom;  // (holds from ref_end on only: not kept)
+            const sim::Time next = check_from(evolved(r, from), from, horizon, &headroom);
+            s.headroom = 0.0;
+            return next;
         }
         y = evolved(r, s.ref_end);
         t = s.ref_end;
@@ -578,7 +632,18 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
     }
     s.y = y;
     s.t = t;
-    return check_from(y, t_last, horizon);
+    return check_from(y, t_last, horizon, &s.headroom);
+}
+
+template <int N>
+double SmallLinear<N>::input_tops(const sim::SliceInput* in, std::size_t n) const {
+    double rise = 0.0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const double w = in[k].w;
+        const InputRise& r = w > 0.0 ? rise_pos_[in[k].port] : rise_neg_[in[k].port];
+        rise += std::abs(w) * positive(r.top);
+    }
+    return rise;
 }
 
 template <int N>
@@ -626,7 +691,7 @@ sim::MaybeTime SmallLinear<N>::settle(sim::Index i, const sim::SliceSum& sum, co
     y1[shared_mode_] += shared;
     s.y = y1;
     s.t = t1;
-    return check_from(y1, t1, span.horizon);
+    return check_from(y1, t1, span.horizon, &s.headroom);
 }
 
 template class SmallLinear<1>;

@@ -31,8 +31,11 @@
 //   negative weights harmless: where g_p >= 0 for all u (checked once, exactly, for up to
 //                 two rates: the slower term's coefficient and g_p(0) >= 0), an input of
 //                 negative weight never raises f, so positive weights alone bound f.
-// Batching (t_ref > 0, as LinearPopulation): absorb adds the inputs' bounds to the free
-// ceiling; a node refractory at its last update cannot fire before the refractory end, so
+// Per-node threshold, drive and initial state: y = V^-1 (z - o_i) with node i's offset o_i
+// (linear_population.hpp, node_offsets), so the proofs below are the uniform ones; o_i
+// enters only the reset offset and value / set_value.
+// Batching (t_ref > 0, as LinearPopulation, or t_ref = 0 where no input jumps f): absorb adds the inputs'
+// bounds to the free ceiling; a node refractory at its last update cannot fire before the refractory end, so
 // inputs before it are applied on the refractory flow and the proof starts at the end;
 // may_spike_before is the same proof from positive weights (only
 // where negative ones are harmless). Superposition (<= 2 ports, negative weights harmless, and every port's
@@ -52,6 +55,14 @@
 // for it only below rheobase (constant term < 0). ceiling() takes the common shape (the
 // constant mode last, every other mode decaying) without the per-mode floors and weights,
 // the same sums in the same order; the scale only where a margin needs it.
+// Headroom (as the hand-written lif_exp had it): a "never" proof for all time (top < 0,
+// or the exact peak below rheobase) leaves H = -(that ceiling) less its rounding margin
+// in the node's state. Free evolution keeps it; an input of weight w on port p adds at
+// most |w| top_p (rise_pos_ / rise_neg_ by its sign) at any later time, so while the
+// inputs' sum stays below H the node still never fires: absorb applies them with no
+// bound and lowers H by that sum. settle only leaves H for later inputs (testing it
+// there cost the dense networks, which have none, 3-4 %). receive, fire, set_value and
+// an absorb ending refractory set H = 0.
 #pragma once
 #include <array>
 #include <memory>
@@ -115,6 +126,7 @@ private:
         Vec y;  // modal coordinates of (x, 1)
         sim::Time t = 0.0;
         sim::Time ref_end = -1e300;
+        double headroom = 0.0;  // H (header): > 0 only after a "never" proof, not refractory
     };
     // f's bounds from modal coordinates y (see the header).
     struct Ceiling {
@@ -136,8 +148,11 @@ private:
     Vec evolved(const State& s, sim::Time t) const;
     double peak(const Vec& y) const;
     sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
-    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon) const;
-    sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon) const;
+    // headroom: set to H where the answer is a "never" for all time, else 0.
+    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom) const;
+    sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom = nullptr) const;
+    // The most that inputs in[0..n) can add to f at any later time (their ports' tops).
+    double input_tops(const sim::SliceInput* in, std::size_t n) const;
     Rise rise(const Vec& c, double sign) const;
     void plan_superposition();
 
@@ -162,10 +177,16 @@ private:
         std::vector<RefEntry> q;
     };
     std::vector<RefClass> ref_classes_;
-    Vec lambda_ref_{};                  // the refractory flow's eigenvalues
-    std::array<int, Z> ref_same_{};     // an earlier mode with the same one, or -1
-    Mat reset_{};                       // V^-1 [[R, r], [0, 1]] V
-    std::vector<Vec> reset_node_;       // per node (only if given): V^-1 (r_i - r, 0), added after reset_
+    Vec lambda_ref_{};               // the refractory flow's eigenvalues
+    std::array<int, Z> ref_same_{};  // an earlier mode with the same one, or -1
+    Mat reset_{};                    // V^-1 [[R, r], [0, 1]] V
+    std::vector<Vec> reset_node_;    // per node (only if given): added after reset_ (constructor)
+    std::vector<Vec> offset_node_;   // per node (only with per-node drive or threshold): z = V y + o_i
+    Vec minus_offset(sim::Index i, Vec z) const {
+        if (!offset_node_.empty())
+            for (int k = 0; k < Z; ++k) z[k] -= offset_node_[i][k];
+        return z;
+    }
     std::vector<Vec> jump_, jump_ref_;  // per port: c_p, and c_p with clamped entries dropped
     std::vector<Rise> rise_pos_, rise_neg_;
     bool negative_harmless_ = false;  // every port: g_p >= 0
