@@ -574,6 +574,17 @@ bool SmallLinear<N>::may_spike_before(sim::Index i, sim::Time t1, const double* 
 }
 
 template <int N>
+[[gnu::always_inline]] inline void SmallLinear<N>::apply_free(Vec& y, sim::Time& t, const sim::SliceInput* in,
+                                                              std::size_t k, std::size_t n) const {
+    for (; k < n; ++k) {
+        y = free_step(y, in[k].t - t);
+        t = in[k].t;
+        const Vec& j = jump_[in[k].port];
+        for (int m = 0; m < Z; ++m) y[m] += in[k].w * j[m];
+    }
+}
+
+template <int N>
 sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, std::size_t n,
                                       sim::Time horizon) {
     State& s = state_[i];
@@ -583,12 +594,7 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
     // only where the node is not refractory at s.t.)
     if (s.headroom > 0.0) {
         if (const double rise = input_tops(in, n); rise < s.headroom) {
-            for (std::size_t k = 0; k < n; ++k) {
-                y = free_step(y, in[k].t - t);
-                t = in[k].t;
-                const Vec& j = jump_[in[k].port];
-                for (int m = 0; m < Z; ++m) y[m] += in[k].w * j[m];
-            }
+            apply_free(y, t, in, 0, n);
             s.y = y;
             s.t = t;
             s.headroom -= rise;
@@ -624,12 +630,7 @@ sim::MaybeTime SmallLinear<N>::absorb(sim::Index i, const sim::SliceInput* in, s
     const sim::Time t_last = in[n - 1].t;
     const double top = std::min(c.f0 + (t_last - t) * c.slope, c.top);
     if (!inputs_stay_below(rise_pos_, rise_neg_, in + k, n - k, top, c.scale)) return std::nullopt;
-    for (; k < n; ++k) {
-        y = free_step(y, in[k].t - t);
-        t = in[k].t;
-        const Vec& j = jump_[in[k].port];
-        for (int m = 0; m < Z; ++m) y[m] += in[k].w * j[m];
-    }
+    apply_free(y, t, in, k, n);
     s.y = y;
     s.t = t;
     return check_from(y, t_last, horizon, &s.headroom);

@@ -153,6 +153,8 @@ private:
     sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom = nullptr) const;
     // The most that inputs in[0..n) can add to f at any later time (their ports' tops).
     double input_tops(const sim::SliceInput* in, std::size_t n) const;
+    // The inputs in[k..n) on the free flow, from (y, t): a free step to each, then its jump.
+    void apply_free(Vec& y, sim::Time& t, const sim::SliceInput* in, std::size_t k, std::size_t n) const;
     Rise rise(const Vec& c, double sign) const;
     void plan_superposition();
 
