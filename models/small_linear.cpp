@@ -733,10 +733,20 @@ void SmallLinear<N>::fill_instant(sim::Time t) {
     instant_.t = t;
     instant_.t_epoch = std::floor(t * inv_epoch_) * epoch_;
     const double x = t - instant_.t_epoch;
-    for (int c = 0; c < rate_classes_; ++c) {
-        instant_.g[c] = std::exp(-class_rate_[c] * x);
-        instant_.h[c] = 1.0 / instant_.g[c];
+    double g[Z];
+    for (int c = 0; c < rate_classes_; ++c) g[c] = std::exp(-class_rate_[c] * x);
+    for (int k = 0; k < Z; ++k) {  // per mode (1 for rate 0): no per-class gather at a delivery
+        instant_.g[k] = rate_class_[k] >= 0 ? g[rate_class_[k]] : 1.0;
+        instant_.h[k] = 1.0 / instant_.g[k];
     }
+}
+
+template <int N>
+void SmallLinear<N>::scale_at(NodeScale& h, sim::Time t0) const {
+    const double x = t0 - instant_.t_epoch;
+    double g[Z];
+    for (int c = 0; c < rate_classes_; ++c) g[c] = std::exp(-class_rate_[c] * x);
+    for (int k = 0; k < Z; ++k) h.h[k] = 1.0 / (rate_class_[k] >= 0 ? g[rate_class_[k]] : 1.0);
 }
 
 template <int N>
@@ -744,14 +754,9 @@ template <int N>
     if (t != instant_.t) fill_instant(t);
     NodeScale& h = scale_[i];
     if (s.t < t && s.t >= s.ref_end && s.t >= instant_.t_epoch) {  // free, within t's epoch
-        if (h.t != s.t) {  // H(s.t), as fill_instant computes it (the same epoch)
-            const double x = s.t - instant_.t_epoch;
-            for (int c = 0; c < rate_classes_; ++c) h.h[c] = 1.0 / std::exp(-class_rate_[c] * x);
-        }
-        double e[Z];
-        for (int c = 0; c < rate_classes_; ++c) e[c] = instant_.g[c] * h.h[c];
-        for (int k = 0; k < Z; ++k)
-            if (rate_class_[k] >= 0) s.y[k] *= e[rate_class_[k]];
+        if (h.t != s.t) [[unlikely]]  // H(s.t), as fill_instant computes it (the same epoch)
+            scale_at(h, s.t);
+        for (int k = 0; k < Z; ++k) s.y[k] *= instant_.g[k] * h.h[k];  // (1 x 1 for rate 0: exact)
     } else {
         s.y = evolved(s, t);
     }

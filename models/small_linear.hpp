@@ -221,7 +221,7 @@ private:
     // event loop alone calls (on_event_loop): the cache is shared, the slices' lanes are not.
     struct Instant {
         sim::Time t = std::numeric_limits<double>::quiet_NaN(), t_epoch = 0.0;
-        std::array<double, Z> g{}, h{};  // per rate class: G(t), H(t) = 1 / G(t)
+        std::array<double, Z> g{}, h{};  // per mode (its rate class's): G(t), H(t) = 1 / G(t)
     };
     struct NodeScale {
         sim::Time t = std::numeric_limits<double>::quiet_NaN();  // H is for this time
@@ -232,6 +232,7 @@ private:
         std::array<int, Z> k{};
     };
     void fill_instant(sim::Time t);
+    void scale_at(NodeScale& h, sim::Time t0) const;  // H(t0), t0 in the instant's epoch
     void advance_event(State& s, sim::Index i, sim::Time t);
     bool event_loop_ = false;
     double epoch_ = 0.0, inv_epoch_ = 0.0;
