@@ -507,6 +507,7 @@ template <int N>
 sim::Bound SmallLinear<N>::spike_bound(sim::Index i, sim::Time t, sim::Time horizon) {
     const State& s = state_[i];
     const sim::Time from = std::max(t, s.ref_end);
+    if (from == s.t) return bound_from(s.y, from, horizon);  // (the node stands there: no step)
     return bound_from(evolved(s, from), from, horizon);
 }
 
