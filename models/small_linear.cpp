@@ -391,14 +391,14 @@ template <int N>
 void SmallLinear<N>::receive(sim::Index i, std::size_t port, double w, sim::Time t) {
     State& s = state_[i];
     const bool ref = t < s.ref_end;
-    const Vec& c = ref ? jump_ref_[port] : jump_[port];
     s.headroom = 0.0;
     if (support_.empty()) {
+        const Vec& c = ref ? jump_ref_[port] : jump_[port];
         for (int k = 0; k < Z; ++k) s.y[k] += w * c[k];
         return;
     }
     const Support& sup = ref ? support_ref_[port] : support_[port];
-    for (int j = 0; j < sup.n; ++j) s.y[sup.k[j]] += w * c[sup.k[j]];
+    for (int j = 0; j < sup.n; ++j) s.y[sup.k[j]] += w * sup.c[j];
 }
 
 template <int N>
@@ -711,8 +711,11 @@ void SmallLinear<N>::on_event_loop(bool only) {
     support_ref_.assign(ports_, {});
     for (std::size_t p = 0; p < ports_; ++p)
         for (int k = 0; k < Z; ++k) {
-            if (jump_[p][k] != 0.0) support_[p].k[support_[p].n++] = k;
-            if (jump_ref_[p][k] != 0.0) support_ref_[p].k[support_ref_[p].n++] = k;
+            const auto keep = [k](Support& sup, double c) {
+                if (c != 0.0) sup.k[sup.n] = k, sup.c[sup.n++] = c;
+            };
+            keep(support_[p], jump_[p][k]);
+            keep(support_ref_[p], jump_ref_[p][k]);
         }
     double fastest = 0.0;
     for (int c = 0; c < rate_classes_; ++c) fastest = std::max(fastest, class_rate_[c]);

@@ -227,9 +227,10 @@ private:
         sim::Time t = std::numeric_limits<double>::quiet_NaN();  // H is for this time
         std::array<double, Z> h{};
     };
-    struct Support {  // a port's nonzero modal jump entries
+    struct Support {  // a port's nonzero modal jump entries: modes k, coefficients c
         int n = 0;
         std::array<int, Z> k{};
+        std::array<double, Z> c{};
     };
     void fill_instant(sim::Time t);
     void scale_at(NodeScale& h, sim::Time t0) const;  // H(t0), t0 in the instant's epoch
