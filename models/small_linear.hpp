@@ -65,6 +65,7 @@
 // an absorb ending refractory set H = 0.
 #pragma once
 #include <array>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,6 +117,9 @@ public:
     // Which capabilities the model admits (declared in the constructor).
     bool batches() const { return capabilities().batching != nullptr; }
     bool superposes() const { return capabilities().superposition != nullptr; }
+
+    // The event loop's per-instant decay factors (small_linear.cpp, its last section).
+    void on_event_loop(bool only) override;
 
     bool checkpointable() const override { return true; }
     void save_state(sim::Writer& w) const override;
@@ -206,6 +210,36 @@ private:
     static constexpr double kStepSlices = 32;
     std::array<sim::SliceExp, Z> step_exp_{};  // [rate class], built with the grid
     std::vector<State> state_;
+
+    // The event loop's advance and receive (small_linear.cpp, its last section). A free
+    // step from t0 to t within one epoch [T, T + E) (E a power of two, E r <= 8 for every
+    // rate) takes e^{-r (t - t0)} as G(t) H(t0), G(t) = e^{-r (t - T)} once per distinct
+    // t (an instant's zero-delay deliveries share it), H(t0) = 1 / G(t0) kept per node:
+    // one product instead of an exponential. Both are functions of the times alone
+    // (recomputed where the kept one is not for the node's time), so the result does not
+    // depend on what was cached: no checkpoint state. Only where the engine says that the
+    // event loop alone calls (on_event_loop): the cache is shared, the slices' lanes are not.
+    struct Instant {
+        sim::Time t = std::numeric_limits<double>::quiet_NaN(), t_epoch = 0.0;
+        std::array<double, Z> g{}, h{};  // per mode (its rate class's): G(t), H(t) = 1 / G(t)
+    };
+    struct NodeScale {
+        sim::Time t = std::numeric_limits<double>::quiet_NaN();  // H is for this time
+        std::array<double, Z> h{};
+    };
+    struct Support {  // a port's nonzero modal jump entries: modes k, coefficients c
+        int n = 0;
+        std::array<int, Z> k{};
+        std::array<double, Z> c{};
+    };
+    void fill_instant(sim::Time t);
+    void scale_at(NodeScale& h, sim::Time t0) const;  // H(t0), t0 in the instant's epoch
+    void advance_event(State& s, sim::Index i, sim::Time t);
+    bool event_loop_ = false;
+    double epoch_ = 0.0, inv_epoch_ = 0.0;
+    Instant instant_;
+    std::vector<NodeScale> scale_;
+    std::vector<Support> support_, support_ref_;  // per port, for jump_ / jump_ref_ (empty: all)
 };
 
 extern template class SmallLinear<1>;

@@ -189,6 +189,12 @@ public:
     // Set a state variable before the run (initial state, per node).
     virtual void set_value(Index i, std::size_t var, double x) = 0;
 
+    // Called at set-up of every run plan: only = true if the event-by-event loop alone
+    // calls this population's methods (one thread, in time order), false if it is
+    // batched (sim/slices.hpp: calls may come from several threads at once). A model may
+    // share a cache across nodes in the first case only (none by default).
+    virtual void on_event_loop(bool /*only*/) {}
+
     // The optional capabilities this population declared (none by default).
     const Capabilities& capabilities() const { return caps_; }
     bool has_lag(std::size_t port) const { return caps_.lags && caps_.lags->has_lag(port); }

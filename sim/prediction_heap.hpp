@@ -70,7 +70,34 @@ public:
         }
         heap_.pop_back();
     }
-    void pop() { erase(heap_.front().node); }
+    // Bottom-up (Wegener): the hole at the root follows the smaller children to a leaf
+    // (three comparisons a level, not four: the last entry, which refills it, belongs
+    // near the bottom anyway), then the last entry sifts up from there.
+    void pop() {
+        pos_[heap_.front().node] = kNone;
+        const Entry e = heap_.back();
+        heap_.pop_back();
+        const auto n = static_cast<std::uint32_t>(heap_.size());
+        if (n == 0) return;
+        std::uint32_t i = 0;
+        for (;;) {
+            const std::uint32_t first = 4 * i + 1;
+            if (first >= n) break;
+            std::uint32_t best = first;
+            if (first + 4 <= n) {
+                for (std::uint32_t c = first + 1; c < first + 4; ++c)
+                    if (later(heap_[best], heap_[c])) best = c;
+            } else {
+                for (std::uint32_t c = first + 1; c < n; ++c)
+                    if (later(heap_[best], heap_[c])) best = c;
+            }
+            heap_[i] = heap_[best];
+            pos_[heap_[i].node] = i;
+            i = best;
+        }
+        heap_[i] = e;
+        up(i);
+    }
 
     // Every pending prediction, in no particular order (checkpoints).
     template <class F>

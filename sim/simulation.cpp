@@ -273,6 +273,8 @@ void Simulation::setup_batching() {
     slices_.setup(allow_batching_, allow_superposition_, lag_, batching_notes_);
     slices_.setup_threads(batching_notes_);
     slices_.setup_ranks(batching_notes_);
+    for (std::uint32_t p = 0; p < net_.populations.size(); ++p)
+        net_.populations[p]->on_event_loop(!batched(p));
 }
 
 // A delay below the slice width was set between runs: plan again (h may shrink,

@@ -7,7 +7,8 @@
 // the same instant (their order is the seq order of their predictions), run with
 // and without deferral: the spike lists must be equal to the bit, in order. A
 // checkpoint taken while checks are deferred (both steps pending somewhere)
-// resumes to the same spikes.
+// resumes to the same spikes (also at and just before an epoch boundary of lif_exp's
+// per-instant decay factors: test_event_decay.cpp).
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -110,7 +111,9 @@ TEST_CASE("deferred exact searches give the spikes of searches at every check, t
 
 TEST_CASE("a checkpoint taken with deferred checks pending resumes to the same spikes, to the bit",
           "[sim][event_path][checkpoint]") {
-    const double T = GENERATE(23.7, 61.3, 104.9);
+    // 32: on an epoch boundary of lif_exp's per-instant decay factors (models/small_linear.hpp,
+    // E = 16 ms here), 47.999 just before one.
+    const double T = GENERATE(23.7, 32.0, 47.999, 61.3, 104.9);
     INFO("checkpoint at " << T);
     Spikes one, resumed;
     {
