@@ -42,7 +42,9 @@ void DelayShiftStdp::shift(SynapseHandle& s, Time lag) {
 }
 
 void DelayShiftStdp::on_delivered(SynapseHandle& s, Time t) {
-    last_arrival_[s.slot()][s.index()] = t;
+    // max: the same as t in time order, and what the engine's ArrivalLog stores in any order.
+    Time& last = last_arrival_[s.slot()][s.index()];
+    last = std::max(last, t);
     // lag == 0: the target fired in this instant before this arrival (fire before
     // delivery), so its post-spike hook could not see it; the pair belongs here.
     const Time lag = last_post_[s.slot()][s.target()] - t;

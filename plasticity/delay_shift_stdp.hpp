@@ -55,6 +55,9 @@ public:
     void attach(std::size_t slot, const sim::Projection& p) override;
     void on_delivered(SynapseHandle& s, Time t) override;
     void on_post_spike_node(NodeHandle& n, Time t) override;
+    std::optional<ArrivalLog> arrival_log(std::size_t slot) override {
+        return ArrivalLog{last_arrival_[slot].data(), last_post_[slot].data(), window_, late_pairs_};
+    }
     void prefetch(std::size_t slot, Index s) const override {
         __builtin_prefetch(&last_arrival_[slot][s], 1);
     }

@@ -93,6 +93,21 @@ enum Hook : unsigned {
     kPostSpikeNode = 1u << 4,
 };
 
+// A delivered hook as data (Rule::arrival_log): what the hook does at every arrival,
+// the engine does itself, and it calls the hook only where the hook would do more.
+// For a rule whose on_delivered(s, t) is exactly
+//   last[s] = max(last[s], t);  then, with lag = post[target] - t, acts only if
+//   lag == 0, or late and -window <= lag <= 0
+// (delay_shift_stdp). A node that settles a superposed slice (no spike in it, so
+// post[] does not change there) then needs no call for most of its inputs and no
+// grouping of them (sim/slices_arrivals.cpp).
+struct ArrivalLog {
+    Time* last;        // per synapse of the projection: the latest arrival (ms)
+    const Time* post;  // per target node: its last spike (ms)
+    Time window;       // ms
+    bool late;
+};
+
 class Rule {
 public:
     explicit Rule(std::string name) : name_(std::move(name)) {}
@@ -132,6 +147,9 @@ public:
     // A hint: a hook for this synapse comes soon (the engine walks synapses of
     // 1e7-synapse stores in an order no cache predicts). Prefetch its state.
     virtual void prefetch(std::size_t /*slot*/, Index /*synapse*/) const {}
+    // Optional (kDelivered): the hook as data for projection `slot` (ArrivalLog
+    // above), or nullopt. Valid from attach until the run ends.
+    virtual std::optional<ArrivalLog> arrival_log(std::size_t /*slot*/) { return std::nullopt; }
 
     // Checkpoints (sim/checkpoint.hpp): the rule's state (after attach), written
     // and read back in one order into a rule attached to the same projections.

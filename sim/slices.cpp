@@ -140,9 +140,17 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
                 B_.sums[i].pop = static_cast<std::uint16_t>(p);
     }
     B_.hooked.assign(nq, 0);
-    for (std::uint32_t q = 0; q < nq; ++q)
-        for (const NodeCore::Attachment& a : core_.delivered_hooks(q))
+    B_.logs.assign(nq, {});
+    for (std::uint32_t q = 0; q < nq; ++q) {
+        bool logged = true;
+        for (const NodeCore::Attachment& a : core_.delivered_hooks(q)) {
             B_.hooked[q] |= a.rule->writes_weights() ? BatchState::kSlow : BatchState::kHooked;
+            const std::optional<plasticity::ArrivalLog> log = a.rule->arrival_log(a.site.slot);
+            if (log) B_.logs[q].push_back(*log);
+            logged = logged && log;
+        }
+        if (B_.hooked[q] == BatchState::kHooked && logged) B_.hooked[q] = BatchState::kLogged;
+    }
     B_.sum_kernel.assign(nq, {});
     for (std::uint32_t q = 0; q < nq; ++q) {
         const Projection& proj = net_.projections[q];

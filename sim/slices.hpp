@@ -108,10 +108,16 @@ struct BatchState {
         std::vector<Run> runs;                      // in node order
         std::vector<Run> slow;                      // scratch: the nodes left to the exact path
         std::vector<SliceInput> picked;             // scratch: their inputs, in push order
-        std::vector<std::uint64_t> marks;           // scratch: a bit per node - lo (has a run)
-        std::vector<std::uint64_t> slow_bits;       // scratch: a bit per node - lo (slow, with inputs)
-        std::vector<std::uint32_t> due;             // the slice's due checks, in node order
-        std::vector<SliceInput> late;               // threads: pushes waiting for a pending expansion
+        struct Call {
+            std::uint32_t node, idx;  // idx: in active
+            Time t;
+        };
+        std::vector<Call> calls;  // scratch: log_arrivals' hook calls, by node, then time
+        std::size_t calls_done = 0;
+        std::vector<std::uint64_t> marks;      // scratch: a bit per node - lo (has a run)
+        std::vector<std::uint64_t> slow_bits;  // scratch: a bit per node - lo (slow, with inputs)
+        std::vector<std::uint32_t> due;        // the slice's due checks, in node order
+        std::vector<SliceInput> late;          // threads: pushes waiting for a pending expansion
         // MPI ranks: [lo, hi) holds nodes of other ranks too (the gaps between a
         // rank's blocks were joined to keep the parts few): the expansion skips them.
         bool mixed = false;
@@ -131,9 +137,11 @@ struct BatchState {
     std::vector<Superposition*> superposition;  // nullptr unless kernel[p].ok
     HugeVector<SliceSum> sums;                  // per node (global), valid if sums[g].slice == cur
     // Per projection: no delivered hook (0), hooks of rules that write no weights
-    // (kHooked: summed, the hooks run after settling), or that may (kSlow).
+    // (kHooked: summed, the hooks run after settling), or that may (kSlow); kLogged:
+    // every hook is an ArrivalLog (plasticity/rule.hpp), done by log_arrivals.
     std::vector<std::uint8_t> hooked;
-    static constexpr std::uint8_t kSlow = 1, kHooked = 2;  // SliceSum::flags
+    static constexpr std::uint8_t kSlow = 1, kHooked = 2, kLogged = 4;  // SliceSum::flags
+    std::vector<std::vector<plasticity::ArrivalLog>> logs;              // per projection (kLogged)
     // Per projection, what summing one of its inputs reads (its target's kernel
     // for its port, its hook kind), in one record instead of three lookups.
     struct SumKernel {
@@ -350,7 +358,8 @@ private:
     void end_pending();
     void expand_part(BatchState::Part& P);
     void expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time t);
-    void settle_range(BatchState::Part& P);
+    // logs: the slice is one sub-slice (nothing cuts it), so log_arrivals may run.
+    void settle_range(BatchState::Part& P, bool logs);
     template <class NewRun>
     void sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run);
     void node_range(BatchState::Part& P, Time b, bool last);
@@ -383,6 +392,10 @@ private:
     }
     void begin_slice(std::int64_t k, bool superposable, bool cut);
     void group_slow_inputs(BatchState::Part& P);
+    // After settle_range: the ArrivalLogs of the settled nodes' inputs (sim/slices_arrivals.cpp);
+    // the hook calls they need are run by node_range (run_logged_calls), in node order.
+    void log_arrivals(BatchState::Part& P);
+    void run_logged_calls(BatchState::Part& P, std::uint32_t before);
     void place_inputs(BatchState::Part& P, const std::vector<SliceInput>& from);
     void settled_hooks(BatchState::Part& P, BatchState::Run& r, Time b, bool last);
     std::uint32_t sub_slice_end(const BatchState::Part& P, const BatchState::Run& r, Time b, bool last) const;

@@ -189,7 +189,7 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
 // input-by-input path, and they and the settled ones whose hooks are still to
 // run are listed in P.slow, in node order. (Population::prepare_settle ran
 // before the phase.)
-void Slices::settle_range(BatchState::Part& P) {
+void Slices::settle_range(BatchState::Part& P, bool logs) {
     BatchState& B = B_;
     const std::size_t n = P.runs.size();
     Superposition::Span span{slice_start(B.cur), slice_start(B.cur + 1), 0.0, horizon_};
@@ -225,10 +225,13 @@ void Slices::settle_range(BatchState::Part& P) {
             P.slow.push_back({g, 0, 0, 0, runs[r].key});
             continue;
         }
+        // Sub-slices (sample times or the run's end inside): the logged hooks too in time
+        // order up to each (settled_hooks).
+        if (!logs && (S.flags & BatchState::kLogged)) S.flags |= BatchState::kHooked;
         if (S.flags & BatchState::kHooked)
             P.slow.push_back({g, 0, 0, 0, runs[r].key});  // its hooks are still to run
-        else
-            N.time = span.t1;
+        else if (!(S.flags & BatchState::kLogged))
+            N.time = span.t1;  // (kLogged: log_arrivals reads the time before, then sets it)
         inputs += S.count;
         ++nodes;
         file_check(g, *settled);

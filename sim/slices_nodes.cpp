@@ -137,7 +137,8 @@ void Slices::interval(Time b, bool last, bool sync) {
 void Slices::part_phase(BatchState::Part& P, Time b, bool last) {
     if (!B_.prepared) prepare_part(P);
     if (B_.superpose && !B_.settled) {
-        settle_range(P);
+        settle_range(P, last && !B_.cut);
+        if (last && !B_.cut) log_arrivals(P);
         group_slow_inputs(P);
     }
     node_range(P, b, last);
@@ -146,7 +147,8 @@ void Slices::part_phase(BatchState::Part& P, Time b, bool last) {
 // A part's runs in the sub-slice ending at b (they may grow in a serial phase).
 void Slices::node_range(BatchState::Part& P, Time b, bool last) {
     BatchState& B = B_;
-    constexpr std::size_t kAhead = 8;                  // prefetch distance, in nodes
+    constexpr std::size_t kAhead = 8;  // prefetch distance, in nodes
+    const std::size_t n_initial = P.runs.size();
     for (std::size_t r = 0; r < P.runs.size(); ++r) {  // runs may grow: index
         const std::size_t n = P.runs.size();
         if (r + 2 * kAhead < n) __builtin_prefetch(&B.nodes[P.runs[r + 2 * kAhead].node]);
@@ -163,13 +165,16 @@ void Slices::node_range(BatchState::Part& P, Time b, bool last) {
                 }
         }
         const std::uint32_t g = P.runs[r].node;
-        if (!own(g)) continue;  // another rank's (MPI)
+        run_logged_calls(
+            P, r < n_initial ? g : ~std::uint32_t{0});  // (settled_hooks' place: among the first runs)
+        if (!own(g)) continue;                          // another rank's (MPI)
         if (exchange_) cur_key_ = P.runs[r].key;
         if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
             settled_hooks(P, P.runs[r], b, last);
         else
             batch_node(P, r, b, last);
     }
+    run_logged_calls(P, ~std::uint32_t{0});
 }
 
 // The end of run r's inputs in the sub-slice ending at b (all of them in the last).

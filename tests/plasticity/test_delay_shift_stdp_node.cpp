@@ -10,6 +10,7 @@
 #include <random>
 #include <utility>
 
+#include "plasticity/delay_shift_stdp.hpp"
 #include "sim/simulation.hpp"
 #include "tests/support/plasticity_support.hpp"
 
@@ -46,6 +47,25 @@ private:
     };
     double eta_, window_;
     std::vector<std::vector<Synapse>> state_;
+};
+
+// delay_shift_stdp that counts its delivered-hook calls, with or without its
+// ArrivalLog (without: the engine calls the hook at every arrival).
+class CountingShift : public plasticity::DelayShiftStdp {
+public:
+    CountingShift(const sim::Params& p, bool log, std::size_t* calls)
+        : DelayShiftStdp(p), log_(log), calls_(calls) {}
+    void on_delivered(plasticity::SynapseHandle& s, sim::Time t) override {
+        ++*calls_;
+        DelayShiftStdp::on_delivered(s, t);
+    }
+    std::optional<plasticity::ArrivalLog> arrival_log(std::size_t slot) override {
+        return log_ ? DelayShiftStdp::arrival_log(slot) : std::nullopt;
+    }
+
+private:
+    bool log_;
+    std::size_t* calls_;
 };
 
 sim::SynapseList random_synapses(std::mt19937_64& rng, sim::Index ns, sim::Index nt, int k, double w) {
@@ -90,7 +110,7 @@ struct SpikeLog : sim::Observer {
     }
 };
 
-Result run(bool reference, int mode) {
+Result run(bool reference, int mode, int counting = 0, std::size_t* calls = nullptr) {
     sim::Simulation s(network());
     s.set_batching(mode != 0);
     s.set_superposition(mode == 1 || mode == 3);
@@ -100,7 +120,12 @@ Result run(bool reference, int mode) {
     s.add_observer(&log);
     s.add_observer(&spikes);
     const double eta = 0.3, window = 8.0;
-    if (reference)
+    if (counting) {
+        const plasticity::RuleInfo* info = plasticity::find_rule("delay_shift_stdp");
+        const sim::Params p(info->params, testing::reals({{"eta", eta}, {"window_ms", window}}),
+                            "delay_shift_stdp");
+        s.add_rule(std::make_unique<CountingShift>(p, counting == 1, calls), {0, 1});
+    } else if (reference)
         s.add_rule(std::make_unique<PerSynapseReference>(eta, window), {0, 1});
     else
         s.add_rule(
@@ -141,5 +166,30 @@ TEST_CASE("delay_shift_stdp (node-level post-spike hook) makes the per-synapse r
             REQUIRE(a.by == b.by);
         }
         REQUIRE(got.delays == ref_m.delays);
+    }
+}
+
+// The ArrivalLog path (sim/slices_arrivals.cpp): the engine stores the arrivals of
+// nodes that settle a superposed slice and calls the hook only for pairs. Same
+// changes in the same order as calling it at every arrival, with far fewer calls.
+TEST_CASE("delay_shift_stdp's ArrivalLog: the same changes as a hook call per arrival, with fewer calls",
+          "[plasticity][delay_shift_stdp]") {
+    for (int mode : {1, 3}) {  // superposed, 1 and 2 threads
+        INFO("mode " << mode);
+        std::size_t calls_all = 0, calls_logged = 0;
+        const Result all = run(false, mode, 2, &calls_all);
+        const Result logged = run(false, mode, 1, &calls_logged);
+        REQUIRE(all.changes.size() > 5000);
+        REQUIRE(logged.spikes == all.spikes);
+        REQUIRE(logged.changes.size() == all.changes.size());
+        for (std::size_t i = 0; i < all.changes.size(); ++i) {
+            INFO("change " << i);
+            REQUIRE(logged.changes[i].t == all.changes[i].t);
+            REQUIRE(logged.changes[i].synapse == all.changes[i].synapse);
+            REQUIRE(logged.changes[i].new_value == all.changes[i].new_value);
+        }
+        REQUIRE(logged.delays == all.delays);
+        // The log stored the rest (here ~half the arrivals pair: rate x window is high).
+        CHECK(calls_logged * 4 < calls_all * 3);
     }
 }
