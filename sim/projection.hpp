@@ -62,6 +62,12 @@ public:
     double weight(Index s) const { return weight_.empty() ? uniform_weight_ : weight_[s]; }
     Time delay(Index s) const { return delay_[s]; }
     void prefetch(Index s) const { __builtin_prefetch(&delay_[s]); }
+    // The arrays behind target(), delay() and weight() (weights: nullptr while all
+    // equal uniform_weight()), for loops that keep them in registers.
+    const std::uint32_t* targets() const { return target_.data(); }
+    const Time* delays() const { return delay_.data(); }
+    const double* weights() const { return weight_.empty() ? nullptr : weight_.data(); }
+    double uniform_weight() const { return uniform_weight_; }
     // Bytes per synapse of the store (for the benchmark's memory figure).
     double bytes_per_synapse() const;
     Time min_delay() const;  // smallest delay currently in the store (lookahead)

@@ -46,6 +46,7 @@ public:
     }
     double rate() const { return r_; }
     double table(int j) const { return table_[static_cast<std::size_t>(j)]; }
+    const double* table_data() const { return table_.data(); }
     double step() const { return d_; }
     double inv_step() const { return inv_d_; }
     int steps() const { return n_; }
@@ -64,19 +65,36 @@ public:
     SliceExp2() = default;
     SliceExp2(double r1, double r2, double span)
         : e1_(r1, span, std::max(r1, r2)), e2_(r2, span, std::max(r1, r2)) {}
-    void operator()(double u, double& x1, double& x2) const {
-        const double f = u * e1_.inv_step();
-        if (!(f > -1.0 && f < e1_.steps() + 1.0)) [[unlikely]] {
-            x1 = e1_(u);
-            x2 = e2_(u);
+    // Its parameters by value in one record (valid while this object lives and
+    // is not assigned): a loop over many inputs keeps them in registers instead
+    // of loading them through the object and its two vectors per call.
+    struct Flat {
+        double inv_step = 0.0, step = 0.0, lim = -2.0;  // lim: steps + 1 (no table: every f fails)
+        double neg_r1 = 0.0, neg_r2 = 0.0;
+        const double* table1 = nullptr;
+        const double* table2 = nullptr;
+        const SliceExp2* self = nullptr;  // off the table
+    };
+    Flat flat() const {
+        return {e1_.inv_step(),   e1_.step(),  static_cast<double>(e1_.steps()) + 1.0,
+                -e1_.rate(),      -e2_.rate(), e1_.table_data(),
+                e2_.table_data(), this};
+    }
+    void operator()(double u, double& x1, double& x2) const { eval(flat(), u, x1, x2); }
+    // The same bits as operator() (it is this).
+    [[gnu::always_inline]] static void eval(const Flat& F, double u, double& x1, double& x2) {
+        const double f = u * F.inv_step;
+        if (!(f > -1.0 && f < F.lim)) [[unlikely]] {
+            x1 = F.self->e1_(u);
+            x2 = F.self->e2_(u);
             return;
         }
         const int j = static_cast<int>(f);
-        const double rho = u - j * e1_.step();
+        const double rho = u - j * F.step;
 #if defined(__SSE2__)
         // Both polynomials in the two lanes of one register: the same operations
         // in the same order as SliceExp::at, so the same bits, at half the count.
-        const __m128d x = _mm_mul_pd(_mm_set_pd(-e2_.rate(), -e1_.rate()), _mm_set1_pd(rho));
+        const __m128d x = _mm_mul_pd(_mm_set_pd(F.neg_r2, F.neg_r1), _mm_set1_pd(rho));
         const __m128d xx = _mm_mul_pd(x, x), x4 = _mm_mul_pd(xx, xx);
         const __m128d lo =
             _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0), x),
@@ -84,12 +102,12 @@ public:
         const __m128d hi = _mm_mul_pd(
             x4, _mm_add_pd(_mm_add_pd(_mm_set1_pd(1.0 / 24), _mm_mul_pd(x, _mm_set1_pd(1.0 / 120))),
                            _mm_mul_pd(xx, _mm_set1_pd(1.0 / 720))));
-        const __m128d p = _mm_mul_pd(_mm_set_pd(e2_.table(j), e1_.table(j)), _mm_add_pd(lo, hi));
+        const __m128d p = _mm_mul_pd(_mm_set_pd(F.table2[j], F.table1[j]), _mm_add_pd(lo, hi));
         x1 = _mm_cvtsd_f64(p);
         x2 = _mm_cvtsd_f64(_mm_unpackhi_pd(p, p));
 #else
-        x1 = e1_.at(j, rho);
-        x2 = e2_.at(j, rho);
+        x1 = F.self->e1_.at(j, rho);
+        x2 = F.self->e2_.at(j, rho);
 #endif
     }
 

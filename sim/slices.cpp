@@ -159,7 +159,7 @@ void Slices::setup(bool allow_batching, bool allow_superposition, const std::vec
         Q.ok = K.ok;
         Q.hooked = B_.hooked[q];
         if (!K.ok || (Q.hooked & BatchState::kSlow)) continue;
-        Q.e = &K.e[proj.port()];  // (a superposable population has at most kPorts ports)
+        Q.e = K.e[proj.port()].flat();  // (a superposable population has at most kPorts ports)
         Q.kf = K.kf[proj.port()];
     }
     // Weights a rule writes are read from the store at delivery from the start,

@@ -145,7 +145,8 @@ struct BatchState {
     // Per projection, what summing one of its inputs reads (its target's kernel
     // for its port, its hook kind), in one record instead of three lookups.
     struct SumKernel {
-        const SliceExp2* e = nullptr;  // nullptr: its inputs are never summed (kernel not ok, or kSlow)
+        SliceExp2::Flat e;  // of BatchState::kernel; e.self == nullptr: its inputs are never summed (kernel
+                            // not ok, or kSlow)
         double kf = 0.0;
         std::uint8_t ok = 0;      // kernel[target].ok
         std::uint8_t hooked = 0;  // hooked[q]
@@ -256,17 +257,35 @@ public:
     void push_input(BatchState::Part& P, const SliceInput& in) { push_at(P, in, B_.cur); }
     // Into the ring as seen while slice `cur` is processed.
     void push_at(BatchState::Part& P, const SliceInput& in, std::int64_t cur) {
-        const std::int64_t k = input_slice(in.t, cur);
-        if (k - cur > static_cast<std::int64_t>(B_.mask)) [[unlikely]]
-            P.far.push_back(in);
-        else {
-            auto& slot = P.ring[static_cast<std::size_t>(k) & B_.mask];
-            slot.push_back(in);
-            // The slot's next line, for writing: a slot gets an input every ~100
-            // writes of a fan-out, so its tail is out of cache by then.
-            __builtin_prefetch(slot.data() + slot.size() + 2, 1);
-        }
+        RingWriter(B_, P, cur).push(in);
     }
+    // push_at with the ring's parameters read once, for a loop of pushes (the
+    // loop's stores would otherwise make them reloaded per push).
+    class RingWriter {
+    public:
+        RingWriter(BatchState& B, BatchState::Part& P, std::int64_t cur)
+            : h_(B.h), inv_h_(B.inv_h), mask_(B.mask), cur_(cur), ring_(P.ring.data()), far_(P.far) {}
+        void push(const SliceInput& in) const {
+            std::int64_t k = slice_of(in.t, h_, inv_h_);  // input_slice(in.t, cur)
+            if (k <= cur_) k = cur_ + 1;
+            if (k - cur_ > static_cast<std::int64_t>(mask_)) [[unlikely]]
+                far_.push_back(in);
+            else {
+                auto& slot = ring_[static_cast<std::size_t>(k) & mask_];
+                slot.push_back(in);
+                // The slot's next line, for writing: a slot gets an input every ~100
+                // writes of a fan-out, so its tail is out of cache by then.
+                __builtin_prefetch(slot.data() + slot.size() + 2, 1);
+            }
+        }
+
+    private:
+        double h_, inv_h_;
+        std::size_t mask_;
+        std::int64_t cur_;
+        std::vector<SliceInput>* ring_;
+        std::vector<SliceInput>& far_;
+    };
     // Inside a slice's node phase, synapse changes are logged (and replayed
     // against the slice's spikes at its end) instead of reported at once.
     bool logging() const { return B_.logging; }
@@ -377,10 +396,11 @@ private:
     std::size_t pending_work_ = 0;
     std::int64_t pending_cur_ = BatchState::kNoSlice, expand_cur_ = BatchState::kNoSlice;
 
-    std::int64_t slice_of(Time t) const {
-        auto k = static_cast<std::int64_t>(t * B_.inv_h);
-        while (slice_start(k + 1) <= t) ++k;
-        while (slice_start(k) > t) --k;
+    std::int64_t slice_of(Time t) const { return slice_of(t, B_.h, B_.inv_h); }
+    static std::int64_t slice_of(Time t, double h, double inv_h) {
+        auto k = static_cast<std::int64_t>(t * inv_h);
+        while (static_cast<double>(k + 1) * h <= t) ++k;  // slice_start(k + 1)
+        while (static_cast<double>(k) * h > t) --k;
         return k;
     }
     Time slice_start(std::int64_t k) const { return static_cast<double>(k) * B_.h; }

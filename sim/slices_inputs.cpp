@@ -158,27 +158,40 @@ void Slices::sum_range(BatchState::Part& P, std::int64_t k, NewRun new_run) {
         // consecutive inputs overlap. Not for inputs that will be slow whatever their node.
         const BatchState::SumKernel& Q = kernels[in.q];
         double w = 0.0, d_syn = 0.0, d_v = 0.0;
-        if (Q.e && (!owned || owned[in.node])) {  // (another rank's: never settled here)
+        if (Q.e.self && (!owned || owned[in.node])) {  // (another rank's: never settled here)
             w = live[in.q] ? projs[in.q].weight(in.s) : in.w;
             double e_p, e_m;
-            (*Q.e)(t1 - in.t, e_p, e_m);
+            SliceExp2::eval(Q.e, t1 - in.t, e_p, e_m);
             d_syn = w * e_p;
             d_v = w * Q.kf * (e_p - e_m);
         }
         SliceSum& S = sums[in.node];
-        if (S.slice != k) {
+        const double w_pos = std::max(w, 0.0);
+        if (S.slice != k) {  // its first input: the sums are this one's (0 + x: the bits of the sum from 0)
             S.slice = k;
-            S.flags = Q.ok && !(sampled && sampled[in.node]) ? 0 : BatchState::kSlow;
-            S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
+            S.flags = (Q.ok && !(sampled && sampled[in.node]) ? 0 : BatchState::kSlow) | Q.hooked;
             S.t_first = in.t;
-            S.count = 0;
             new_run(in.node);
+            if (S.flags & BatchState::kSlow) {
+                S.v = S.syn[0] = S.syn[1] = S.w_plus[0] = S.w_plus[1] = 0.0;
+                S.count = 0;
+                continue;
+            }
+            static_assert(SliceKernel::kPorts == 2);
+            const std::uint32_t other = in.port ^ 1u;
+            S.v = 0.0 + d_v;
+            S.syn[in.port] = 0.0 + d_syn;
+            S.syn[other] = 0.0;
+            S.w_plus[in.port] = 0.0 + w_pos;
+            S.w_plus[other] = 0.0;
+            S.count = 1;
+            continue;
         }
         S.flags |= Q.hooked;  // (kSlow if the kernel is not ok: set when the sum began)
         if (S.flags & BatchState::kSlow) continue;
         S.syn[in.port] += d_syn;
         S.v += d_v;
-        S.w_plus[in.port] += std::max(w, 0.0);
+        S.w_plus[in.port] += w_pos;
         S.t_first = std::min(S.t_first, in.t);
         ++S.count;
     }
@@ -353,10 +366,17 @@ void Slices::expand_onto(BatchState::Part& P, std::uint32_t q, Index node, Time 
         return expand_split(P, proj, q, node, t, s, end, g0);
     const auto port = static_cast<std::uint32_t>(proj.port());
     const std::int64_t cur = expand_cur_ == BatchState::kNoSlice ? B_.cur : expand_cur_;
+    // Locals: the pushes' stores may alias the projection's and the part's members.
+    const RingWriter ring(B_, P, cur);
+    const std::uint32_t* target = proj.targets();
+    const Time* delay = proj.delays();
+    const double* weight = proj.weights();
+    const double w_uniform = proj.uniform_weight();
+    const bool mixed = P.mixed;
     for (; s < end; ++s) {
-        const auto g = g0 + static_cast<std::uint32_t>(proj.target(s));
-        if (P.mixed && !own(g)) continue;  // (another rank's node inside this rank's part)
-        push_at(P, {t + proj.delay(s), proj.weight(s), g, q, static_cast<std::uint32_t>(s), port}, cur);
+        const auto g = g0 + target[s];
+        if (mixed && !own(g)) continue;  // (another rank's node inside this rank's part)
+        ring.push({t + delay[s], weight ? weight[s] : w_uniform, g, q, static_cast<std::uint32_t>(s), port});
     }
 }
 
