@@ -165,16 +165,16 @@ void Slices::node_range(BatchState::Part& P, Time b, bool last) {
                 }
         }
         const std::uint32_t g = P.runs[r].node;
-        run_logged_calls(
-            P, r < n_initial ? g : ~std::uint32_t{0});  // (settled_hooks' place: among the first runs)
-        if (!own(g)) continue;                          // another rank's (MPI)
+        if (P.calls_done != P.calls.size())  // (settled_hooks' place: among the first runs)
+            run_logged_calls(P, r < n_initial ? g : ~std::uint32_t{0});
+        if (!own(g)) continue;  // another rank's (MPI)
         if (exchange_) cur_key_ = P.runs[r].key;
         if (B.superpose && !(B.sums[g].flags & BatchState::kSlow))
             settled_hooks(P, P.runs[r], b, last);
         else
             batch_node(P, r, b, last);
     }
-    run_logged_calls(P, ~std::uint32_t{0});
+    if (P.calls_done != P.calls.size()) run_logged_calls(P, ~std::uint32_t{0});
 }
 
 // The end of run r's inputs in the sub-slice ending at b (all of them in the last).
