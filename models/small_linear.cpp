@@ -731,26 +731,29 @@ void SmallLinear<N>::on_event_loop(bool only) {
     scale_.assign(state_.size(), {});
 }
 
-// G(t) and H(t) for every rate class; t - T is exact (T <= t < 2 T, or T = 0).
+// Per mode (1 for rate 0: no per-class gather at a delivery), e^{-r x} of its rate class.
+template <int N>
+std::array<double, SmallLinear<N>::Z> SmallLinear<N>::mode_decay(double x) const {
+    double g[Z];
+    for (int c = 0; c < rate_classes_; ++c) g[c] = std::exp(-class_rate_[c] * x);
+    std::array<double, Z> m;
+    for (int k = 0; k < Z; ++k) m[k] = rate_class_[k] >= 0 ? g[rate_class_[k]] : 1.0;
+    return m;
+}
+
+// G(t) and H(t) for every mode; t - T is exact (T <= t < 2 T, or T = 0).
 template <int N>
 void SmallLinear<N>::fill_instant(sim::Time t) {
     instant_.t = t;
     instant_.t_epoch = std::floor(t * inv_epoch_) * epoch_;
-    const double x = t - instant_.t_epoch;
-    double g[Z];
-    for (int c = 0; c < rate_classes_; ++c) g[c] = std::exp(-class_rate_[c] * x);
-    for (int k = 0; k < Z; ++k) {  // per mode (1 for rate 0): no per-class gather at a delivery
-        instant_.g[k] = rate_class_[k] >= 0 ? g[rate_class_[k]] : 1.0;
-        instant_.h[k] = 1.0 / instant_.g[k];
-    }
+    instant_.g = mode_decay(t - instant_.t_epoch);
+    for (int k = 0; k < Z; ++k) instant_.h[k] = 1.0 / instant_.g[k];
 }
 
 template <int N>
 void SmallLinear<N>::scale_at(NodeScale& h, sim::Time t0) const {
-    const double x = t0 - instant_.t_epoch;
-    double g[Z];
-    for (int c = 0; c < rate_classes_; ++c) g[c] = std::exp(-class_rate_[c] * x);
-    for (int k = 0; k < Z; ++k) h.h[k] = 1.0 / (rate_class_[k] >= 0 ? g[rate_class_[k]] : 1.0);
+    const std::array<double, Z> g = mode_decay(t0 - instant_.t_epoch);
+    for (int k = 0; k < Z; ++k) h.h[k] = 1.0 / g[k];
 }
 
 template <int N>

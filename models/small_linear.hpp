@@ -232,6 +232,7 @@ private:
         std::array<int, Z> k{};
         std::array<double, Z> c{};
     };
+    std::array<double, Z> mode_decay(double x) const;  // per mode: e^{-r x} (1 for rate 0)
     void fill_instant(sim::Time t);
     void scale_at(NodeScale& h, sim::Time t0) const;  // H(t0), t0 in the instant's epoch
     void advance_event(State& s, sim::Index i, sim::Time t);
