@@ -84,6 +84,9 @@ public:
         buffer_.insert(buffer_.end(), row, row + columns_);
         if (++buffered_rows_ >= block_rows_) flush();
     }
+    void append_empty_row() {  // 2-D with 0 columns: only the row count grows
+        if (++buffered_rows_ >= block_rows_) flush();
+    }
     void flush();  // write the buffered rows; no-op when none
     hsize_t rows() const { return written_ + buffered_rows_; }
     hsize_t written() const { return written_; }  // rows already in the file

@@ -506,7 +506,7 @@ void restore_column(Reader& r, AppendDataset<T>& ds) {
     if (c == 0) {  // a zero-width matrix: only its row count
         const auto rows = r.get<std::uint64_t>();
         if (rows > (std::uint64_t{1} << 40)) r.fail("a row count out of range");
-        for (std::uint64_t k = 0; k < rows; ++k) ds.append_row(nullptr);
+        for (std::uint64_t k = 0; k < rows; ++k) ds.append_empty_row();
         return;
     }
     if (v.size() % c != 0) r.fail("recorded rows of another width");
