@@ -409,12 +409,38 @@ sim::Time SmallLinear<N>::next_spike(sim::Index i, sim::Time t, sim::Time horizo
     return exact_from(evolved(s, from), from, horizon);
 }
 
+// Inline in settle and absorb (their hot path: no call, y in registers); the
+// rare proof below rheobase stays out of line (below_rheobase).
+template <int N>
+[[gnu::always_inline]] inline sim::Bound SmallLinear<N>::bound_at(const Vec& y, sim::Time from,
+                                                                  sim::Time horizon, double* headroom) const {
+    if (!(from < horizon)) return {sim::kNever, true};
+    const Ceiling c = ceiling<false>(y);  // the scale only below rheobase
+    if (c.f0 >= 0.0) return {from, true};
+    if (c.top < 0.0) {
+        // sum |a_k| from the sums at hand (2 x the positive decaying terms - their sum,
+        // plus |c0|): equal to rounding, far below the margin's 1e-9.
+        if (headroom) {
+            const double scale = 2.0 * c.top - c.f0 - c.c0 + std::abs(c.c0);
+            *headroom = std::max(-c.top - 1e-9 * (scale + 1.0), 0.0);
+        }
+        return {sim::kNever, true};
+    }
+    if (!(c.slope > 0.0)) return {sim::kNever, true};
+    // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
+    if (c.c0 < 0.0 && below_rheobase(y, headroom)) return {sim::kNever, true};
+    const sim::Time b = from - c.f0 / c.slope;
+    if (!(b < horizon)) return {sim::kNever, true};
+    return {b, false};
+}
+
 // The check absorb and settle return: a bound if the model has them, else the spike.
 template <int N>
-sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from, sim::Time horizon,
-                                     double* headroom) const {
+[[gnu::always_inline]] inline sim::Time SmallLinear<N>::check_from(const Vec& y, sim::Time from,
+                                                                   sim::Time horizon,
+                                                                   double* headroom) const {
     if (headroom) *headroom = 0.0;
-    if (capabilities().bounds) return bound_from(y, from, horizon, headroom).t;
+    if (capabilities().bounds) return bound_at(y, from, horizon, headroom).t;
     return from < horizon ? exact_from(y, from, horizon) : sim::kNever;
 }
 
@@ -474,33 +500,19 @@ double SmallLinear<N>::peak(const Vec& y) const {
     return two_rate_peak(c0, c[0], r[0], c[1], r[1]);
 }
 
+// The exact peak below rheobase under the margin: a "never" for all time (H set).
+template <int N>
+[[gnu::noinline]] bool SmallLinear<N>::below_rheobase(const Vec& y, double* headroom) const {
+    const double margin = 1e-9 * (ceiling(y).scale + 1.0), top = peak(y);
+    if (!(top < -margin)) return false;
+    if (headroom) *headroom = -top - margin;
+    return true;
+}
+
 template <int N>
 sim::Bound SmallLinear<N>::bound_from(const Vec& y, sim::Time from, sim::Time horizon,
                                       double* headroom) const {
-    if (!(from < horizon)) return {sim::kNever, true};
-    const Ceiling c = ceiling<false>(y);  // the scale only below rheobase
-    if (c.f0 >= 0.0) return {from, true};
-    if (c.top < 0.0) {
-        // sum |a_k| from the sums at hand (2 x the positive decaying terms - their sum,
-        // plus |c0|): equal to rounding, far below the margin's 1e-9.
-        if (headroom) {
-            const double scale = 2.0 * c.top - c.f0 - c.c0 + std::abs(c.c0);
-            *headroom = std::max(-c.top - 1e-9 * (scale + 1.0), 0.0);
-        }
-        return {sim::kNever, true};
-    }
-    if (!(c.slope > 0.0)) return {sim::kNever, true};
-    // Below rheobase, proven (peak() is +inf unless c0 < 0: not called then).
-    if (c.c0 < 0.0) {
-        const double margin = 1e-9 * (ceiling(y).scale + 1.0), top = peak(y);
-        if (top < -margin) {
-            if (headroom) *headroom = -top - margin;
-            return {sim::kNever, true};
-        }
-    }
-    const sim::Time b = from - c.f0 / c.slope;
-    if (!(b < horizon)) return {sim::kNever, true};
-    return {b, false};
+    return bound_at(y, from, horizon, headroom);
 }
 
 template <int N>

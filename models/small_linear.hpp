@@ -153,8 +153,14 @@ private:
     double peak(const Vec& y) const;
     sim::Time exact_from(const Vec& y, sim::Time from, sim::Time horizon) const;  // from < horizon
     // headroom: set to H where the answer is a "never" for all time, else 0.
-    sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom) const;
+    // (always_inline on the declarations: given only on a definition out of the class,
+    // GCC applies its unit-growth limit to it in this large unit and calls them.)
+    [[gnu::always_inline]] sim::Time check_from(const Vec& y, sim::Time from, sim::Time horizon,
+                                                double* headroom) const;
     sim::Bound bound_from(const Vec& y, sim::Time from, sim::Time horizon, double* headroom = nullptr) const;
+    [[gnu::always_inline]] sim::Bound bound_at(const Vec& y, sim::Time from, sim::Time horizon,
+                                               double* headroom) const;
+    bool below_rheobase(const Vec& y, double* headroom) const;
     // The most that inputs in[0..n) can add to f at any later time (their ports' tops).
     double input_tops(const sim::SliceInput* in, std::size_t n) const;
     // The inputs in[k..n) on the free flow, from (y, t): a free step to each, then its jump.
