@@ -381,7 +381,7 @@ void Simulation::emit(std::uint32_t pop, Index node, Time t, std::uint32_t level
         }
         const bool retime = inflight_.retime(q);
         const Index begin = proj.out_begin(node), end = proj.out_end(node);
-        if (!retime && !lag_[q] && proj.zero_delays() && end > begin) {
+        if (zero_delay_ranges_ && !retime && !lag_[q] && proj.zero_delays() && end > begin) {
             // All due now, in synapse order: one FIFO entry (each read from the
             // store at its turn: the copy made here unless weights are live, and
             // live weights are read at delivery anyway).
