@@ -248,7 +248,6 @@ void Projection::save(Writer& w) const {
 void Projection::restore(Reader& r) {
     const std::size_t n = delay_.size();
     r.get(delay_, n, ("the delays of projection '" + name_ + "'").c_str());
-    count_nonzero_delays();
     r.get(weight_);
     check(r, weight_.empty() || weight_.size() == n, "weights of another projection size");
 }

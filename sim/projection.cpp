@@ -55,7 +55,6 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
     delay_.resize(n);
     for (std::size_t k = 0; k < n; ++k) delay_[k] = synapses.delay[order[k]];
     std::vector<double>().swap(synapses.delay);
-    count_nonzero_delays();
     const bool uniform = std::all_of(synapses.weight.begin(), synapses.weight.end(),
                                      [&](double w) { return w == synapses.weight.front(); });
     if (n > 0) uniform_weight_ = synapses.weight.front();
@@ -64,11 +63,6 @@ Projection::Projection(std::string name, std::uint32_t source_pop, std::uint32_t
         for (std::size_t k = 0; k < n; ++k) weight_[k] = synapses.weight[order[k]];
     }
     n_target_ = n_target;
-}
-
-void Projection::count_nonzero_delays() {
-    nonzero_delays_ =
-        static_cast<Index>(std::count_if(delay_.begin(), delay_.end(), [](Time d) { return d != 0.0; }));
 }
 
 Index Projection::source(Index s) const {

@@ -71,8 +71,6 @@ public:
     // Bytes per synapse of the store (for the benchmark's memory figure).
     double bytes_per_synapse() const;
     Time min_delay() const;  // smallest delay currently in the store (lookahead)
-    // Every delay in the store is 0 (then a spike's deliveries are all due at once).
-    bool zero_delays() const { return nonzero_delays_ == 0; }
     Time max_delay() const;  // largest delay currently in the store
 
     // Outgoing synapses of source node i: [out_begin(i), out_end(i)).
@@ -97,11 +95,7 @@ public:
     }
     // Raw setters used by Simulation (which keeps the queue consistent; the
     // in-flight semantics of a change are in sim/inflight.hpp).
-    void store_delay(Index s, Time d) {
-        if (d != 0.0 && delay_[s] == 0.0) ++nonzero_delays_;
-        if (d == 0.0 && delay_[s] != 0.0) --nonzero_delays_;
-        delay_[s] = d;
-    }
+    void store_delay(Index s, Time d) { delay_[s] = d; }
     void store_weight(Index s, double w) {
         if (weight_.empty()) weight_.assign(size(), uniform_weight_);  // the first change
         weight_[s] = w;
@@ -118,9 +112,7 @@ private:
     std::uint32_t source_pop_, target_pop_;
     std::size_t port_;
     HugeVector<std::uint32_t> target_;
-    HugeVector<double> delay_;  // ms
-    Index nonzero_delays_ = 0;  // how many of delay_ are not 0 (kept by every write)
-    void count_nonzero_delays();
+    HugeVector<double> delay_;   // ms
     HugeVector<double> weight_;  // empty: every weight is uniform_weight_
     double uniform_weight_ = 0.0;
     DelayBounds bounds_;
