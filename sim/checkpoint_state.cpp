@@ -94,8 +94,19 @@ void EventQueue::save(Writer& w) const {
     w.put<std::uint64_t>(in_ring_);
     w.put(current_);
     w.put(next_seq_);
-    // The FIFO tier of zero-delay deliveries: only its pending part.
-    w.put(std::vector<Event>(now_.begin() + static_cast<std::ptrdiff_t>(head_), now_.end()));
+    // The FIFO tier of zero-delay deliveries: only its pending part, ranges
+    // written as their events (the layout of one push_now each).
+    std::vector<Event> now;
+    for (std::size_t k = head_; k < now_.size(); ++k) {
+        Event e = now_[k];
+        const std::uint32_t more = e.more, s0 = e.item;
+        e.more = 0;
+        for (std::uint32_t j = 0; j <= more; ++j, ++e.seq) {
+            if (j > 0) fill(e, s0 + j);
+            now.push_back(e);
+        }
+    }
+    w.put(now);
 }
 
 void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& valid) {
@@ -115,6 +126,7 @@ void EventQueue::restore(Reader& r, const std::function<bool(const Event&)>& val
     r.get(next_seq_);
     r.get(now_);
     head_ = 0;
+    for (Event& e : now_) e.more = 0;  // (the padding of older checkpoints)
     tier_ = Tier::Unknown;
     check(r, cursor_ <= order_.size(), "an event queue cursor past its bucket");
     for (const auto& o : order_) check(r, o.second < active_.size(), "an event queue order past its bucket");

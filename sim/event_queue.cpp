@@ -55,6 +55,12 @@ EventQueue::Tier EventQueue::find_first() {
     return tier;
 }
 
+std::size_t EventQueue::size() const noexcept {
+    std::size_t now = 0;
+    for (std::size_t k = head_; k < now_.size(); ++k) now += 1 + std::size_t{now_[k].more};
+    return heap_.size() + in_ring_ + (order_.size() - cursor_) + now;
+}
+
 const Event& EventQueue::top() {
     DS_ASSERT(!empty());
     return *peek();
@@ -66,7 +72,7 @@ Event EventQueue::pop_other() {
     const Tier tier = first();
     tier_ = Tier::Unknown;
     switch (tier) {
-        case Tier::Now: e = now_[head_++]; break;
+        case Tier::Now: return take_now();
         case Tier::Active: return active_[order_[cursor_++].second];
         default: e = heap_.top(); heap_.pop();
     }

@@ -21,7 +21,10 @@
 // push_now whose (t, level) differs from the FIFO's goes to the heap: the FIFO
 // is a cost decision like the buckets. (Assumes only what the key comparison
 // EventLater says: events of equal (t, level) order by seq, and seq grows with
-// every push.)
+// every push.) A spike's zero-delay deliveries through one projection enter the
+// FIFO as one entry (push_now_range): the first delivery, standing for `more`
+// after it (the next synapses, the next seqs), each read from the synapse store
+// when it comes up: the same events in the same order as one push_now each.
 // The interface is deliberately narrow (push, top, pop, size) so the queue can
 // be swapped and benchmarked behind it.
 #pragma once
@@ -33,6 +36,7 @@
 #include <limits>
 #include <vector>
 
+#include "sim/projection.hpp"
 #include "sim/types.hpp"
 
 namespace delaysim::sim {
@@ -52,7 +56,11 @@ struct Event {
     double weight = 0.0;       // weight at emission (used unless the projection's weights are plastic)
     Time emitted = 0.0;        // emission time of the spike
     std::uint32_t stamp = 0;   // Retime: synapse version the event was made for; stale ones are dropped
+    // FIFO tier only: how many more deliveries this entry stands for (synapses
+    // item + 1, ... of the projection, seqs seq + 1, ...); 0 everywhere else.
+    std::uint32_t more = 0;
 };
+static_assert(sizeof(Event) == 56, "checkpoints store events as they are laid out");
 
 struct EventLater {
     bool operator()(const Event& a, const Event& b) const noexcept {
@@ -70,15 +78,20 @@ public:
     // The same as push, for an event due at the present instant (a zero-delay
     // delivery): into the FIFO tier if it is empty or holds the same (t, level).
     void push_now(Event e);
+    // push_now of `first` and of the `more` deliveries after it through the next
+    // synapses of its projection (target and weight as stored when each comes up:
+    // a projection whose weights are not live, or one read live at delivery).
+    // Needs use_synapses().
+    void push_now_range(Event first, std::uint32_t more);
+    void use_synapses(const std::vector<Projection>& projections) { synapses_ = &projections; }
     bool empty() const noexcept {
         return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size() && head_ == now_.size();
     }
-    std::size_t size() const noexcept {
-        return heap_.size() + in_ring_ + (order_.size() - cursor_) + (now_.size() - head_);
-    }
+    std::size_t size() const noexcept;
     const Event& top();
     // The minimum, or nullptr if the queue is empty (valid until the next push or
-    // pop): the event loop's top(), inline for the common case of one tier.
+    // pop): the event loop's top(), inline for the common case of one tier. (The
+    // head of a FIFO range is its current delivery, with `more` still set.)
     const Event* peek() {
         if (tier_ == Tier::Unknown)
             tier_ = only_now() ? (head_ < now_.size() ? Tier::Now : Tier::None) : find_first();
@@ -94,9 +107,7 @@ public:
     Event pop() {
         if (tier_ == Tier::Now) {
             tier_ = Tier::Unknown;
-            Event e = now_[head_++];
-            moved_up(e.t);
-            return e;
+            return take_now();
         }
         if (tier_ != Tier::Active) return pop_other();
         tier_ = Tier::Unknown;
@@ -115,6 +126,37 @@ private:
     // Nothing but the FIFO tier can hold events (then find_first is not needed).
     bool only_now() const noexcept { return heap_.empty() && in_ring_ == 0 && cursor_ == order_.size(); }
     Event pop_other();
+    // Pop the FIFO's head: a range moves on to its next synapse in place.
+    Event take_now() {
+        Event& h = now_[head_];
+        Event e = h;
+        if (h.more == 0) {
+            ++head_;
+        } else {
+            e.more = 0;
+            --h.more;
+            ++h.seq;
+            fill(h, h.item + 1);
+        }
+        moved_up(e.t);
+        return e;
+    }
+    // Event e for synapse s of its projection, as push_now_range's caller made it.
+    void fill(Event& e, std::uint32_t s) const {
+        const Projection& p = (*synapses_)[e.group];
+        e.item = s;
+        e.target = static_cast<std::uint32_t>(p.target(s));
+        e.weight = p.weight(s);
+    }
+    // push_now's test: may an event of (t, level) join the FIFO (emptied if spent)?
+    bool fifo_takes(Time t, std::uint32_t level) {
+        if (head_ == now_.size()) {
+            now_.clear();
+            head_ = 0;
+            return true;
+        }
+        return now_.back().t == t && now_.back().level == level;
+    }
     // With the ring empty, move it up to the present: otherwise after a long quiet
     // stretch (events only in the heap) new pushes would all fall beyond the ring.
     // (Once per time: a round of zero-delay deliveries shares one t, and the
@@ -146,6 +188,7 @@ private:
     // The FIFO tier: events now_[head_..] share one (t, level), in seq order.
     std::vector<Event> now_;
     std::size_t head_ = 0;
+    const std::vector<Projection>* synapses_ = nullptr;  // for FIFO ranges
     std::size_t in_ring_ = 0;
     std::int64_t current_ = -1;  // index of the current bucket
     double inv_width_;
@@ -174,16 +217,28 @@ inline std::int64_t EventQueue::bucket_of(Time t) const {
 
 [[gnu::always_inline]] inline void EventQueue::push_now(Event e) {
     tier_ = Tier::Unknown;
-    if (head_ == now_.size()) {
-        now_.clear();
-        head_ = 0;
-    } else if (!(now_.back().t == e.t && now_.back().level == e.level)) {
-        e.seq = next_seq_++;
+    e.seq = next_seq_++;
+    if (fifo_takes(e.t, e.level))
+        now_.push_back(e);
+    else
         heap_.push(e);
+}
+
+inline void EventQueue::push_now_range(Event first, std::uint32_t more) {
+    tier_ = Tier::Unknown;
+    if (fifo_takes(first.t, first.level)) {
+        first.seq = next_seq_;
+        first.more = more;
+        next_seq_ += std::uint64_t{more} + 1;
+        now_.push_back(first);
         return;
     }
-    e.seq = next_seq_++;
-    now_.push_back(e);
+    const std::uint32_t s0 = first.item;  // the FIFO holds another (t, level): each into the heap
+    for (std::uint32_t k = 0; k <= more; ++k) {
+        if (k > 0) fill(first, s0 + k);
+        first.seq = next_seq_++;
+        heap_.push(first);
+    }
 }
 
 }  // namespace delaysim::sim

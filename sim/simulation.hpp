@@ -43,6 +43,10 @@ public:
     // Deferred exact searches at checks (Simulation::handle_prediction) are on by
     // default; off searches at every check at once (same results; for comparisons).
     void set_deferred_checks(bool on) { defer_checks_ = on; }
+    // A spike's zero-delay deliveries through one projection are queued as one
+    // range (EventQueue::push_now_range) by default; off: one event per synapse
+    // (same results; for comparisons).
+    void set_zero_delay_ranges(bool on) { zero_delay_ranges_ = on; }
     // MPI ranks the batched nodes are split among (1: not split; sim/mpi.hpp).
     int ranks() const;
     // Under ranks: who owns which node, the lookahead window, notes (sim/partition.hpp).
@@ -170,6 +174,7 @@ private:
     bool allow_batching_ = true;
     bool allow_superposition_ = true;
     bool defer_checks_ = true;
+    bool zero_delay_ranges_ = true;
     std::vector<std::string> batching_notes_;
     std::uint32_t level_ = 0;
     Time sample_interval_ = 0.0;

@@ -194,3 +194,99 @@ TEST_CASE("push_now (the FIFO tier) keeps the order of one priority queue", "[si
     CHECK(q.empty());
     CHECK(q.peek() == nullptr);
 }
+
+TEST_CASE("push_now_range (one FIFO entry per spike and projection) keeps the order of one event each",
+          "[sim][queue][event_range]") {
+    // As above, with some of the zero-delay pushes ranges: a source node's
+    // outgoing synapses of a projection (1 to 5 each, weights all different),
+    // expanded in the reference; a range not due now goes to the heap, one event
+    // per synapse. Every field of every event must come out as pushed one by one.
+    delaysim::sim::SynapseList l;
+    for (std::uint32_t src = 0; src < 6; ++src)
+        for (std::uint32_t k = 0; k <= src % 5; ++k) {
+            l.source.push_back(src);
+            l.target.push_back(7 * k + src);
+            l.weight.push_back(0.5 + src + 0.125 * k);
+            l.delay.push_back(0.0);
+        }
+    std::vector<delaysim::sim::Projection> projections;
+    projections.emplace_back("p", 0, 1, 0, l, delaysim::sim::DelayBounds{},
+                             delaysim::sim::InflightPolicy::Keep, 6, 40);
+    const delaysim::sim::Projection& p = projections[0];
+    delaysim::sim::EventQueue q(0.1, 16);
+    q.use_synapses(projections);
+    boost::heap::d_ary_heap<Event, boost::heap::arity<2>, boost::heap::compare<delaysim::sim::EventLater>>
+        ref;
+    std::uint64_t seq = 0, x = 777;
+    auto rnd = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return static_cast<double>(x % 1000000) / 1000000.0;
+    };
+    auto synapse = [&](Event e, delaysim::sim::Index s) {
+        e.item = static_cast<std::uint32_t>(s);
+        e.target = static_cast<std::uint32_t>(p.target(s));
+        e.weight = p.weight(s);
+        return e;
+    };
+    double now = 0.0;
+    std::uint32_t level = 1;
+    std::size_t ranges = 0;
+    for (int step = 0; step < 100000; ++step) {
+        if (rnd() < 0.55 || ref.empty()) {
+            const double u = rnd();
+            const bool range = rnd() < 0.5;
+            Event e;
+            if (u < 0.65) {  // due now (or, for u >= 0.6, later: into the heap)
+                e = u < 0.6 ? at(now, level + (rnd() < 0.8 ? 0u : 2u), 0) : at(now + rnd(), 1, 0);
+                if (range) {
+                    const auto src = static_cast<delaysim::sim::Index>(rnd() * 6.0);
+                    const delaysim::sim::Index b = p.out_begin(src), n = p.out_end(src) - b;
+                    q.push_now_range(synapse(e, b), static_cast<std::uint32_t>(n - 1));
+                    for (delaysim::sim::Index s = b; s < b + n; ++s) {
+                        Event d = synapse(e, s);
+                        d.seq = seq++;
+                        ref.push(d);
+                    }
+                    ranges += n > 1;
+                    continue;
+                }
+                q.push_now(e);
+            } else {
+                e = at(now + (rnd() < 0.3 ? std::round(rnd() * 10.0) / 10.0 : rnd()), 1, 0);
+                q.push(e);
+            }
+            e.seq = seq++;
+            ref.push(e);
+        } else {
+            const Event b = ref.top();
+            if (step % 2 == 0) {
+                const Event* a = q.peek();
+                REQUIRE(a != nullptr);
+                REQUIRE(a->seq == b.seq);
+                REQUIRE(a->item == b.item);
+                REQUIRE(a->target == b.target);
+            }
+            const Event a = q.pop();
+            ref.pop();
+            REQUIRE(a.t == b.t);
+            REQUIRE(a.level == b.level);
+            REQUIRE(a.seq == b.seq);
+            REQUIRE(a.item == b.item);
+            REQUIRE(a.target == b.target);
+            REQUIRE(a.weight == b.weight);
+            REQUIRE(a.more == 0);
+            if (a.t > now) level = 1;
+            now = a.t;
+            if (a.level >= level) level = a.level | 1u;
+        }
+        REQUIRE(q.size() == ref.size());
+    }
+    CHECK(ranges > 10000);
+    while (!ref.empty()) {
+        REQUIRE(q.pop().seq == ref.top().seq);
+        ref.pop();
+    }
+    CHECK(q.empty());
+}
