@@ -97,15 +97,8 @@ void EventQueue::save(Writer& w) const {
     // The FIFO tier of zero-delay deliveries: only its pending part, ranges
     // written as their events (the layout of one push_now each).
     std::vector<Event> now;
-    for (std::size_t k = head_; k < now_.size(); ++k) {
-        Event e = now_[k];
-        const std::uint32_t more = e.more, s0 = e.item;
-        e.more = 0;
-        for (std::uint32_t j = 0; j <= more; ++j, ++e.seq) {
-            if (j > 0) fill(e, s0 + j);
-            now.push_back(e);
-        }
-    }
+    for (std::size_t k = head_; k < now_.size(); ++k)
+        each_event(now_[k], [&](const Event& e) { now.push_back(e); });
     w.put(now);
 }
 

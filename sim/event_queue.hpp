@@ -148,6 +148,17 @@ private:
         e.target = static_cast<std::uint32_t>(p.target(s));
         e.weight = p.weight(s);
     }
+    // f(event) for each delivery a range entry h stands for (h itself when more = 0),
+    // with the seqs one push each gives: the heap fallback and the checkpoint.
+    template <class F>
+    void each_event(Event e, F&& f) const {
+        const std::uint32_t more = e.more, s0 = e.item;
+        e.more = 0;
+        for (std::uint32_t j = 0; j <= more; ++j, ++e.seq) {
+            if (j > 0) fill(e, s0 + j);
+            f(e);
+        }
+    }
     // push_now's test: may an event of (t, level) join the FIFO (emptied if spent)?
     bool fifo_takes(Time t, std::uint32_t level) {
         if (head_ == now_.size()) {
@@ -233,12 +244,10 @@ inline void EventQueue::push_now_range(Event first, std::uint32_t more) {
         now_.push_back(first);
         return;
     }
-    const std::uint32_t s0 = first.item;  // the FIFO holds another (t, level): each into the heap
-    for (std::uint32_t k = 0; k <= more; ++k) {
-        if (k > 0) fill(first, s0 + k);
-        first.seq = next_seq_++;
-        heap_.push(first);
-    }
+    first.seq = next_seq_;  // the FIFO holds another (t, level): each into the heap
+    first.more = more;
+    next_seq_ += std::uint64_t{more} + 1;
+    each_event(first, [&](const Event& e) { heap_.push(e); });
 }
 
 }  // namespace delaysim::sim
